@@ -1,0 +1,156 @@
+/*
+ * Internal RPC, "gRPC-style" over nng REQ/REP on TCP. A request envelope
+ * (taskapi.v1.RequestEnvelope) names the full method, carries the request
+ * id, absolute deadline and principal, and the packed request message; the
+ * reply envelope carries a ta_status number, a client-safe message, field
+ * violations and the packed reply message.
+ *
+ * Server: dispatches generically through protobuf-c service descriptors.
+ * Handlers are the functions of a protoc-c generated service struct
+ * (TASKAPI__V1__TASK_SERVICE__INIT(prefix_)); their closure_data is the
+ * call's ta_rpc_ctx. A handler either calls closure(&reply, closure_data)
+ * once (OK), or calls ta_rpc_fail()/ta_rpc_violation() and then
+ * closure(NULL, closure_data). The reply may live on the handler's stack:
+ * it is packed inside the closure.
+ */
+#ifndef TA_COMMON_RPC_H
+#define TA_COMMON_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "status.h"
+#include "taskapi/v1/envelope.pb-c.h"
+
+/* Default cap on one packed envelope, both directions (nng: unlimited). */
+#define TA_RPC_MAX_MSG_DEFAULT (8u * 1024u * 1024u)
+
+/* ---- server ---- */
+
+typedef struct ta_rpc_server ta_rpc_server;
+
+/* What a handler sees of its call. Borrowed: lives as long as the call. */
+typedef struct ta_rpc_ctx {
+	const char *method;		/* "/taskapi.v1.TaskService/GetTask" */
+	const char *request_id;		/* never NULL, may be "" */
+	const char *idempotency_key;	/* never NULL, may be "" */
+	const Taskapi__V1__Principal *principal; /* NULL when anonymous */
+	int64_t deadline_ms;		/* unix epoch ms; 0: none */
+	void *thread_state;		/* from thread_init: the thread's ta_pg */
+	void *app;			/* ta_rpc_server_cfg.app */
+	struct ta_rpc_reply *reply;	/* private to rpc_server.c */
+} ta_rpc_ctx;
+
+typedef struct ta_rpc_server_cfg {
+	const char *listen_url;		/* "tcp://0.0.0.0:7002" */
+	int nthreads;			/* serving threads = DB connections */
+	size_t max_msg_bytes;		/* 0: TA_RPC_MAX_MSG_DEFAULT */
+	ProtobufCService *const *services; /* borrowed; looked up by name */
+	size_t nservices;
+	void *app;
+	/*
+	 * Runs on each serving thread before it takes calls; the result is
+	 * ctx->thread_state for every call that thread serves (workers: the
+	 * thread's ta_pg). thread_fini runs on the same thread at close.
+	 */
+	void *(*thread_init)(void *app, int index);
+	void (*thread_fini)(void *thread_state);
+} ta_rpc_server_cfg;
+
+/*
+ * Listens on cfg->listen_url and starts cfg->nthreads serving threads, each
+ * owning one nng context. cfg and everything it points to must outlive the
+ * server. TA_UNAVAILABLE when the address cannot be listened on,
+ * TA_INVALID_ARGUMENT for a bad URL or thread count.
+ */
+ta_status ta_rpc_server_open(const ta_rpc_server_cfg *cfg,
+    ta_rpc_server **out);
+
+/*
+ * Stops taking new calls, lets each thread finish the call it holds, joins
+ * the threads (running thread_fini) and closes the socket.
+ */
+void ta_rpc_server_close(ta_rpc_server *s);
+
+/* The call context of a handler's closure_data. */
+ta_rpc_ctx *ta_rpc_ctx_of(void *closure_data);
+
+/* Sets the call's failure status and client-safe message (copied). */
+void ta_rpc_fail(ta_rpc_ctx *ctx, ta_status status, const char *message);
+
+/*
+ * Adds a field violation (copied) and makes the status INVALID_ARGUMENT
+ * with message "Validation failed" unless a failure was already set.
+ */
+void ta_rpc_violation(ta_rpc_ctx *ctx, const char *field, const char *message);
+
+/* Whether ta_rpc_violation was called for this call. */
+int ta_rpc_has_violations(const ta_rpc_ctx *ctx);
+
+/* ---- client ---- */
+
+typedef struct ta_rpc_client ta_rpc_client;
+
+/*
+ * Opens a REQ socket and dials every URL of urls (comma-separated, e.g.
+ * "tcp://127.0.0.1:7001"), non-blocking: an absent server is retried in the
+ * background. TA_INVALID_ARGUMENT for a malformed URL list.
+ */
+ta_status ta_rpc_client_open(const char *urls, size_t max_msg_bytes,
+    ta_rpc_client **out);
+void ta_rpc_client_close(ta_rpc_client *c);
+
+typedef struct ta_rpc_call ta_rpc_call;
+struct ta_rpc_call {
+	/* Results: valid inside done() and afterwards. */
+	ta_status status;		/* transport failure or reply code */
+	const char *message;		/* client-safe; never NULL */
+	Taskapi__V1__ReplyEnvelope *reply; /* NULL on transport failure */
+	int64_t latency_us;
+	struct ta_rpc_call_priv *priv;	/* private to rpc_client.c */
+};
+
+/*
+ * Builds a call: packs request (borrowed) into an envelope for method
+ * ("/taskapi.v1.AuthService/Login"), with deadline now + timeout_ms.
+ * principal and idempotency_key may be NULL. The caller owns the result
+ * and frees it with ta_rpc_call_free once done() has run (or after
+ * ta_rpc_call_sync).
+ */
+ta_rpc_call *ta_rpc_call_new(const char *method, const char *request_id,
+    int64_t timeout_ms, const Taskapi__V1__Principal *principal,
+    const char *idempotency_key, const ProtobufCMessage *request);
+void ta_rpc_call_free(ta_rpc_call *call);
+
+/*
+ * Sends call's request and returns at once. done(arg, call) then runs
+ * exactly once, on an nng thread, with call->status set. TA_OK means done
+ * will run; any other return means nothing was sent and done will not run.
+ */
+ta_status ta_rpc_start(ta_rpc_client *c, ta_rpc_call *call,
+    void (*done)(void *arg, ta_rpc_call *call), void *arg);
+
+/* ta_rpc_start and wait for completion; returns call->status. */
+ta_status ta_rpc_call_sync(ta_rpc_client *c, ta_rpc_call *call);
+
+/*
+ * Unpacks the reply payload of a successful call with descriptor d; the
+ * caller frees *out with protobuf_c_message_free_unpacked(*out, NULL).
+ * TA_INTERNAL when the payload does not decode.
+ */
+ta_status ta_rpc_call_unpack(const ta_rpc_call *call,
+    const ProtobufCMessageDescriptor *d, ProtobufCMessage **out);
+
+/*
+ * Writes "/<package.Service>/<Method>" for method index i of sd into buf.
+ * Returns buf.
+ */
+char *ta_rpc_method_name(const ProtobufCServiceDescriptor *sd, unsigned i,
+    char *buf, size_t cap);
+
+/* Current time as unix epoch milliseconds (CLOCK_REALTIME). */
+int64_t ta_now_ms(void);
+
+#endif
