@@ -1,0 +1,59 @@
+/*
+ * Integration-test harness: starts the real worker binaries (from
+ * TA_BIN_DIR) against the real PostgreSQL named by the DB_* environment,
+ * waits until they answer Health/Check over nng, and stops them. A missing
+ * TA_BIN_DIR or DB_* setting fails the test loudly; nothing is skipped.
+ */
+#ifndef TA_TESTS_INTEGRATION_HARNESS_H
+#define TA_TESTS_INTEGRATION_HARNESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "rpc.h"
+
+/* A process started by the harness. */
+typedef struct ta_test_proc {
+	pid_t pid;
+	char rpc_url[64];	/* "tcp://127.0.0.1:<port>" it listens on */
+	char log_path[256];	/* its stdout+stderr */
+} ta_test_proc;
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int ta_test_free_port(void);
+
+/*
+ * Starts TA_BIN_DIR/<binary> ("auth-svc", "task-svc") listening on a free
+ * port (RPC_LISTEN), with the current environment plus extra ("K=V"
+ * strings, NULL-terminated, may be NULL) and JWT_SECRET set to
+ * ta_test_jwt_secret() unless extra sets it. Waits up to 15 s for
+ * Health/Check to answer OK. Aborts the test (cmocka fail) on failure.
+ */
+void ta_test_start(ta_test_proc *p, const char *binary,
+    const char *const *extra);
+
+/* SIGTERM, then SIGKILL after 10 s; returns the exit status (waitpid). */
+int ta_test_stop(ta_test_proc *p);
+
+/* The JWT secret the harness gives the workers (48 characters). */
+const char *ta_test_jwt_secret(void);
+
+/* A client dialled to p->rpc_url; ta_rpc_client_close when done. */
+ta_rpc_client *ta_test_client(const ta_test_proc *p);
+
+/*
+ * Calls method of service sd (by method name, e.g. "GetTask") with request,
+ * as principal (may be NULL), timeout 10 s; returns the finished call
+ * (caller ta_rpc_call_free's it).
+ */
+ta_rpc_call *ta_test_call(ta_rpc_client *c,
+    const ProtobufCServiceDescriptor *sd, const char *method,
+    const Taskapi__V1__Principal *principal, const ProtobufCMessage *request);
+
+/* Whether the file at path contains needle (for log assertions). */
+bool ta_test_file_contains(const char *path, const char *needle);
+
+/* A unique suffix for names created by a test run ("1732790000-12345-7"). */
+const char *ta_test_unique(void);
+
+#endif
