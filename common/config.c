@@ -52,7 +52,7 @@ load_one(const ta_cfg_item *it, char *base, char *err, size_t errlen)
 	n = strtol(v, &end, 10);
 	if (errno || end == v || *end) {
 		snprintf(err, errlen, "%s: \"%s\" is not an integer", it->name,
-		    v);
+		    it->is_secret ? "***" : v);
 		return TA_INVALID_ARGUMENT;
 	}
 	if (bounded && (n < it->min || n > it->max)) {

@@ -1,0 +1,175 @@
+/*
+ * auth-svc: wires configuration, logging, libsodium, the AuthService and
+ * Health services and the RPC server, then waits for SIGTERM or SIGINT.
+ * With --health-check it instead asks the running instance's Health/Check
+ * and exits 0 when it answers OK (the container health check).
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "health.h"
+#include "log.h"
+#include "pg.h"
+#include "rpc.h"
+#include "service.h"
+#include "taskapi/v1/health.pb-c.h"
+#include "users.h"
+
+#define HEALTH_CHECK_TIMEOUT_MS 2000
+
+typedef struct auth_cfg {
+	const char *rpc_listen;
+	ta_db_cfg db;
+	const char *jwt_secret;
+	long jwt_expiration;
+	const char *log_level;
+	long hash_concurrency;
+	long argon2_memory_kib;
+	long argon2_ops;
+} auth_cfg;
+
+static const char *const log_levels[] = {
+    "debug", "info", "warn", "error", NULL};
+
+static const ta_cfg_item cfg_items[] = {
+    {"RPC_LISTEN", TA_CFG_STR, "tcp://0.0.0.0:7001", 1, 255, false, NULL,
+        offsetof(auth_cfg, rpc_listen)},
+    TA_CFG_DB_ITEMS(auth_cfg, db),
+    {"JWT_SECRET", TA_CFG_STR, NULL, 32, 4096, true, NULL,
+        offsetof(auth_cfg, jwt_secret)},
+    {"JWT_EXPIRATION", TA_CFG_INT, "3600", 60, 2592000, false, NULL,
+        offsetof(auth_cfg, jwt_expiration)},
+    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels,
+        offsetof(auth_cfg, log_level)},
+    {"HASH_CONCURRENCY", TA_CFG_INT, "2", 1, 64, false, NULL,
+        offsetof(auth_cfg, hash_concurrency)},
+    {"ARGON2_MEMORY_KIB", TA_CFG_INT, "19456", 8192, 1048576, false, NULL,
+        offsetof(auth_cfg, argon2_memory_kib)},
+    {"ARGON2_OPS", TA_CFG_INT, "2", 1, 10, false, NULL,
+        offsetof(auth_cfg, argon2_ops)},
+};
+
+static void *
+thread_init(void *app, int index)
+{
+	const auth_app *a = app;
+
+	(void)index;
+	return ta_pg_new(a->db, auth_user_stmts, AUTH_SQL_COUNT);
+}
+
+static void
+thread_fini(void *thread_state)
+{
+	ta_pg_free(thread_state);
+}
+
+/* Health/Check on this host's RPC_LISTEN port; the process exit status. */
+static int
+health_check(void)
+{
+	auth_cfg cfg = {0};
+	char err[256], url[300], method[128];
+	const char *port;
+	ta_rpc_client *c = NULL;
+	ta_rpc_call *call;
+	Taskapi__V1__HealthCheckRequest req =
+	    TASKAPI__V1__HEALTH_CHECK_REQUEST__INIT;
+	ta_status status;
+
+	if (ta_cfg_load(cfg_items, 1, &cfg, err, sizeof err) != TA_OK ||
+	    !(port = strrchr(cfg.rpc_listen, ':'))) {
+		ta_log(TA_LOG_ERROR, "health_check_failed", "bad RPC_LISTEN");
+		return 1;
+	}
+	snprintf(url, sizeof url, "tcp://127.0.0.1%s", port);
+	if (ta_rpc_client_open(url, 0, &c) != TA_OK) {
+		ta_log(TA_LOG_ERROR, "health_check_failed", "bad RPC_LISTEN");
+		return 1;
+	}
+	ta_rpc_method_name(
+	    &taskapi__v1__health__descriptor, 0, method, sizeof method);
+	call = ta_rpc_call_new(method, "health-check", HEALTH_CHECK_TIMEOUT_MS,
+	    NULL, NULL, &req.base);
+	status = ta_rpc_call_sync(c, call);
+	if (status != TA_OK)
+		ta_log(TA_LOG_ERROR, "health_check_failed", call->message,
+		    TA_S("code", ta_status_name(status)));
+	ta_rpc_call_free(call);
+	ta_rpc_client_close(c);
+	return status == TA_OK ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	auth_cfg cfg = {0};
+	auth_app app;
+	auth_pw_params pw;
+	ta_log_level level = TA_LOG_INFO;
+	ProtobufCService *services[2];
+	ta_rpc_server_cfg scfg = {0};
+	ta_rpc_server *server = NULL;
+	sigset_t stop_signals;
+	int sig = 0;
+
+	ta_log_init("auth-svc", TA_LOG_INFO);
+	if (argc == 2 && strcmp(argv[1], "--health-check") == 0)
+		return health_check();
+	if (argc != 1) {
+		fprintf(stderr, "usage: %s [--health-check]\n", argv[0]);
+		return 2;
+	}
+	ta_cfg_load_or_exit(
+	    cfg_items, sizeof cfg_items / sizeof cfg_items[0], &cfg);
+	ta_log_level_parse(cfg.log_level, &level); // checked by the table
+	ta_log_init("auth-svc", level);
+	if (sodium_init() < 0) {
+		ta_log(TA_LOG_ERROR, "startup_failed", "libsodium init failed");
+		return 1;
+	}
+	pw.ops = (unsigned long long)cfg.argon2_ops;
+	pw.mem_bytes = (size_t)cfg.argon2_memory_kib * 1024u;
+	if (auth_app_init(&app, &pw, (unsigned)cfg.hash_concurrency,
+	        cfg.jwt_secret, cfg.jwt_expiration) != TA_OK) {
+		ta_log(TA_LOG_ERROR, "startup_failed",
+		    "could not set up password hashing");
+		return 1;
+	}
+	app.db = &cfg.db;
+
+	/* Blocked before nng or the server start threads: all inherit it. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+	services[0] = auth_service();
+	services[1] = ta_health_service("auth-service");
+	scfg.listen_url = cfg.rpc_listen;
+	scfg.nthreads = (int)cfg.db.pool_size;
+	scfg.services = services;
+	scfg.nservices = 2;
+	scfg.app = &app;
+	scfg.thread_init = thread_init;
+	scfg.thread_fini = thread_fini;
+	if (ta_rpc_server_open(&scfg, &server) != TA_OK) {
+		auth_app_fini(&app);
+		return 1; // logged by the server
+	}
+	ta_log(TA_LOG_INFO, "started", "auth-svc serving",
+	    TA_S("url", cfg.rpc_listen), TA_I("threads", scfg.nthreads));
+
+	sigwait(&stop_signals, &sig);
+	ta_log(TA_LOG_INFO, "stopping", "signal received", TA_I("signal", sig));
+	ta_rpc_server_close(server);
+	auth_app_fini(&app);
+	ta_log(TA_LOG_INFO, "stopped", "auth-svc stopped");
+	return 0;
+}

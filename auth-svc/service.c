@@ -1,0 +1,358 @@
+/*
+ * The AuthService handler table and its three handlers. Each runs on an
+ * RPC serving thread with that thread's ta_pg; passwords are hashed inside
+ * the process-wide gate and wiped once used.
+ */
+#include "service.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "rpc.h"
+#include "taskapi/v1/auth.pb-c.h"
+#include "users.h"
+#include "violations.h"
+
+/* Login refuses longer passwords unhashed; registration allows no more. */
+#define LOGIN_PASSWORD_MAX_BYTES 1024
+
+static void auth_register_user(Taskapi__V1__AuthService_Service *service,
+    const Taskapi__V1__RegisterRequest *input,
+    Taskapi__V1__RegisterReply_Closure closure, void *closure_data);
+static void auth_login(Taskapi__V1__AuthService_Service *service,
+    const Taskapi__V1__LoginRequest *input,
+    Taskapi__V1__LoginReply_Closure closure, void *closure_data);
+static void auth_validate_token(Taskapi__V1__AuthService_Service *service,
+    const Taskapi__V1__ValidateTokenRequest *input,
+    Taskapi__V1__ValidateTokenReply_Closure closure, void *closure_data);
+
+/* Slots in the order of the service descriptor's methods. */
+static Taskapi__V1__AuthService_Service auth_service_impl =
+    TASKAPI__V1__AUTH_SERVICE__INIT(auth_);
+
+/* The client-safe sentence for each failure a handler can end with. */
+static const char *const fail_messages[] = {
+    [TA_INVALID_ARGUMENT] = "Invalid request",
+    [TA_DEADLINE_EXCEEDED] = "Deadline exceeded",
+    [TA_ALREADY_EXISTS] = "Username or email already exists",
+    [TA_UNAVAILABLE] = "Service temporarily unavailable",
+    [TA_UNAUTHENTICATED] = "Invalid username or password",
+};
+
+static void
+fail(ta_rpc_ctx *ctx, ta_status status)
+{
+	const char *m = NULL;
+
+	if ((size_t)status < sizeof fail_messages / sizeof fail_messages[0])
+		m = fail_messages[status];
+	ta_rpc_fail(ctx, status, m ? m : "Internal server error");
+}
+
+static void
+report_violations(ta_rpc_ctx *ctx, const ta_violations *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		ta_rpc_violation(ctx, v->items[i].field, v->items[i].message);
+}
+
+/*
+ * The unpacked request is freed by the RPC server after the handler; wipe
+ * the password in it first. protobuf-c allocated the string (an unset one
+ * is the shared empty string, which has no bytes to wipe).
+ */
+static void
+wipe_input(const char *password)
+{
+	size_t n = password ? strlen(password) : 0;
+
+	if (n)
+		sodium_memzero((char *)password, n);
+}
+
+static ta_status
+gate_enter(auth_app *app, const ta_rpc_ctx *ctx)
+{
+	ta_status status = auth_pw_gate_enter(&app->gate, ctx->deadline_ms);
+
+	if (status == TA_DEADLINE_EXCEEDED)
+		ta_log(TA_LOG_WARN, "hash_queue_timeout",
+		    "deadline passed while waiting for a hashing slot",
+		    TA_S("request_id", ctx->request_id));
+	return status;
+}
+
+/* An Argon2id hash of pw; the caller holds a gate slot. */
+static ta_status
+hash_password(auth_app *app, const ta_rpc_ctx *ctx, const char *pw,
+    char out[AUTH_PW_HASH_MAX])
+{
+	ta_status status = auth_pw_hash(&app->pw, pw, strlen(pw), out);
+
+	if (status != TA_OK)
+		ta_log(TA_LOG_ERROR, "password_hash_failed",
+		    "argon2id hashing failed (memory?)",
+		    TA_S("request_id", ctx->request_id));
+	return status;
+}
+
+static void
+auth_register_user(Taskapi__V1__AuthService_Service *service,
+    const Taskapi__V1__RegisterRequest *input,
+    Taskapi__V1__RegisterReply_Closure closure, void *closure_data)
+{
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	auth_app *app = ctx->app;
+	ta_violations v = {0};
+	char hash[AUTH_PW_HASH_MAX];
+	auth_user u = {0};
+	Google__Protobuf__Timestamp created = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	Taskapi__V1__User user = TASKAPI__V1__USER__INIT;
+	Taskapi__V1__RegisterReply reply = TASKAPI__V1__REGISTER_REPLY__INIT;
+	ta_status status;
+	bool has_replied = false;
+
+	(void)service;
+	auth_user_check_register(
+	    input->username, input->email, input->password, &v);
+	if (v.n) {
+		report_violations(ctx, &v);
+		goto out;
+	}
+	if ((status = gate_enter(app, ctx)) != TA_OK) {
+		fail(ctx, status);
+		goto out;
+	}
+	status = hash_password(app, ctx, input->password, hash);
+	auth_pw_gate_leave(&app->gate);
+	wipe_input(input->password);
+	if (status != TA_OK) {
+		fail(ctx, status);
+		goto out;
+	}
+	/* The unique constraints decide a race: no lookup before. */
+	status = auth_user_insert(
+	    ctx->thread_state, input->username, input->email, hash, &u);
+	if (status != TA_OK) {
+		fail(ctx, status);
+		goto out;
+	}
+	ta_log(TA_LOG_INFO, "user_registered", "user registered",
+	    TA_S("request_id", ctx->request_id), TA_I("user_id", u.id));
+	created.seconds = u.created_s;
+	created.nanos = u.created_ns;
+	user.id = u.id;
+	user.username = u.username;
+	user.email = u.email;
+	user.created_at = &created;
+	reply.message = "User registered successfully";
+	reply.user = &user;
+	closure(&reply, closure_data);
+	has_replied = true;
+out:
+	wipe_input(input->password);
+	sodium_memzero(hash, sizeof hash);
+	auth_user_fini(&u);
+	ta_violations_fini(&v);
+	if (!has_replied)
+		closure(NULL, closure_data);
+}
+
+/*
+ * Verifies pw for u (NULL: no such user) inside a gate slot. Unknown users
+ * and unknown hash formats are verified against the dummy hash, so every
+ * failure costs about one Argon2id verification. When u's hash is legacy
+ * or weaker than configured, *new_hash receives a fresh one.
+ */
+static ta_status
+check_password(auth_app *app, const ta_rpc_ctx *ctx, const auth_user *u,
+    const char *pw, bool *is_match, char new_hash[AUTH_PW_HASH_MAX],
+    bool *has_new_hash)
+{
+	size_t len = strlen(pw);
+	ta_status status;
+
+	*is_match = *has_new_hash = false;
+	if ((status = gate_enter(app, ctx)) != TA_OK)
+		return status;
+	if (!u) {
+		(void)auth_pw_verify(app->dummy_hash, pw, len);
+	} else if (auth_pw_kind_of(u->password_hash) == AUTH_PW_UNKNOWN) {
+		ta_log(TA_LOG_WARN, "unknown_hash_format",
+		    "stored password hash has an unknown format",
+		    TA_S("request_id", ctx->request_id),
+		    TA_I("user_id", u->id));
+		(void)auth_pw_verify(app->dummy_hash, pw, len);
+	} else {
+		*is_match = auth_pw_verify(u->password_hash, pw, len);
+	}
+	if (*is_match && auth_pw_needs_rehash(&app->pw, u->password_hash))
+		*has_new_hash = hash_password(app, ctx, pw, new_hash) == TA_OK;
+	auth_pw_gate_leave(&app->gate);
+	return TA_OK;
+}
+
+/* Stores new_hash for u; a failure costs only the upgrade, not the login. */
+static void
+upgrade_hash(const ta_rpc_ctx *ctx, const auth_user *u, const char *new_hash)
+{
+	const char *from = auth_pw_kind_of(u->password_hash) == AUTH_PW_BCRYPT
+	                       ? "bcrypt"
+	                       : "argon2id";
+	ta_status status = auth_user_set_hash(
+	    ctx->thread_state, u->id, u->password_hash, new_hash);
+
+	if (status == TA_OK)
+		ta_log(TA_LOG_INFO, "password_rehashed",
+		    "password hash upgraded to argon2id",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", u->id),
+		    TA_S("from", from));
+	else
+		ta_log(TA_LOG_WARN, "password_rehash_failed",
+		    "could not store the upgraded password hash",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", u->id),
+		    TA_S("code", ta_status_name(status)));
+}
+
+static void
+auth_login(Taskapi__V1__AuthService_Service *service,
+    const Taskapi__V1__LoginRequest *input,
+    Taskapi__V1__LoginReply_Closure closure, void *closure_data)
+{
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	auth_app *app = ctx->app;
+	ta_violations v = {0};
+	auth_user u = {0};
+	char new_hash[AUTH_PW_HASH_MAX];
+	char *token = NULL;
+	Taskapi__V1__LoginUser user = TASKAPI__V1__LOGIN_USER__INIT;
+	Taskapi__V1__LoginReply reply = TASKAPI__V1__LOGIN_REPLY__INIT;
+	bool is_match = false, has_new_hash = false, has_replied = false;
+	ta_status status;
+
+	(void)service;
+	auth_user_check_login(input->username, input->password, &v);
+	if (v.n) {
+		report_violations(ctx, &v);
+		goto out;
+	}
+	if (strnlen(input->password, LOGIN_PASSWORD_MAX_BYTES + 1) >
+	    LOGIN_PASSWORD_MAX_BYTES) {
+		fail(ctx, TA_UNAUTHENTICATED);
+		goto out;
+	}
+	status = auth_user_find(ctx->thread_state, input->username, &u);
+	if (status != TA_OK && status != TA_NOT_FOUND) {
+		fail(ctx, status);
+		goto out;
+	}
+	status = check_password(app, ctx, status == TA_OK ? &u : NULL,
+	    input->password, &is_match, new_hash, &has_new_hash);
+	wipe_input(input->password);
+	if (status != TA_OK || !is_match) {
+		fail(ctx, status != TA_OK ? status : TA_UNAUTHENTICATED);
+		goto out;
+	}
+	if (has_new_hash)
+		upgrade_hash(ctx, &u, new_hash);
+	if ((status = auth_token_issue(
+	         &app->tokens, &u, (int64_t)time(NULL), &token)) != TA_OK) {
+		ta_log(TA_LOG_ERROR, "token_issue_failed",
+		    "could not sign a token",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", u.id));
+		fail(ctx, status);
+		goto out;
+	}
+	user.id = u.id;
+	user.username = u.username;
+	user.email = u.email;
+	reply.message = "Login successful";
+	reply.token = token;
+	reply.user = &user;
+	closure(&reply, closure_data);
+	has_replied = true;
+out:
+	wipe_input(input->password);
+	sodium_memzero(new_hash, sizeof new_hash);
+	if (token) {
+		sodium_memzero(token, strlen(token));
+		free(token);
+	}
+	auth_user_fini(&u);
+	ta_violations_fini(&v);
+	if (!has_replied)
+		closure(NULL, closure_data);
+}
+
+static void
+auth_validate_token(Taskapi__V1__AuthService_Service *service,
+    const Taskapi__V1__ValidateTokenRequest *input,
+    Taskapi__V1__ValidateTokenReply_Closure closure, void *closure_data)
+{
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	auth_app *app = ctx->app;
+	ta_claims c = {0};
+	const char *message = NULL;
+	Taskapi__V1__TokenUser user = TASKAPI__V1__TOKEN_USER__INIT;
+	Taskapi__V1__ValidateTokenReply reply =
+	    TASKAPI__V1__VALIDATE_TOKEN_REPLY__INIT;
+	ta_status status;
+
+	(void)service;
+	status = auth_token_check(
+	    &app->tokens, input->token, (int64_t)time(NULL), &c, &message);
+	if (status != TA_OK) {
+		ta_rpc_fail(ctx, status, message);
+		closure(NULL, closure_data);
+		return;
+	}
+	user.user_id = c.user_id;
+	user.username = c.username;
+	user.email = c.email;
+	reply.valid = true;
+	reply.user = &user;
+	closure(&reply, closure_data);
+	ta_claims_fini(&c);
+}
+
+ta_status
+auth_app_init(auth_app *a, const auth_pw_params *pw, unsigned hash_concurrency,
+    const char *secret, int64_t lifetime_s)
+{
+	unsigned char random_pw[32];
+	ta_status status;
+
+	*a = (auth_app){.pw = *pw,
+	    .tokens = {.secret = secret,
+	        .secret_len = strlen(secret),
+	        .lifetime_s = lifetime_s}};
+	if ((status = auth_pw_gate_init(&a->gate, hash_concurrency)) != TA_OK)
+		return status;
+	/* Nobody knows this password: it only has to cost a verification. */
+	randombytes_buf(random_pw, sizeof random_pw);
+	status = auth_pw_hash(
+	    &a->pw, (const char *)random_pw, sizeof random_pw, a->dummy_hash);
+	sodium_memzero(random_pw, sizeof random_pw);
+	if (status != TA_OK)
+		auth_pw_gate_fini(&a->gate);
+	return status;
+}
+
+void
+auth_app_fini(auth_app *a)
+{
+	auth_pw_gate_fini(&a->gate);
+	sodium_memzero(a->dummy_hash, sizeof a->dummy_hash);
+}
+
+ProtobufCService *
+auth_service(void)
+{
+	return &auth_service_impl.base;
+}

@@ -1,0 +1,43 @@
+/*
+ * auth-svc's AuthService: RegisterUser, Login and ValidateToken, served by
+ * the RPC server's threads. The process state they share is one auth_app,
+ * built by main and read-only once serving starts (the gate is
+ * thread-safe).
+ */
+#ifndef TA_AUTH_SERVICE_H
+#define TA_AUTH_SERVICE_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "passwords.h"
+#include "pg.h"
+#include "status.h"
+#include "tokens.h"
+
+typedef struct auth_app {
+	auth_pw_params pw; /* cost of new hashes */
+	auth_pw_gate gate; /* HASH_CONCURRENCY */
+	auth_tokens tokens;
+	const ta_db_cfg *db; /* borrowed: each thread's connection */
+	/* Verified against for unknown users, so they take as long. */
+	char dummy_hash[AUTH_PW_HASH_MAX];
+} auth_app;
+
+/*
+ * Fills a: the hashing cost and lifetime as given, a gate of
+ * hash_concurrency slots and a dummy hash of a random password. secret is
+ * borrowed and must outlive a. TA_INTERNAL when the semaphore or the hash
+ * cannot be made. a->db is left for the caller to set.
+ */
+ta_status auth_app_init(auth_app *a, const auth_pw_params *pw,
+    unsigned hash_concurrency, const char *secret, int64_t lifetime_s);
+void auth_app_fini(auth_app *a);
+
+/*
+ * The AuthService implementation (static storage). Its handlers expect
+ * ctx->app to be an auth_app and ctx->thread_state the thread's ta_pg
+ * prepared with auth_user_stmts.
+ */
+ProtobufCService *auth_service(void);
+
+#endif

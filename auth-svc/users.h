@@ -1,0 +1,69 @@
+/*
+ * The users table as auth-svc sees it: the request checks of register and
+ * login (pure, no SQL), the prepared statements, and the three queries.
+ */
+#ifndef TA_AUTH_USERS_H
+#define TA_AUTH_USERS_H
+
+#include <stdint.h>
+
+#include "pg.h"
+#include "status.h"
+#include "violations.h"
+
+/* Indexes into auth_user_stmts. */
+enum {
+	AUTH_SQL_INSERT = 0,
+	AUTH_SQL_FIND_BY_USERNAME,
+	AUTH_SQL_SET_HASH,
+	AUTH_SQL_COUNT
+};
+
+/* The statement table each serving thread's ta_pg prepares. */
+extern const ta_pg_stmt auth_user_stmts[AUTH_SQL_COUNT];
+
+/* A row of users; strings owned (auth_user_fini). */
+typedef struct auth_user {
+	int64_t id;
+	char *username;
+	char *email;
+	char *role;
+	char *password_hash; /* never logged; wiped by auth_user_fini */
+	int64_t created_s;   /* created_at as unix seconds and nanos */
+	int32_t created_ns;
+} auth_user;
+
+void auth_user_fini(auth_user *u);
+
+/*
+ * Appends one violation per bad field of a registration: username
+ * (required, at most 50 characters, valid UTF-8 without control
+ * characters), email (required, at most 100 characters, one address) and
+ * password (required, at most 1024 bytes).
+ */
+void auth_user_check_register(const char *username, const char *email,
+    const char *password, ta_violations *v);
+
+/* Appends a violation for a missing username or password. */
+void auth_user_check_login(
+    const char *username, const char *password, ta_violations *v);
+
+/*
+ * Inserts a user. On TA_OK *out holds id, username, email and created_at.
+ * TA_ALREADY_EXISTS when the username or email is taken (the unique
+ * constraints decide); TA_UNAVAILABLE, TA_INTERNAL from ta_pg_exec.
+ */
+ta_status auth_user_insert(ta_pg *pg, const char *username, const char *email,
+    const char *password_hash, auth_user *out);
+
+/* The user with exactly this username; TA_NOT_FOUND when there is none. */
+ta_status auth_user_find(ta_pg *pg, const char *username, auth_user *out);
+
+/*
+ * Replaces the password hash of user id, but only while it still is
+ * old_hash (a concurrent change wins). TA_NOT_FOUND when it was not.
+ */
+ta_status auth_user_set_hash(
+    ta_pg *pg, int64_t id, const char *old_hash, const char *new_hash);
+
+#endif

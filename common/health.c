@@ -1,0 +1,53 @@
+/*
+ * The taskapi.v1.Health service of the workers: Check pings the serving
+ * thread's own database connection and names the service.
+ */
+#include "health.h"
+
+#include <stddef.h>
+
+#include "pg.h"
+#include "rpc.h"
+#include "taskapi/v1/health.pb-c.h"
+
+static void health_check(Taskapi__V1__Health_Service *service,
+    const Taskapi__V1__HealthCheckRequest *input,
+    Taskapi__V1__HealthCheckReply_Closure closure, void *closure_data);
+
+/* The generated service first, so the ProtobufCService * is this struct. */
+typedef struct health_service {
+	Taskapi__V1__Health_Service base;
+	const char *name; /* borrowed: a string literal of main */
+} health_service;
+
+/* One per process: a worker serves one Health service, set up in main. */
+static health_service health = {TASKAPI__V1__HEALTH__INIT(health_), NULL};
+
+static void
+health_check(Taskapi__V1__Health_Service *service,
+    const Taskapi__V1__HealthCheckRequest *input,
+    Taskapi__V1__HealthCheckReply_Closure closure, void *closure_data)
+{
+	const health_service *hs = (const health_service *)service;
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	Taskapi__V1__HealthCheckReply reply =
+	    TASKAPI__V1__HEALTH_CHECK_REPLY__INIT;
+
+	(void)input;
+	/* ta_pg_ping logs the database failure itself. */
+	if (!ctx->thread_state || ta_pg_ping(ctx->thread_state) != TA_OK) {
+		ta_rpc_fail(ctx, TA_UNAVAILABLE, "database unavailable");
+		closure(NULL, closure_data);
+		return;
+	}
+	reply.status = "healthy";
+	reply.service = (char *)hs->name; /* packed, never written */
+	closure(&reply, closure_data);
+}
+
+ProtobufCService *
+ta_health_service(const char *service_name)
+{
+	health.name = service_name;
+	return &health.base.base;
+}

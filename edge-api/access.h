@@ -1,0 +1,27 @@
+/*
+ * The per-request access line (event "http_request") and its CloudWatch
+ * Embedded Metric Format twin (namespace "taskapi", dimensions service and
+ * route; metrics requests, errors, latency_ms), both on stdout.
+ */
+#ifndef EDGE_API_ACCESS_H
+#define EDGE_API_ACCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One finished request; strings borrowed. */
+typedef struct edge_access {
+	const char *request_id;
+	const char *method;		/* as the client sent it */
+	const char *route_method;	/* the route's method; NULL: unmatched */
+	const char *pattern;		/* "/tasks/{id}"; NULL: unmatched */
+	int status;			/* 0: no response was sent */
+	int64_t latency_us;
+	bool has_user;
+	int64_t user_id;
+} edge_access;
+
+/* Writes both lines (at level info). Thread-safe. */
+void edge_access_log(const edge_access *a);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * CORS decisions for CORS_ALLOWED_ORIGINS (a comma-separated list of
+ * origins, or "*"). Pure: returns the headers to add, touches no socket.
+ */
+#ifndef EDGE_API_CORS_H
+#define EDGE_API_CORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct edge_cors edge_cors;
+
+/* One response header; name and value are borrowed. */
+typedef struct edge_header {
+	const char *name;
+	const char *value;
+} edge_header;
+
+/* The most headers edge_cors_headers writes. */
+#define EDGE_CORS_MAX_HEADERS 8
+
+/*
+ * Parses list (borrowed only during the call): origins separated by commas,
+ * spaces around them ignored, "*" allowing any origin; empty or NULL turns
+ * CORS off. Never fails.
+ */
+edge_cors *edge_cors_new(const char *list);
+void edge_cors_free(edge_cors *c);
+
+/* Whether CORS is configured at all. */
+bool edge_cors_is_enabled(const edge_cors *c);
+
+/* Whether origin (the Origin header, may be NULL) is allowed. */
+bool edge_cors_is_allowed(const edge_cors *c, const char *origin);
+
+/*
+ * Fills out (room for EDGE_CORS_MAX_HEADERS) with the CORS headers of a
+ * response to a request from origin, and returns how many. An allowed
+ * origin gets Allow-Origin (echoed), Allow-Credentials, Expose-Headers and,
+ * for a preflight, Allow-Methods, Allow-Headers and Max-Age. When CORS is
+ * on, every response also carries "Vary: Origin". Values borrow origin.
+ */
+size_t edge_cors_headers(const edge_cors *c, const char *origin,
+    bool is_preflight, edge_header *out);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * The edge's HTTP server (libmicrohttpd): per request it matches a route,
+ * checks the bearer token, transcodes the JSON body into the RPC's request
+ * message, calls the worker without blocking an HTTP thread, and renders
+ * the reply as the public JSON.
+ */
+#ifndef EDGE_API_HTTP_H
+#define EDGE_API_HTTP_H
+
+#include <stdint.h>
+
+#include "cors.h"
+#include "routes.h"
+#include "rpc.h"
+#include "status.h"
+
+/* The edge's configuration (filled from its table in main.c). */
+typedef struct edge_cfg {
+	long port;
+	const char *auth_rpc_url;
+	const char *task_rpc_url;
+	const char *jwt_secret;		/* secret: never logged */
+	long rpc_timeout_ms;
+	long max_body_bytes;
+	const char *cors_allowed_origins;
+	const char *log_level;
+	long http_threads;
+	long discovery_refresh_s;
+	long http_connection_limit;
+	long http_timeout_s;
+} edge_cfg;
+
+/* What the server works with; everything borrowed, built by main.c. */
+typedef struct edge_app {
+	const edge_cfg *cfg;
+	const edge_router *router;
+	const edge_cors *cors;
+	ta_rpc_client *backends[EDGE_BACKEND_TASK + 1]; /* by edge_backend */
+} edge_app;
+
+typedef struct edge_http edge_http;
+
+/*
+ * Starts listening on app->cfg->port (all IPv4 addresses) with
+ * HTTP_THREADS epoll threads. app must outlive the server. TA_UNAVAILABLE
+ * when the daemon does not start (port taken, ...).
+ */
+ta_status edge_http_open(const edge_app *app, edge_http **out);
+
+/*
+ * Graceful stop: stops accepting, waits up to wait_ms for requests in
+ * progress (and in any case for every suspended one, whose RPC deadline
+ * bounds the wait), then stops the daemon and frees h.
+ */
+void edge_http_close(edge_http *h, int64_t wait_ms);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * edge-api: wires configuration, logging, the route table, CORS, the RPC
+ * clients of both workers and the HTTP server, runs until SIGTERM/SIGINT,
+ * then tears down in reverse.
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "cors.h"
+#include "http.h"
+#include "log.h"
+#include "routes.h"
+#include "rpc.h"
+
+static const char *const log_levels[] = {"debug", "info", "warn", "error",
+    NULL};
+
+#define ITEM(name, type, def, min, max, secret, choices, member)              \
+	{name, type, def, min, max, secret, choices, offsetof(edge_cfg, member)}
+
+static const ta_cfg_item cfg_items[] = {
+	ITEM("PORT", TA_CFG_INT, "8080", 1, 65535, false, NULL, port),
+	ITEM("AUTH_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7001", 1, 4096,
+	    false, NULL, auth_rpc_url),
+	ITEM("TASK_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7002", 1, 4096,
+	    false, NULL, task_rpc_url),
+	ITEM("JWT_SECRET", TA_CFG_STR, NULL, 32, 4096, true, NULL, jwt_secret),
+	ITEM("RPC_TIMEOUT_MS", TA_CFG_INT, "5000", 100, 60000, false, NULL,
+	    rpc_timeout_ms),
+	ITEM("MAX_BODY_BYTES", TA_CFG_INT, "1048576", 1024, 67108864, false,
+	    NULL, max_body_bytes),
+	/* Empty: CORS off. Unbounded length, so "" is accepted. */
+	ITEM("CORS_ALLOWED_ORIGINS", TA_CFG_STR, "", 0, 0, false, NULL,
+	    cors_allowed_origins),
+	ITEM("LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels,
+	    log_level),
+	ITEM("HTTP_THREADS", TA_CFG_INT, "2", 1, 64, false, NULL,
+	    http_threads),
+	/* Read and logged now; periodic re-resolution uses it later. */
+	ITEM("DISCOVERY_REFRESH_S", TA_CFG_INT, "10", 1, 3600, false, NULL,
+	    discovery_refresh_s),
+	ITEM("HTTP_CONNECTION_LIMIT", TA_CFG_INT, "1024", 1, 1000000, false,
+	    NULL, http_connection_limit),
+	ITEM("HTTP_TIMEOUT_S", TA_CFG_INT, "30", 1, 3600, false, NULL,
+	    http_timeout_s),
+};
+
+static void
+die(const char *event, const char *msg, int code)
+{
+	ta_log(TA_LOG_ERROR, event, msg);
+	exit(code);
+}
+
+static int
+wait_for_stop(const sigset_t *set)
+{
+	int sig = 0;
+
+	while (sigwait(set, &sig) != 0)
+		;
+	return sig;
+}
+
+int
+main(void)
+{
+	edge_cfg cfg;
+	edge_app app = {0};
+	edge_router *router = NULL;
+	edge_cors *cors;
+	edge_http *http = NULL;
+	ta_log_level level = TA_LOG_INFO;
+	sigset_t stop;
+	char err[256];
+	size_t nroutes;
+	const edge_route *routes = edge_route_table(&nroutes);
+	int sig;
+
+	ta_log_init("edge-api", TA_LOG_INFO);
+	ta_cfg_load_or_exit(cfg_items, sizeof cfg_items / sizeof cfg_items[0],
+	    &cfg);
+	ta_log_level_parse(cfg.log_level, &level);	// choices checked it
+	ta_log_init("edge-api", level);
+	if (sodium_init() < 0)
+		die("sodium_init_failed", "libsodium failed to initialise", 1);
+
+	/* Threads started below inherit this mask: only sigwait sees them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (edge_router_new(routes, nroutes, &router, err, sizeof err) != TA_OK)
+		die("routes_invalid", err, 2);
+	cors = edge_cors_new(cfg.cors_allowed_origins);
+	app.cfg = &cfg;
+	app.router = router;
+	app.cors = cors;
+	if (ta_rpc_client_open(cfg.auth_rpc_url, 0,
+		&app.backends[EDGE_BACKEND_AUTH]) != TA_OK)
+		die("config_invalid", "AUTH_RPC_URL is not a valid URL list", 2);
+	if (ta_rpc_client_open(cfg.task_rpc_url, 0,
+		&app.backends[EDGE_BACKEND_TASK]) != TA_OK)
+		die("config_invalid", "TASK_RPC_URL is not a valid URL list", 2);
+	if (edge_http_open(&app, &http) != TA_OK)
+		exit(1);
+	ta_log(TA_LOG_INFO, "started", "edge-api listening",
+	    TA_I("port", cfg.port), TA_I("threads", cfg.http_threads));
+
+	sig = wait_for_stop(&stop);
+	ta_log(TA_LOG_INFO, "stopping", "draining requests",
+	    TA_S("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+	/* In-flight calls end by their deadline; give them that and a bit. */
+	edge_http_close(http, cfg.rpc_timeout_ms + 1000);
+	ta_rpc_client_close(app.backends[EDGE_BACKEND_TASK]);
+	ta_rpc_client_close(app.backends[EDGE_BACKEND_AUTH]);
+	edge_cors_free(cors);
+	edge_router_free(router);
+	ta_log(TA_LOG_INFO, "stopped", "edge-api stopped");
+	return 0;
+}

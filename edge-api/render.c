@@ -1,0 +1,76 @@
+/* Status mapping and error bodies of the edge (STYLE.md "Errors"). */
+#include "render.h"
+
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "routes.h"
+
+int
+edge_http_status(ta_status status, unsigned flags, int success)
+{
+	if (status == TA_OK)
+		return success;
+	/* Health checks answer the load balancer: down is 503, whatever broke. */
+	if (flags & EDGE_ROUTE_HEALTH)
+		return 503;
+	return ta_status_to_http(status);
+}
+
+char *
+edge_error_json(int http_status, const char *message,
+    const ta_violations *details)
+{
+	const char *reason = ta_http_reason(http_status);
+	cJSON *o = cJSON_CreateObject();
+	char *out;
+
+	if (http_status == 500)
+		message = "Internal server error";
+	else if (!message || !*message)
+		message = reason;
+	if (!o || !cJSON_AddStringToObject(o, "error", reason) ||
+	    !cJSON_AddStringToObject(o, "message", message))
+		goto oom;
+	if (details && details->n > 0) {
+		cJSON *arr = cJSON_AddArrayToObject(o, "details");
+
+		if (!arr)
+			goto oom;
+		for (size_t i = 0; i < details->n; i++) {
+			cJSON *d = cJSON_CreateObject();
+
+			if (!d)
+				goto oom;
+			cJSON_AddItemToArray(arr, d);
+			if (!cJSON_AddStringToObject(d, "field",
+				details->items[i].field) ||
+			    !cJSON_AddStringToObject(d, "message",
+				details->items[i].message))
+				goto oom;
+		}
+	}
+	out = cJSON_PrintUnformatted(o);
+	if (!out)
+		goto oom;
+	cJSON_Delete(o);
+	return out;
+oom:
+	/* Same policy as ta_xmalloc: out of memory is not recoverable here. */
+	ta_log(TA_LOG_ERROR, "out_of_memory", "rendering an error body failed");
+	abort();
+}
+
+void
+edge_violations_from_reply(const Taskapi__V1__ReplyEnvelope *reply,
+    ta_violations *v)
+{
+	for (size_t i = 0; i < reply->n_details; i++) {
+		const Taskapi__V1__FieldViolation *d = reply->details[i];
+
+		ta_violations_add(v, d->field ? d->field : "",
+		    d->message ? d->message : "");
+	}
+}

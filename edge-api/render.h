@@ -1,0 +1,34 @@
+/*
+ * The one place that turns an outcome into an HTTP status and renders the
+ * contract's error body {"error", "message", "details"?}: RPC failures and
+ * the edge's own rejections (400, 401, 404, 405, 413, 415) alike.
+ */
+#ifndef EDGE_API_RENDER_H
+#define EDGE_API_RENDER_H
+
+#include "status.h"
+#include "violations.h"
+#include "taskapi/v1/envelope.pb-c.h"
+
+/*
+ * The HTTP status of status on a route: success (200/201) for TA_OK; 503
+ * for any failure of a health route (flags has EDGE_ROUTE_HEALTH: the
+ * backend or its database is down); otherwise ta_status_to_http.
+ */
+int edge_http_status(ta_status status, unsigned flags, int success);
+
+/*
+ * The error body for http_status, as a heap string the caller free()s.
+ * "error" is the reason phrase; "message" is message, or the reason phrase
+ * when message is NULL or empty; a 500 always says "Internal server error"
+ * (never internals). "details" ([{"field","message"}...]) only when
+ * details has items; details may be NULL.
+ */
+char *edge_error_json(int http_status, const char *message,
+    const ta_violations *details);
+
+/* Appends the field violations of a reply envelope to v (copies). */
+void edge_violations_from_reply(const Taskapi__V1__ReplyEnvelope *reply,
+    ta_violations *v);
+
+#endif

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# make test: installs missing packages, builds build/, starts a throwaway
+# PostgreSQL on a free port in a temporary directory, migrates it, and runs
+# every ctest test against it; then the same suite again built with
+# AddressSanitizer and UBSan in build-asan/ (TA_SKIP_SANITIZE=1 skips that
+# pass). The cluster and its directory are removed on exit, also on
+# failure. Extra arguments go to ctest (e.g. -L unit, -R migrate).
+#   scripts/test.sh --unit   unit tests only: no database, no sanitizer pass
+set -euo pipefail
+. "$(dirname "$0")/pg.sh"
+
+unit_only=0
+if [ "${1:-}" = "--unit" ]; then
+	unit_only=1
+	shift
+fi
+
+: 
+: 
+
+run_ctest() {
+	local dir=$1
+	shift
+	ta_say "ctest in ${dir#"$TA_ROOT"/} $*"
+	(cd "$dir" && ctest --output-on-failure -j "${TA_TEST_JOBS:-2}" "$@")
+}
+
+if [ "$unit_only" = 1 ]; then
+	run_ctest "$TA_ROOT/build-ops" -L unit "$@"
+	exit
+fi
+
+tmp=$(mktemp -d -t taskapi-test.XXXXXX)
+cleanup() {
+	ta_pg_stop "$tmp" || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port=$(ta_free_port)
+ta_pg_init "$tmp" "$port" throwaway
+ta_pg_start "$tmp"
+ta_pg_createdb "$tmp" taskmanagement
+ta_say "throwaway PostgreSQL on 127.0.0.1:$port"
+
+export DB_HOST=127.0.0.1 DB_PORT=$port DB_NAME=taskmanagement DB_USER=taskapi
+unset DB_PASSWORD DB_SSLMODE MIGRATIONS_DIR
+"$TA_ROOT/build-ops/bin/taskapi-migrate" >"$tmp/migrate.log" ||
+    { cat "$tmp/migrate.log" >&2; ta_die "taskapi-migrate failed"; }
+
+rc=0
+run_ctest "$TA_ROOT/build-ops" "$@" || rc=1
+
+if [ "${TA_SKIP_SANITIZE:-0}" = 1 ]; then
+	ta_say "TA_SKIP_SANITIZE=1: sanitizer pass skipped"
+elif ! "$TA_ROOT/scripts/build.sh" build-asan -DCMAKE_BUILD_TYPE=Debug \
+    -DTA_SANITIZE=address,undefined; then
+	ta_say "sanitizer build failed"
+	rc=1
+else
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+	    run_ctest "$TA_ROOT/build-asan" "$@" || rc=1
+fi
+
+if [ "$rc" = 0 ]; then
+	ta_say "all test runs passed"
+else
+	ta_say "some tests FAILED (see above)"
+fi
+exit "$rc"

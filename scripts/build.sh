@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Configures and builds the tree out of source:
+#   scripts/build.sh [DIR [cmake options...]]
+# DIR defaults to build/ (RelWithDebInfo unless an option says otherwise).
+# TA_JOBS sets the parallel jobs (default: the number of CPUs).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+dir=${1:-build}
+[ $# -gt 0 ] && shift
+case "$dir" in /*) ;; *) dir="$TA_ROOT/$dir" ;; esac
+
+cmake -S "$TA_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build "$dir" -j "$(ta_jobs)"

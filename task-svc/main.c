@@ -1,0 +1,148 @@
+/*
+ * task-svc: serves taskapi.v1.TaskService and Health over nng REP, one
+ * PostgreSQL connection per serving thread. main only wires: config, log,
+ * server, wait for SIGTERM/SIGINT, teardown. With --health-check it calls
+ * Health/Check on the local instance instead and exits 0 or 1 (for
+ * container health checks, which have no curl).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "health.h"
+#include "log.h"
+#include "pg.h"
+#include "rpc.h"
+#include "service.h"
+#include "taskapi/v1/health.pb-c.h"
+#include "tasks.h"
+
+typedef struct task_cfg {
+	const char *rpc_listen;
+	const char *log_level;
+	ta_db_cfg db;
+} task_cfg;
+
+static const char *const log_levels[] = {
+    "debug", "info", "warn", "error", NULL};
+
+static const ta_cfg_item cfg_items[] = {
+    {"RPC_LISTEN", TA_CFG_STR, "tcp://0.0.0.0:7002", 1, 255, false, NULL,
+        offsetof(task_cfg, rpc_listen)},
+    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels,
+        offsetof(task_cfg, log_level)},
+    TA_CFG_DB_ITEMS(task_cfg, db),
+};
+#define CFG_N (sizeof cfg_items / sizeof cfg_items[0])
+
+static void *
+thread_init(void *app, int index)
+{
+	const task_cfg *cfg = app;
+	ta_pg *pg = ta_pg_new(&cfg->db, task_stmts, task_nstmts);
+
+	(void)index;
+	/* Connect now so the first calls don't pay for it; a failure is
+	 * logged and retried on first use. */
+	(void)ta_pg_ping(pg);
+	return pg;
+}
+
+static void
+thread_fini(void *state)
+{
+	ta_pg_free(state);
+}
+
+/* Health/Check over nng on 127.0.0.1 at RPC_LISTEN's port; exit status. */
+static int
+health_check(const task_cfg *cfg)
+{
+	Taskapi__V1__HealthCheckRequest rq =
+	    TASKAPI__V1__HEALTH_CHECK_REQUEST__INIT;
+	const char *port = strrchr(cfg->rpc_listen, ':');
+	char url[64];
+	ta_rpc_client *c;
+	ta_rpc_call *call;
+	ta_status status;
+
+	if (!port || snprintf(url, sizeof url, "tcp://127.0.0.1%s", port) >=
+	                 (int)sizeof url)
+		return 1;
+	if (ta_rpc_client_open(url, 0, &c) != TA_OK)
+		return 1;
+	call = ta_rpc_call_new("/taskapi.v1.Health/Check", "health-check", 3000,
+	    NULL, NULL, &rq.base);
+	status = ta_rpc_call_sync(c, call);
+	ta_rpc_call_free(call);
+	ta_rpc_client_close(c);
+	return status == TA_OK ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	task_cfg cfg;
+	ta_log_level level = TA_LOG_INFO;
+	ProtobufCService *services[2];
+	ta_rpc_server_cfg scfg = {0};
+	ta_rpc_server *server;
+	sigset_t sigs;
+	int sig;
+
+	ta_log_init("task-svc", TA_LOG_INFO);
+	if (argc == 2 && strcmp(argv[1], "--health-check") == 0) {
+		char err[256];
+
+		/* Quiet: only the exit status matters to the caller. */
+		ta_log_init("task-svc", TA_LOG_ERROR);
+		if (ta_cfg_load(cfg_items, CFG_N, &cfg, err, sizeof err) !=
+		    TA_OK) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		return health_check(&cfg);
+	}
+	if (argc > 1) {
+		fprintf(stderr, "usage: %s [--health-check]\n", argv[0]);
+		return 2;
+	}
+	ta_cfg_load_or_exit(cfg_items, CFG_N, &cfg);
+	(void)ta_log_level_parse(cfg.log_level, &level);
+	ta_log_init("task-svc", level);
+
+	/* Block the stop signals before any thread starts, so that only
+	 * sigwait below sees them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	services[0] = task_service();
+	services[1] = ta_health_service("task-service");
+	scfg.listen_url = cfg.rpc_listen;
+	scfg.nthreads = (int)cfg.db.pool_size;
+	scfg.services = services;
+	scfg.nservices = 2;
+	scfg.app = &cfg;
+	scfg.thread_init = thread_init;
+	scfg.thread_fini = thread_fini;
+	if (ta_rpc_server_open(&scfg, &server) != TA_OK) {
+		ta_log(TA_LOG_ERROR, "listen_failed", "cannot serve RPC",
+		    TA_S("url", cfg.rpc_listen));
+		return 1;
+	}
+	ta_log(TA_LOG_INFO, "started", "serving TaskService and Health",
+	    TA_S("url", cfg.rpc_listen), TA_I("threads", scfg.nthreads));
+	sigwait(&sigs, &sig);
+	ta_log(TA_LOG_INFO, "stopping", "signal received",
+	    TA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+	ta_rpc_server_close(server);
+	ta_log(TA_LOG_INFO, "stopped", "task-svc stopped");
+	return 0;
+}

@@ -1,0 +1,244 @@
+/*
+ * TaskService handlers: check the principal, validate, run the store
+ * function, and reply. Every query is scoped by the principal's user id.
+ * Replies live on the handler's stack; the rows they point into are freed
+ * after the closure has packed them.
+ */
+#include "service.h"
+
+#include <stdint.h>
+
+#include "pg.h"
+#include "rpc.h"
+#include "tasks.h"
+#include "validate.h"
+
+/* Client-safe messages of the failures a handler passes on. */
+static const struct {
+	ta_status status;
+	const char *message;
+} fail_messages[] = {
+    {TA_NOT_FOUND, "Task not found"},
+    {TA_PERMISSION_DENIED, "You do not have permission to access this task"},
+    {TA_UNAUTHENTICATED, "Authentication required"},
+    {TA_UNAVAILABLE, "Service temporarily unavailable"},
+    {TA_ABORTED, "The request conflicted with another one; retry it"},
+    {TA_INVALID_ARGUMENT, "Invalid task data"},
+    {TA_FAILED_PRECONDITION, "The user of this token no longer exists"},
+};
+
+static void
+fail(ta_rpc_ctx *ctx, ta_status status)
+{
+	const char *message = "Internal server error";
+
+	for (size_t i = 0; i < sizeof fail_messages / sizeof fail_messages[0];
+	     i++) {
+		if (fail_messages[i].status == status)
+			message = fail_messages[i].message;
+	}
+	ta_rpc_fail(ctx, status, message);
+}
+
+/* The caller's user id, or 0 (and the call failed) when anonymous. */
+static int64_t
+user_of(ta_rpc_ctx *ctx)
+{
+	const Taskapi__V1__Principal *p = ctx->principal;
+
+	/* users.id is an int4 serial: nothing else names a user. */
+	if (!p || p->user_id <= 0 || p->user_id > INT32_MAX) {
+		fail(ctx, TA_UNAUTHENTICATED);
+		return 0;
+	}
+	return p->user_id;
+}
+
+/* Task ids are int4 serials: anything else cannot exist. */
+static bool
+is_task_id(int64_t id)
+{
+	return id > 0 && id <= INT32_MAX;
+}
+
+static void
+report(ta_rpc_ctx *ctx, const ta_violations *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		ta_rpc_violation(ctx, v->items[i].field, v->items[i].message);
+}
+
+static void
+impl_create_task(Taskapi__V1__TaskService_Service *svc,
+    const Taskapi__V1__CreateTaskRequest *in,
+    Taskapi__V1__CreateTaskReply_Closure closure, void *closure_data)
+{
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	Taskapi__V1__CreateTaskReply reply =
+	    TASKAPI__V1__CREATE_TASK_REPLY__INIT;
+	ta_violations v = {0};
+	task_values vals;
+	task_set set = {0};
+	ta_status status;
+	int64_t uid;
+
+	(void)svc;
+	if (!(uid = user_of(ctx)))
+		goto out;
+	if (!task_validate_create(in, &vals, &v)) {
+		report(ctx, &v);
+		goto out;
+	}
+	status = task_store_create(ctx->thread_state, uid, &vals, &set);
+	if (status != TA_OK) {
+		fail(ctx, status);
+		goto out;
+	}
+	reply.message = "Task created successfully";
+	reply.task = set.tasks[0];
+	closure(&reply, closure_data);
+	task_set_fini(&set);
+	ta_violations_fini(&v);
+	return;
+out:
+	ta_violations_fini(&v);
+	closure(NULL, closure_data);
+}
+
+static void
+impl_list_tasks(Taskapi__V1__TaskService_Service *svc,
+    const Taskapi__V1__ListTasksRequest *in,
+    Taskapi__V1__ListTasksReply_Closure closure, void *closure_data)
+{
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	Taskapi__V1__ListTasksReply reply = TASKAPI__V1__LIST_TASKS_REPLY__INIT;
+	task_set set = {0};
+	ta_status status;
+	int64_t uid;
+
+	(void)svc;
+	(void)in;
+	if (!(uid = user_of(ctx))) {
+		closure(NULL, closure_data);
+		return;
+	}
+	if ((status = task_store_list(ctx->thread_state, uid, &set)) != TA_OK) {
+		fail(ctx, status);
+		closure(NULL, closure_data);
+		return;
+	}
+	reply.n_tasks = set.n;
+	reply.tasks = set.tasks;
+	reply.count = (int32_t)set.n;
+	closure(&reply, closure_data);
+	task_set_fini(&set);
+}
+
+static void
+impl_get_task(Taskapi__V1__TaskService_Service *svc,
+    const Taskapi__V1__GetTaskRequest *in,
+    Taskapi__V1__GetTaskReply_Closure closure, void *closure_data)
+{
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	Taskapi__V1__GetTaskReply reply = TASKAPI__V1__GET_TASK_REPLY__INIT;
+	task_set set = {0};
+	ta_status status = TA_NOT_FOUND;
+	int64_t uid;
+
+	(void)svc;
+	if (!(uid = user_of(ctx))) {
+		closure(NULL, closure_data);
+		return;
+	}
+	if (is_task_id(in->id))
+		status = task_store_get(ctx->thread_state, uid, in->id, &set);
+	if (status != TA_OK) {
+		fail(ctx, status);
+		closure(NULL, closure_data);
+		return;
+	}
+	reply.task = set.tasks[0];
+	closure(&reply, closure_data);
+	task_set_fini(&set);
+}
+
+static void
+impl_update_task(Taskapi__V1__TaskService_Service *svc,
+    const Taskapi__V1__UpdateTaskRequest *in,
+    Taskapi__V1__UpdateTaskReply_Closure closure, void *closure_data)
+{
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	Taskapi__V1__UpdateTaskReply reply =
+	    TASKAPI__V1__UPDATE_TASK_REPLY__INIT;
+	ta_violations v = {0};
+	task_values vals;
+	task_set set = {0};
+	ta_status status;
+	unsigned mask;
+	int64_t uid;
+
+	(void)svc;
+	if (!(uid = user_of(ctx)))
+		goto out;
+	/* An id that cannot exist is NOT_FOUND before any validation, as
+	 * for a task that does not exist. */
+	if (!is_task_id(in->id)) {
+		fail(ctx, TA_NOT_FOUND);
+		goto out;
+	}
+	if (!task_validate_update(in, &vals, &mask, &v)) {
+		report(ctx, &v);
+		goto out;
+	}
+	status = task_store_update(
+	    ctx->thread_state, uid, in->id, mask, &vals, &set);
+	if (status != TA_OK) {
+		fail(ctx, status);
+		goto out;
+	}
+	reply.message = "Task updated successfully";
+	reply.task = set.tasks[0];
+	closure(&reply, closure_data);
+	task_set_fini(&set);
+	ta_violations_fini(&v);
+	return;
+out:
+	ta_violations_fini(&v);
+	closure(NULL, closure_data);
+}
+
+static void
+impl_delete_task(Taskapi__V1__TaskService_Service *svc,
+    const Taskapi__V1__DeleteTaskRequest *in,
+    Taskapi__V1__DeleteTaskReply_Closure closure, void *closure_data)
+{
+	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	Taskapi__V1__DeleteTaskReply reply =
+	    TASKAPI__V1__DELETE_TASK_REPLY__INIT;
+	ta_status status = TA_NOT_FOUND;
+	int64_t uid;
+
+	(void)svc;
+	if (!(uid = user_of(ctx))) {
+		closure(NULL, closure_data);
+		return;
+	}
+	if (is_task_id(in->id))
+		status = task_store_delete(ctx->thread_state, uid, in->id);
+	if (status != TA_OK) {
+		fail(ctx, status);
+		closure(NULL, closure_data);
+		return;
+	}
+	reply.message = "Task deleted successfully";
+	closure(&reply, closure_data);
+}
+
+static Taskapi__V1__TaskService_Service service =
+    TASKAPI__V1__TASK_SERVICE__INIT(impl_);
+
+ProtobufCService *
+task_service(void)
+{
+	return &service.base;
+}

@@ -1,0 +1,268 @@
+/*
+ * task-svc's SQL: the statement table and the store functions over the
+ * tasks table, plus the conversion of a row into a Taskapi__V1__Task.
+ */
+#include "tasks.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "log.h"
+
+#define TASK_COLS                                                              \
+	"id, user_id, title, description, status, priority, due_date, "        \
+	"created_at, updated_at"
+
+/* Parameters in text form; timestamps come as "...+00" and the columns
+ * are UTC `timestamp`s, hence AT TIME ZONE 'UTC'. */
+enum {
+	SQL_CREATE,
+	SQL_LIST,
+	SQL_GET,
+	SQL_EXISTS,
+	SQL_UPDATE,
+	SQL_DELETE,
+};
+
+const ta_pg_stmt task_stmts[] = {
+    [SQL_CREATE] = {"task_create",
+        "INSERT INTO tasks (user_id, title, description, status, priority, "
+        "due_date) VALUES ($1, $2, $3, $4, $5, "
+        "$6::timestamptz AT TIME ZONE 'UTC') RETURNING " TASK_COLS,
+        false},
+    [SQL_LIST] = {"task_list",
+        "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 "
+        "ORDER BY created_at DESC, id DESC",
+        true},
+    [SQL_GET] = {"task_get",
+        "SELECT " TASK_COLS " FROM tasks WHERE id = $1 AND user_id = $2", true},
+    [SQL_EXISTS] = {"task_exists", "SELECT 1 FROM tasks WHERE id = $1", true},
+    /* One statement for any subset of columns: $3, $5, ... say whether
+     * the column is in the update mask. */
+    [SQL_UPDATE] = {"task_update",
+        "UPDATE tasks SET "
+        "title = CASE WHEN $3::boolean THEN $4 ELSE title END, "
+        "description = CASE WHEN $5::boolean THEN $6 ELSE description END, "
+        "status = CASE WHEN $7::boolean THEN $8 ELSE status END, "
+        "priority = CASE WHEN $9::boolean THEN $10 ELSE priority END, "
+        "due_date = CASE WHEN $11::boolean "
+        "THEN $12::timestamptz AT TIME ZONE 'UTC' ELSE due_date END, "
+        "updated_at = CURRENT_TIMESTAMP "
+        "WHERE id = $1 AND user_id = $2 RETURNING " TASK_COLS,
+        false},
+    [SQL_DELETE] = {"task_delete",
+        "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id", false},
+};
+const size_t task_nstmts = sizeof task_stmts / sizeof task_stmts[0];
+
+/* A Task and the sub-messages it points to, in one allocation per row. */
+struct task_row {
+	Taskapi__V1__Task task;
+	Google__Protobuf__StringValue description;
+	Google__Protobuf__Timestamp due_date, created_at, updated_at;
+};
+
+enum {
+	C_ID,
+	C_USER_ID,
+	C_TITLE,
+	C_DESC,
+	C_STATUS,
+	C_PRIORITY,
+	C_DUE,
+	C_CREATED,
+	C_UPDATED
+};
+
+void
+task_set_fini(task_set *s)
+{
+	PQclear(s->res);
+	free(s->tasks);
+	free(s->rows);
+	memset(s, 0, sizeof *s);
+}
+
+/* A nullable timestamp column into *ts; *field stays NULL for NULL. */
+static bool
+row_timestamp(const PGresult *res, int r, int c,
+    Google__Protobuf__Timestamp *ts, Google__Protobuf__Timestamp **field)
+{
+	int64_t s;
+	int32_t ns;
+
+	if (PQgetisnull(res, r, c))
+		return true;
+	if (!ta_pg_parse_timestamp(PQgetvalue(res, r, c), &s, &ns))
+		return false;
+	google__protobuf__timestamp__init(ts);
+	ts->seconds = s;
+	ts->nanos = ns;
+	*field = ts;
+	return true;
+}
+
+static bool
+row_to_task(const PGresult *res, int r, struct task_row *row)
+{
+	Taskapi__V1__Task *t = &row->task;
+
+	taskapi__v1__task__init(t);
+	t->id = strtoll(PQgetvalue(res, r, C_ID), NULL, 10);
+	t->user_id = strtoll(PQgetvalue(res, r, C_USER_ID), NULL, 10);
+	t->title = PQgetvalue(res, r, C_TITLE);
+	if (!PQgetisnull(res, r, C_DESC)) {
+		google__protobuf__string_value__init(&row->description);
+		row->description.value = PQgetvalue(res, r, C_DESC);
+		t->description = &row->description;
+	}
+	/* Rows written by the old service may hold NULL status/priority
+	 * (the columns allow it): UNSPECIFIED then. */
+	t->status = task_status_from_db(PQgetvalue(res, r, C_STATUS));
+	t->priority = task_priority_from_db(PQgetvalue(res, r, C_PRIORITY));
+	return row_timestamp(res, r, C_DUE, &row->due_date, &t->due_date) &&
+	       row_timestamp(
+	           res, r, C_CREATED, &row->created_at, &t->created_at) &&
+	       row_timestamp(
+	           res, r, C_UPDATED, &row->updated_at, &t->updated_at);
+}
+
+/* Takes res (on success and failure) and builds the set from its rows. */
+static ta_status
+set_from_result(PGresult *res, task_set *out)
+{
+	size_t n = (size_t)PQntuples(res);
+	task_set s = {.res = res, .n = n};
+
+	if (n > 0) {
+		s.rows = ta_xcalloc(n, sizeof *s.rows);
+		s.tasks = ta_xcalloc(n, sizeof *s.tasks);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!row_to_task(res, (int)i, &s.rows[i])) {
+			ta_log(TA_LOG_ERROR, "task_row_invalid",
+			    "a task row does not convert",
+			    TA_S("id", PQgetvalue(res, (int)i, C_ID)));
+			task_set_fini(&s);
+			return TA_INTERNAL;
+		}
+		s.tasks[i] = &s.rows[i].task;
+	}
+	*out = s;
+	return TA_OK;
+}
+
+/* After an owner-scoped statement matched nothing: 403 or 404. */
+static ta_status
+missing_status(ta_pg *pg, const char *sid)
+{
+	const char *params[] = {sid};
+	PGresult *res;
+	ta_status status;
+
+	if ((status = ta_pg_exec(pg, SQL_EXISTS, 1, params, &res)) != TA_OK)
+		return status;
+	status = PQntuples(res) > 0 ? TA_PERMISSION_DENIED : TA_NOT_FOUND;
+	PQclear(res);
+	return status;
+}
+
+/* Runs an owner-scoped statement expected to return the task row. */
+static ta_status
+one_task(ta_pg *pg, size_t stmt, int nparams, const char *const *params,
+    task_set *out)
+{
+	PGresult *res;
+	ta_status status;
+
+	if ((status = ta_pg_exec(pg, stmt, nparams, params, &res)) != TA_OK)
+		return status;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return missing_status(pg, params[0]);
+	}
+	return set_from_result(res, out);
+}
+
+ta_status
+task_store_create(
+    ta_pg *pg, int64_t user_id, const task_values *v, task_set *out)
+{
+	char uid[24];
+	const char *params[] = {
+	    uid, v->title, v->description, v->status, v->priority, v->due_date};
+	PGresult *res;
+	ta_status status;
+
+	snprintf(uid, sizeof uid, "%" PRId64, user_id);
+	if ((status = ta_pg_exec(pg, SQL_CREATE, 6, params, &res)) != TA_OK)
+		return status;
+	return set_from_result(res, out);
+}
+
+ta_status
+task_store_list(ta_pg *pg, int64_t user_id, task_set *out)
+{
+	char uid[24];
+	const char *params[] = {uid};
+	PGresult *res;
+	ta_status status;
+
+	snprintf(uid, sizeof uid, "%" PRId64, user_id);
+	if ((status = ta_pg_exec(pg, SQL_LIST, 1, params, &res)) != TA_OK)
+		return status;
+	return set_from_result(res, out);
+}
+
+ta_status
+task_store_get(ta_pg *pg, int64_t user_id, int64_t id, task_set *out)
+{
+	char sid[24], uid[24];
+	const char *params[] = {sid, uid};
+
+	snprintf(sid, sizeof sid, "%" PRId64, id);
+	snprintf(uid, sizeof uid, "%" PRId64, user_id);
+	return one_task(pg, SQL_GET, 2, params, out);
+}
+
+static const char *
+flag(unsigned set, unsigned bit)
+{
+	return set & bit ? "true" : "false";
+}
+
+ta_status
+task_store_update(ta_pg *pg, int64_t user_id, int64_t id, unsigned set,
+    const task_values *v, task_set *out)
+{
+	char sid[24], uid[24];
+	const char *params[] = {sid, uid, flag(set, TASK_SET_TITLE), v->title,
+	    flag(set, TASK_SET_DESCRIPTION), v->description,
+	    flag(set, TASK_SET_STATUS), v->status, flag(set, TASK_SET_PRIORITY),
+	    v->priority, flag(set, TASK_SET_DUE_DATE), v->due_date};
+
+	snprintf(sid, sizeof sid, "%" PRId64, id);
+	snprintf(uid, sizeof uid, "%" PRId64, user_id);
+	return one_task(pg, SQL_UPDATE, 12, params, out);
+}
+
+ta_status
+task_store_delete(ta_pg *pg, int64_t user_id, int64_t id)
+{
+	char sid[24], uid[24];
+	const char *params[] = {sid, uid};
+	PGresult *res;
+	ta_status status;
+
+	snprintf(sid, sizeof sid, "%" PRId64, id);
+	snprintf(uid, sizeof uid, "%" PRId64, user_id);
+	if ((status = ta_pg_exec(pg, SQL_DELETE, 2, params, &res)) != TA_OK)
+		return status;
+	if (PQntuples(res) == 0)
+		status = missing_status(pg, sid);
+	PQclear(res);
+	return status;
+}

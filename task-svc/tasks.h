@@ -1,0 +1,50 @@
+/*
+ * The tasks table: task-svc's statement table and the store functions that
+ * run them, every one scoped by the caller's user id. Rows come back as
+ * Taskapi__V1__Task messages that borrow their strings from the result.
+ */
+#ifndef TA_TASK_SVC_TASKS_H
+#define TA_TASK_SVC_TASKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pg.h"
+#include "status.h"
+#include "taskapi/v1/task.pb-c.h"
+#include "validate.h"
+
+/* The statements of task-svc, prepared on every connection. */
+extern const ta_pg_stmt task_stmts[];
+extern const size_t task_nstmts;
+
+struct task_row;
+
+/*
+ * Tasks read by one store call. tasks[i] point into rows, and their strings
+ * into res: all of it lives until task_set_fini.
+ */
+typedef struct task_set {
+	PGresult *res;
+	size_t n;
+	Taskapi__V1__Task **tasks;
+	struct task_row *rows;
+} task_set;
+
+void task_set_fini(task_set *s);
+
+/*
+ * Each fills *out (caller's storage, zeroed) on TA_OK and leaves it empty
+ * otherwise. get/update/delete: TA_NOT_FOUND when no task has that id,
+ * TA_PERMISSION_DENIED when it belongs to another user. Database failures
+ * come back as ta_pg_exec maps them (already logged).
+ */
+ta_status task_store_create(
+    ta_pg *pg, int64_t user_id, const task_values *v, task_set *out);
+ta_status task_store_list(ta_pg *pg, int64_t user_id, task_set *out);
+ta_status task_store_get(ta_pg *pg, int64_t user_id, int64_t id, task_set *out);
+ta_status task_store_update(ta_pg *pg, int64_t user_id, int64_t id,
+    unsigned set, const task_values *v, task_set *out);
+ta_status task_store_delete(ta_pg *pg, int64_t user_id, int64_t id);
+
+#endif

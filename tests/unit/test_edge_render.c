@@ -1,0 +1,165 @@
+/* Status -> HTTP mapping and the exact error bodies the edge renders. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "render.h"
+#include "routes.h"
+
+static void
+expect_body(int http, const char *message, const ta_violations *v,
+    const char *want)
+{
+	char *got = edge_error_json(http, message, v);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_status_mapping(void **state)
+{
+	static const struct {
+		ta_status s;
+		int http;
+	} cases[] = {
+		{TA_INVALID_ARGUMENT, 400}, {TA_OUT_OF_RANGE, 400},
+		{TA_FAILED_PRECONDITION, 400}, {TA_UNAUTHENTICATED, 401},
+		{TA_PERMISSION_DENIED, 403}, {TA_NOT_FOUND, 404},
+		{TA_ALREADY_EXISTS, 409}, {TA_ABORTED, 409},
+		{TA_RESOURCE_EXHAUSTED, 429}, {TA_UNIMPLEMENTED, 501},
+		{TA_UNAVAILABLE, 503}, {TA_DEADLINE_EXCEEDED, 504},
+		{TA_INTERNAL, 500}, {TA_UNKNOWN, 500}, {TA_CANCELLED, 500},
+		{TA_DATA_LOSS, 500}, {(ta_status)99, 500},
+	};
+
+	(void)state;
+	assert_int_equal(edge_http_status(TA_OK, 0, 200), 200);
+	assert_int_equal(edge_http_status(TA_OK, EDGE_ROUTE_BODY, 201), 201);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(edge_http_status(cases[i].s, EDGE_ROUTE_AUTH,
+				     200),
+		    cases[i].http);
+	/* Health routes: down is 503 whatever the failure. */
+	assert_int_equal(edge_http_status(TA_UNAVAILABLE, EDGE_ROUTE_HEALTH,
+			     200),
+	    503);
+	assert_int_equal(edge_http_status(TA_DEADLINE_EXCEEDED,
+			     EDGE_ROUTE_HEALTH, 200),
+	    503);
+	assert_int_equal(edge_http_status(TA_INTERNAL, EDGE_ROUTE_HEALTH, 200),
+	    503);
+	assert_int_equal(edge_http_status(TA_OK, EDGE_ROUTE_HEALTH, 200), 200);
+}
+
+static void
+test_error_bodies(void **state)
+{
+	(void)state;
+	expect_body(404, "Task not found", NULL,
+	    "{\"error\":\"Not Found\",\"message\":\"Task not found\"}");
+	expect_body(401, "No authentication token provided", NULL,
+	    "{\"error\":\"Unauthorized\",\"message\":"
+	    "\"No authentication token provided\"}");
+	expect_body(405, "Method not allowed", NULL,
+	    "{\"error\":\"Method Not Allowed\",\"message\":"
+	    "\"Method not allowed\"}");
+	expect_body(413, "Request body too large", NULL,
+	    "{\"error\":\"Payload Too Large\",\"message\":"
+	    "\"Request body too large\"}");
+	expect_body(415, "x", NULL,
+	    "{\"error\":\"Unsupported Media Type\",\"message\":\"x\"}");
+	expect_body(409, "Username or email already exists", NULL,
+	    "{\"error\":\"Conflict\",\"message\":"
+	    "\"Username or email already exists\"}");
+	expect_body(503, "Service unavailable", NULL,
+	    "{\"error\":\"Service Unavailable\",\"message\":"
+	    "\"Service unavailable\"}");
+	expect_body(504, "", NULL,
+	    "{\"error\":\"Gateway Timeout\",\"message\":\"Gateway Timeout\"}");
+	expect_body(403, NULL, NULL,
+	    "{\"error\":\"Forbidden\",\"message\":\"Forbidden\"}");
+	/* Escaping is JSON's. */
+	expect_body(400, "bad \"q\" \\ \n", NULL,
+	    "{\"error\":\"Bad Request\",\"message\":\"bad \\\"q\\\" \\\\ "
+	    "\\n\"}");
+}
+
+static void
+test_500_hides_internals(void **state)
+{
+	ta_violations v = {0};
+
+	(void)state;
+	expect_body(500, "pq: relation tasks does not exist", NULL,
+	    "{\"error\":\"Internal Server Error\",\"message\":"
+	    "\"Internal server error\"}");
+	ta_violations_add(&v, "x", "y");
+	expect_body(500, NULL, &v,
+	    "{\"error\":\"Internal Server Error\",\"message\":"
+	    "\"Internal server error\",\"details\":[{\"field\":\"x\","
+	    "\"message\":\"y\"}]}");
+	ta_violations_fini(&v);
+}
+
+static void
+test_details(void **state)
+{
+	ta_violations v = {0};
+
+	(void)state;
+	expect_body(400, "Validation failed", &v,
+	    "{\"error\":\"Bad Request\",\"message\":\"Validation failed\"}");
+	ta_violations_add(&v, "title", "title is required");
+	ta_violations_add(&v, "status",
+	    "status must be one of pending, in_progress, completed");
+	expect_body(400, "Validation failed", &v,
+	    "{\"error\":\"Bad Request\",\"message\":\"Validation failed\","
+	    "\"details\":[{\"field\":\"title\",\"message\":"
+	    "\"title is required\"},{\"field\":\"status\",\"message\":"
+	    "\"status must be one of pending, in_progress, completed\"}]}");
+	ta_violations_fini(&v);
+}
+
+static void
+test_violations_from_reply(void **state)
+{
+	Taskapi__V1__FieldViolation a = TASKAPI__V1__FIELD_VIOLATION__INIT;
+	Taskapi__V1__FieldViolation b = TASKAPI__V1__FIELD_VIOLATION__INIT;
+	Taskapi__V1__FieldViolation *items[] = {&a, &b};
+	Taskapi__V1__ReplyEnvelope r = TASKAPI__V1__REPLY_ENVELOPE__INIT;
+	ta_violations v = {0};
+
+	(void)state;
+	a.field = "title";
+	a.message = "title is required";
+	b.field = "priority";
+	b.message = "bad";
+	r.code = TA_INVALID_ARGUMENT;
+	r.n_details = 2;
+	r.details = items;
+	edge_violations_from_reply(&r, &v);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.items[0].field, "title");
+	assert_string_equal(v.items[1].message, "bad");
+	ta_violations_fini(&v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_mapping),
+		cmocka_unit_test(test_error_bodies),
+		cmocka_unit_test(test_500_hides_internals),
+		cmocka_unit_test(test_details),
+		cmocka_unit_test(test_violations_from_reply),
+	};
+
+	return cmocka_run_group_tests_name("edge_render", tests, NULL, NULL);
+}
