@@ -13,6 +13,10 @@
  * - Deadline: the aio timeout is the time left to the envelope deadline,
  *   set again before the receive; expiry is DEADLINE_EXCEEDED. A call whose
  *   deadline has already passed is not sent.
+ * - No instance connected: REQ holds a request until some pipe can take
+ *   it, so the send phase gets at most TA_RPC_SEND_GRACE_MS (enough for a
+ *   redial after a restart). Timing out there means no instance took the
+ *   request: UNAVAILABLE (503), not a deadline (504), and it never ran.
  * - Delivery is at most once: re-sending is off on every context (see
  *   call_ctx_open). A lost connection is UNAVAILABLE, and the caller
  *   decides whether the method is safe to try again.
@@ -41,6 +45,9 @@ struct ta_rpc_client {
 	size_t ndialers;
 	size_t max_bytes;
 };
+
+/* How long a request may wait for a connected instance before UNAVAILABLE. */
+#define TA_RPC_SEND_GRACE_MS 1000
 
 enum call_state { CALL_NEW, CALL_SENDING, CALL_RECEIVING, CALL_DONE };
 
@@ -257,7 +264,9 @@ call_cb(void *arg)
 	if (p->state == CALL_SENDING) {
 		if (rv != 0) {
 			nng_msg_free(nng_aio_get_msg(p->aio)); /* still ours */
-			call_fail_nng(call, rv);
+			/* No instance took it within the grace: it never ran. */
+			call_fail_nng(call, rv == NNG_ETIMEDOUT ? NNG_ECONNREFUSED
+			                                        : rv);
 			return;
 		}
 		if ((left = p->deadline_ms - ta_now_ms()) <= 0) {
@@ -346,7 +355,9 @@ ta_rpc_start(ta_rpc_client *c, ta_rpc_call *call,
 	p->done = done;
 	p->arg = arg;
 	p->state = CALL_SENDING;
-	nng_aio_set_timeout(p->aio, (nng_duration)left);
+	nng_aio_set_timeout(p->aio, (nng_duration)(left < TA_RPC_SEND_GRACE_MS
+	                                               ? left
+	                                               : TA_RPC_SEND_GRACE_MS));
 	nng_aio_set_msg(p->aio, m);
 	nng_ctx_send(p->ctx, p->aio);
 	return TA_OK;

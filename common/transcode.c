@@ -732,23 +732,32 @@ int_store(ProtobufCType t, void *slot, int64_t i64, uint64_t u64)
 	}
 }
 
-/* Stores an enum value named text; false (with a violation) if none. */
+/*
+ * Stores the enum value named text. A string that names no value is stored
+ * as TA_ENUM_UNRECOGNIZED: which values are acceptable is the owning
+ * worker's rule, and it reports the violation together with the others.
+ * Anything but a string is a type error here (false, with a violation).
+ */
 static bool
 enum_from_text(const ProtobufCFieldDescriptor *f, const char *text, void *slot,
     const path *p, ta_violations *errs)
 {
 	const ProtobufCEnumDescriptor *ed = f->descriptor;
 
+	if (!text) {
+		enum_violate(ed, p, errs);
+		return false;
+	}
 	/* The zero value is what absence means, not a name clients send. */
-	for (unsigned i = 0; text && i < ed->n_values; i++) {
+	for (unsigned i = 0; i < ed->n_values; i++) {
 		if (ed->values[i].value != 0 &&
 		    enum_name_is(ed, ed->values[i].name, text)) {
 			*(int32_t *)slot = ed->values[i].value;
 			return true;
 		}
 	}
-	enum_violate(ed, p, errs);
-	return false;
+	*(int32_t *)slot = TA_ENUM_UNRECOGNIZED;
+	return true;
 }
 
 /* One non-message value of f from v into slot; false after a violation. */

@@ -8,6 +8,9 @@
  *  - enums are the lower-case value name without the enum's prefix
  *    (TASK_STATUS_IN_PROGRESS of TaskStatus is "in_progress"); the zero
  *    value (*_UNSPECIFIED) renders as null and is what null/absent parse to;
+ *    a string naming no value parses to TA_ENUM_UNRECOGNIZED (-1), which
+ *    the owning worker rejects with its other violations; a non-string is
+ *    a type error;
  *  - google.protobuf.Timestamp is an RFC 3339 string, rendered in UTC with
  *    milliseconds ("2025-03-02T10:15:04.221Z"); parsing accepts any offset,
  *    fractional seconds, and a plain date ("2025-03-02" = midnight UTC);
@@ -29,6 +32,9 @@
 
 #include "status.h"
 #include "violations.h"
+
+/* An enum string that names no value of the enum (the worker rejects it). */
+#define TA_ENUM_UNRECOGNIZED (-1)
 
 /*
  * Parses body (len bytes, need not be NUL-terminated) strictly: one JSON

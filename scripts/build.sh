@@ -10,5 +10,9 @@ dir=${1:-build}
 [ $# -gt 0 ] && shift
 case "$dir" in /*) ;; *) dir="$TA_ROOT/$dir" ;; esac
 
+# Under make, the inherited MAKEFLAGS would make the inner build print
+# directory lines and fight over make's jobserver.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
 cmake -S "$TA_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build "$dir" -j "$(ta_jobs)"

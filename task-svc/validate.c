@@ -309,6 +309,11 @@ task_validate_update(const Taskapi__V1__UpdateTaskRequest *rq, task_values *out,
 		bits |= mask_fields[f].bit;
 		mask_fields[f].check(rq, out, v);
 	}
+	/* An update that names no field is a client mistake, not a no-op. */
+	if (bits == 0 && v->n == before)
+		ta_violations_add(v, "body",
+		    "at least one of title, description, status, priority, "
+		    "due_date is required");
 	*set = bits;
 	return v->n == before;
 }

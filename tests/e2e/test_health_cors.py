@@ -170,5 +170,43 @@ class TaskServiceDown(unittest.TestCase):
             self.assertEqual(codes["auth-svc"], 0, s.log_tails())
 
 
+class AuthServiceDown(unittest.TestCase):
+    """A dedicated system: auth-svc is stopped. The edge verifies tokens
+    itself, so the task routes keep working."""
+
+    def test_auth_svc_stopped(self):
+        with ts.System() as s:
+            u = s.new_user()
+            code = s.stop_process("auth-svc")
+            self.assertEqual(code, 0, "auth-svc exit on SIGTERM\n"
+                             + s.log_tails())
+            t0 = time.monotonic()
+            ts.check_error(self, s.request("GET", "/auth/health", timeout=20),
+                           503)
+            self.assertLess(time.monotonic() - t0, 10.0)
+            for path, body in (("/auth/login", {"username": u["username"],
+                                                "password": u["password"]}),
+                               ("/auth/register",
+                                {"username": ts.unique("down"),
+                                 "email": ts.unique("m") + "@example.com",
+                                 "password": "pw-down-1234"})):
+                with self.subTest(path=path):
+                    r = s.request("POST", path, body, timeout=20)
+                    ts.check_error(self, r, 503)
+            self.assertEqual(s.request("GET", "/health").status, 200)
+            self.assertEqual(s.request("GET", "/tasks/health").status, 200)
+            r = s.request("POST", "/tasks", {"title": "still works"},
+                          token=u["token"])
+            self.assertEqual(r.status, 201, r)
+            r = s.request("GET", "/tasks", token=u["token"])
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["count"], 1)
+            ts.check_error(self, s.request("GET", "/tasks", token="x.y.z"),
+                           401, message=ts.MSG_INVALID)
+            codes = s.stop()
+            self.assertEqual(codes["edge-api"], 0, s.log_tails())
+            self.assertEqual(codes["task-svc"], 0, s.log_tails())
+
+
 if __name__ == "__main__":
     ts.run_tests()

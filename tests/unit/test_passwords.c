@@ -18,7 +18,7 @@
  * passwords.c belongs to the auth-svc executable, not to a library the
  * test could link: compile it into this test directly.
  */
-#include "../../auth-svc/passwords.c"
+#include "passwords.h"
 
 /* Cheap parameters keep the test fast; the service uses its config. */
 static const auth_pw_params CHEAP = {.ops = 1, .mem_bytes = 8192u * 1024u};

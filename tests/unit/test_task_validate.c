@@ -12,7 +12,7 @@
 
 /* validate.c is part of the task-svc executable, not of a library: the
  * test compiles it in. */
-#include "../../task-svc/validate.c"
+#include "validate.h"
 
 static Google__Protobuf__Timestamp
 ts_of(int64_t seconds, int32_t nanos)
@@ -256,9 +256,12 @@ test_update_mask(void **state)
 	unsigned set = 99;
 
 	(void)state;
-	/* No mask: nothing is set, nothing is checked. */
-	assert_true(task_validate_update(&rq, &out, &set, &v));
+	/* No mask: nothing to change is a client error (an empty PUT). */
+	assert_false(task_validate_update(&rq, &out, &set, &v));
 	assert_int_equal(set, 0);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.items[0].field, "body");
+	ta_violations_fini(&v);
 
 	/* Masked but unset: description and due_date clear; the title would
 	 * be empty and status UNSPECIFIED, both invalid. */

@@ -510,13 +510,26 @@ test_wrong_types(void **state)
 	expect_one(c, "{\"description\":5}", "description",
 	    "description must be a string");
 	expect_one(c, "{\"status\":1}", "status", st);
-	expect_one(c, "{\"status\":\"unspecified\"}", "status", st);
-	expect_one(c, "{\"status\":\"PENDING\"}", "status", st);
-	expect_one(c, "{\"status\":\"pending \"}", "status", st);
-	expect_one(c, "{\"status\":\"task_status_pending\"}", "status", st);
-	expect_one(c, "{\"status\":\"\"}", "status", st);
-	expect_one(c, "{\"priority\":\"urgent\"}", "priority",
-	    "priority must be one of: low, medium, high");
+	expect_one(c, "{\"status\":true}", "status", st);
+	/* Strings naming no value are forwarded for the worker to reject. */
+	static const char *unknown[] = {"{\"status\":\"unspecified\"}",
+	    "{\"status\":\"PENDING\"}", "{\"status\":\"pending \"}",
+	    "{\"status\":\"task_status_pending\"}", "{\"status\":\"\"}"};
+	for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+		Taskapi__V1__CreateTaskRequest *r =
+		    (Taskapi__V1__CreateTaskRequest *)fill_ok(c, unknown[i]);
+
+		assert_int_equal((int)r->status, TA_ENUM_UNRECOGNIZED);
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	}
+	{
+		Taskapi__V1__CreateTaskRequest *r =
+		    (Taskapi__V1__CreateTaskRequest *)fill_ok(
+			c, "{\"priority\":\"urgent\"}");
+
+		assert_int_equal((int)r->priority, TA_ENUM_UNRECOGNIZED);
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	}
 	expect_one(c, "{\"due_date\":5}", "due_date", dd);
 	expect_one(c, "{\"due_date\":\"yesterday\"}", "due_date", dd);
 	expect_one(c, "{\"due_date\":\"2023-02-29\"}", "due_date", dd);
@@ -527,10 +540,11 @@ test_wrong_types(void **state)
 	    "\"priority\":\"high\"}",
 	    NULL, &errs, &s);
 	assert_int_equal(s, TA_INVALID_ARGUMENT);
-	assert_int_equal(errs.n, 3);
+	assert_int_equal(errs.n, 2);
 	assert_string_equal(errs.items[0].field, "title");
-	assert_string_equal(errs.items[1].field, "status");
-	assert_string_equal(errs.items[2].field, "due_date");
+	assert_string_equal(errs.items[1].field, "due_date");
+	assert_int_equal((int)((Taskapi__V1__CreateTaskRequest *)m)->status,
+	    TA_ENUM_UNRECOGNIZED);
 	/* What did parse is kept, and the message stays freeable. */
 	assert_int_equal(((Taskapi__V1__CreateTaskRequest *)m)->priority,
 	    TASKAPI__V1__TASK_PRIORITY__TASK_PRIORITY_HIGH);
@@ -720,7 +734,7 @@ test_field_mask(void **state)
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	/* Paths are recorded even when a value is invalid. */
 	r = (Taskapi__V1__UpdateTaskRequest *)fill(
-	    u, "{\"status\":\"bad\"}", "update_mask", &errs, &s);
+	    u, "{\"status\":7}", "update_mask", &errs, &s);
 	assert_int_equal(s, TA_INVALID_ARGUMENT);
 	assert_int_equal(r->update_mask->n_paths, 1);
 	ta_violations_fini(&errs);
@@ -928,8 +942,9 @@ test_set_text(void **state)
 	    ta_message_set_text(&c->base, "status", "completed", &errs), TA_OK);
 	assert_int_equal(
 	    c->status, TASKAPI__V1__TASK_STATUS__TASK_STATUS_COMPLETED);
-	set_text_fails(&c->base, "status", "done",
-	    "status must be one of: pending, in_progress, completed");
+	assert_int_equal(
+	    ta_message_set_text(&c->base, "status", "done", &errs), TA_OK);
+	assert_int_equal((int)c->status, TA_ENUM_UNRECOGNIZED);
 	assert_int_equal(
 	    ta_message_set_text(&c->base, "description", "d1", &errs), TA_OK);
 	assert_int_equal(
@@ -1039,7 +1054,7 @@ test_kitchen_violations(void **state)
 	expect_one(d, "{\"tags\":\"a\"}", "tags", "tags must be an array");
 	expect_one(
 	    d, "{\"nums\":[1.5]}", "nums[0]", "nums[0] must be an integer");
-	expect_one(d, "{\"states\":[\"pending\",\"nope\"]}", "states[1]",
+	expect_one(d, "{\"states\":[\"pending\",7]}", "states[1]",
 	    "states[1] must be one of: pending, in_progress, completed");
 	expect_one(d, "{\"count\":\"x\"}", "count", "count must be an integer");
 	expect_one(d, "{\"count\":9007199254740992}", "count",
