@@ -24,8 +24,8 @@ emit_metrics(const edge_access *a, double latency_ms)
 	int n;
 
 	if (a->pattern)
-		snprintf(route, sizeof route, "%s %s", a->route_method,
-		    a->pattern);
+		snprintf(
+		    route, sizeof route, "%s %s", a->route_method, a->pattern);
 	else
 		snprintf(route, sizeof route, "unmatched");
 	ta_json_quote(quoted, sizeof quoted, route);

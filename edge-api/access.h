@@ -12,10 +12,10 @@
 /* One finished request; strings borrowed. */
 typedef struct edge_access {
 	const char *request_id;
-	const char *method;		/* as the client sent it */
-	const char *route_method;	/* the route's method; NULL: unmatched */
-	const char *pattern;		/* "/tasks/{id}"; NULL: unmatched */
-	int status;			/* 0: no response was sent */
+	const char *method;       /* as the client sent it */
+	const char *route_method; /* the route's method; NULL: unmatched */
+	const char *pattern;      /* "/tasks/{id}"; NULL: unmatched */
+	int status;               /* 0: no response was sent */
 	int64_t latency_us;
 	bool has_user;
 	int64_t user_id;

@@ -14,7 +14,7 @@
  * the header is absent, blank or "Bearer" without a token; "Invalid token"
  * for another scheme or a token containing spaces.
  */
-ta_status edge_bearer_parse(const char *header, char **token,
-    const char **reason);
+ta_status edge_bearer_parse(
+    const char *header, char **token, const char **reason);
 
 #endif

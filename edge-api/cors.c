@@ -11,9 +11,9 @@
 #include "alloc.h"
 
 struct edge_cors {
-	char **origins;		/* owned */
+	char **origins; /* owned */
 	size_t n;
-	bool is_any;		/* "*" was listed */
+	bool is_any; /* "*" was listed */
 };
 
 edge_cors *
@@ -33,8 +33,8 @@ edge_cors_new(const char *list)
 		if (e - s == 1 && *s == '*') {
 			c->is_any = true;
 		} else if (e > s) {
-			c->origins = ta_xrealloc(c->origins,
-			    (c->n + 1) * sizeof *c->origins);
+			c->origins = ta_xrealloc(
+			    c->origins, (c->n + 1) * sizeof *c->origins);
 			c->origins[c->n++] = ta_xstrndup(s, (size_t)(e - s));
 		}
 		p += len;
@@ -76,8 +76,8 @@ edge_cors_is_allowed(const edge_cors *c, const char *origin)
 }
 
 size_t
-edge_cors_headers(const edge_cors *c, const char *origin, bool is_preflight,
-    edge_header *out)
+edge_cors_headers(
+    const edge_cors *c, const char *origin, bool is_preflight, edge_header *out)
 {
 	size_t n = 0;
 
@@ -97,8 +97,8 @@ edge_cors_headers(const edge_cors *c, const char *origin, bool is_preflight,
 		    "Content-Type, Authorization, X-Request-Id"};
 		out[n++] = (edge_header){"Access-Control-Max-Age", "600"};
 	} else {
-		out[n++] = (edge_header){"Access-Control-Expose-Headers",
-		    "X-Request-Id"};
+		out[n++] = (edge_header){
+		    "Access-Control-Expose-Headers", "X-Request-Id"};
 	}
 	return n;
 }

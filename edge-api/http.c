@@ -46,34 +46,34 @@
 #include "transcode.h"
 
 struct edge_http {
-	const edge_app *app;		/* borrowed: outlives the server */
+	const edge_app *app; /* borrowed: outlives the server */
 	struct MHD_Daemon *daemon;
-	atomic_long active;		/* requests not yet completed */
-	atomic_long suspended;		/* connections waiting on an RPC */
+	atomic_long active;    /* requests not yet completed */
+	atomic_long suspended; /* connections waiting on an RPC */
 	atomic_bool is_draining;
 };
 
 enum req_state { REQ_NEW, REQ_WAITING, REQ_DONE, REQ_ANSWERED };
 
 typedef struct edge_req {
-	edge_http *h;			/* borrowed */
-	struct MHD_Connection *conn;	/* borrowed: MHD's */
-	const char *method;		/* borrowed: MHD's, lives as the request */
+	edge_http *h;                /* borrowed */
+	struct MHD_Connection *conn; /* borrowed: MHD's */
+	const char *method;          /* borrowed: MHD's, lives as the request */
 	int64_t start_us;
 	char request_id[EDGE_REQUEST_ID_MAX + 1];
 	ta_status match_status;
-	edge_match match;		/* borrows the URL and the router */
-	char *body;			/* owned; NUL-terminated */
+	edge_match match; /* borrows the URL and the router */
+	char *body;       /* owned; NUL-terminated */
 	size_t len, cap;
-	size_t received;		/* body bytes seen, kept or not */
+	size_t received; /* body bytes seen, kept or not */
 	bool is_too_big;
-	cJSON *json;			/* owned */
-	ProtobufCMessage *request;	/* owned: free_unpacked */
-	ta_claims claims;		/* owned when has_claims */
+	cJSON *json;               /* owned */
+	ProtobufCMessage *request; /* owned: free_unpacked */
+	ta_claims claims;          /* owned when has_claims */
 	bool has_claims;
-	ta_rpc_call *call;		/* owned */
+	ta_rpc_call *call; /* owned */
 	atomic_int state;
-	int http_status;		/* the status answered, for the log */
+	int http_status; /* the status answered, for the log */
 } edge_req;
 
 static int64_t
@@ -103,8 +103,8 @@ add_header(struct MHD_Response *resp, const char *name, const char *value)
  * Cache-Control, and the CORS headers for the request's Origin.
  */
 static enum MHD_Result
-respond(edge_req *r, int status, char *body, const char *allow,
-    bool is_preflight)
+respond(
+    edge_req *r, int status, char *body, const char *allow, bool is_preflight)
 {
 	const edge_app *app = r->h->app;
 	struct MHD_Response *resp;
@@ -114,11 +114,11 @@ respond(edge_req *r, int status, char *body, const char *allow,
 	bool ok = true;
 
 	if (body)
-		resp = MHD_create_response_from_buffer(strlen(body), body,
-		    MHD_RESPMEM_MUST_FREE);
+		resp = MHD_create_response_from_buffer(
+		    strlen(body), body, MHD_RESPMEM_MUST_FREE);
 	else
-		resp = MHD_create_response_from_buffer(0, (void *)"",
-		    MHD_RESPMEM_PERSISTENT);
+		resp = MHD_create_response_from_buffer(
+		    0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
 		free(body);
 		return MHD_NO;
@@ -130,13 +130,14 @@ respond(edge_req *r, int status, char *body, const char *allow,
 	ok = ok && add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow)
 		ok = ok && add_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	ncors = edge_cors_headers(app->cors, header_of(r, "Origin"),
-	    is_preflight, cors);
+	ncors = edge_cors_headers(
+	    app->cors, header_of(r, "Origin"), is_preflight, cors);
 	for (size_t i = 0; i < ncors; i++)
 		ok = ok && add_header(resp, cors[i].name, cors[i].value);
 	/* While draining, tell keep-alive clients to go elsewhere. */
 	if (atomic_load(&r->h->is_draining))
-		ok = ok && add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+		ok =
+		    ok && add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (!ok) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
@@ -153,15 +154,15 @@ static enum MHD_Result
 respond_error(edge_req *r, int status, const char *message,
     const ta_violations *details, const char *allow)
 {
-	return respond(r, status, edge_error_json(status, message, details),
-	    allow, false);
+	return respond(
+	    r, status, edge_error_json(status, message, details), allow, false);
 }
 
 static enum MHD_Result
 respond_violations(edge_req *r, ta_violations *v)
 {
-	enum MHD_Result ret = respond_error(r, 400, "Validation failed", v,
-	    NULL);
+	enum MHD_Result ret =
+	    respond_error(r, 400, "Validation failed", v, NULL);
 
 	ta_violations_fini(v);
 	return ret;
@@ -217,22 +218,22 @@ parse_body(edge_req *r, bool *is_ok)
 
 	*is_ok = false;
 	if (!edge_content_type_is_json(
-		header_of(r, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	        header_of(r, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return respond_error(r, 415,
 		    "Content-Type must be application/json", NULL, NULL);
 	if (r->len == 0) {
 		/* Like the old service: the worker reports missing fields. */
 		r->json = cJSON_CreateObject();
-	} else if (ta_json_parse_strict(r->body, r->len, &r->json, msg,
-		       sizeof msg) != TA_OK) {
-		return respond_error(r, 400, "Malformed JSON in request body",
-		    NULL, NULL);
+	} else if (ta_json_parse_strict(
+	               r->body, r->len, &r->json, msg, sizeof msg) != TA_OK) {
+		return respond_error(
+		    r, 400, "Malformed JSON in request body", NULL, NULL);
 	}
 	if (!r->json)
 		return respond_error(r, 500, NULL, NULL, NULL);
 	if (!cJSON_IsObject(r->json))
-		return respond_error(r, 400,
-		    "Request body must be a JSON object", NULL, NULL);
+		return respond_error(
+		    r, 400, "Request body must be a JSON object", NULL, NULL);
 	*is_ok = true;
 	return MHD_YES;
 }
@@ -264,9 +265,9 @@ build_request(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 			free(name);
 		}
 		if (ta_json_to_message(r->json, r->request,
-			(rt->row->flags & EDGE_ROUTE_MASK) ? "update_mask"
-							   : NULL,
-			&v) != TA_OK)
+		        (rt->row->flags & EDGE_ROUTE_MASK) ? "update_mask"
+		                                           : NULL,
+		        &v) != TA_OK)
 			return respond_violations(r, &v);
 	}
 	for (size_t i = 0; i < r->match.nparams; i++) {
@@ -294,8 +295,9 @@ build_request(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 		ta_status st;
 
 		/* auth-svc judges the token, also a missing one (""). */
-		if (edge_bearer_parse(header_of(r, MHD_HTTP_HEADER_AUTHORIZATION),
-			&tok, &reason) != TA_OK)
+		if (edge_bearer_parse(
+		        header_of(r, MHD_HTTP_HEADER_AUTHORIZATION), &tok,
+		        &reason) != TA_OK)
 			tok = ta_xstrdup("");
 		st = ta_message_set_text(r->request, "token", tok, &v);
 		free(tok);
@@ -329,7 +331,8 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 	if (r->has_claims) {
 		/* Borrowed by ta_rpc_call_new, which packs at once. */
 		principal.user_id = r->claims.user_id;
-		principal.username = r->claims.username ? r->claims.username : "";
+		principal.username =
+		    r->claims.username ? r->claims.username : "";
 		principal.email = r->claims.email ? r->claims.email : "";
 		principal.role = r->claims.role ? r->claims.role : "";
 	}
@@ -341,7 +344,7 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 	/* Before ta_rpc_start: rpc_done may run before we return. */
 	MHD_suspend_connection(r->conn);
 	if (ta_rpc_start(app->backends[rt->row->backend], r->call, rpc_done,
-		r) != TA_OK) {
+	        r) != TA_OK) {
 		/* Nothing was sent; call->status says why. Render it. */
 		atomic_store(&r->state, REQ_DONE);
 		atomic_fetch_sub(&r->h->suspended, 1);
@@ -372,15 +375,15 @@ render_call(edge_req *r)
 			return respond(r, rt->row->success, body, NULL, false);
 		return respond_error(r, 500, NULL, NULL, NULL);
 	}
-	if (call->status == TA_OK)		// payload did not decode
+	if (call->status == TA_OK) // payload did not decode
 		return respond_error(r, 500, NULL, NULL, NULL);
-	status = edge_http_status(call->status, rt->row->flags,
-	    rt->row->success);
+	status =
+	    edge_http_status(call->status, rt->row->flags, rt->row->success);
 	if (call->reply)
 		edge_violations_from_reply(call->reply, &v);
 	/* Transport failures: the reason phrase, not nng's wording. */
-	ret = respond_error(r, status, call->reply ? call->message : NULL, &v,
-	    NULL);
+	ret = respond_error(
+	    r, status, call->reply ? call->message : NULL, &v, NULL);
 	ta_violations_fini(&v);
 	return ret;
 }
@@ -400,11 +403,11 @@ dispatch(edge_req *r)
 	if (r->match_status == TA_NOT_FOUND)
 		return respond_error(r, 404, "Route not found", NULL, NULL);
 	if (r->match_status != TA_OK)
-		return respond_error(r, 405, "Method not allowed", NULL,
-		    r->match.allow);
+		return respond_error(
+		    r, 405, "Method not allowed", NULL, r->match.allow);
 	if (r->is_too_big)
-		return respond_error(r, 413, "Request body too large", NULL,
-		    NULL);
+		return respond_error(
+		    r, 413, "Request body too large", NULL, NULL);
 	rt = r->match.route;
 	if (rt->row->backend == EDGE_BACKEND_NONE) {
 		char *body = ta_xstrdup(
@@ -445,8 +448,8 @@ req_new(edge_http *h, struct MHD_Connection *conn, const char *url,
 	r->start_us = mono_us();
 	atomic_init(&r->state, REQ_NEW);
 	edge_request_id_pick(header_of(r, "X-Request-Id"), r->request_id);
-	r->match_status = edge_route_match(h->app->router, method, url,
-	    &r->match);
+	r->match_status =
+	    edge_route_match(h->app->router, method, url, &r->match);
 	atomic_fetch_add(&h->active, 1);
 	return r;
 }
@@ -465,14 +468,14 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		r = req_new(h, conn, url, method);
 		*con_cls = r;
 		if (is_declared_too_big(r, h->app->cfg->max_body_bytes))
-			return respond_error(r, 413, "Request body too large",
-			    NULL, NULL);
+			return respond_error(
+			    r, 413, "Request body too large", NULL, NULL);
 		return MHD_YES;
 	}
 	if (*upload_size) {
 		r->received += *upload_size;
-		body_append(r, upload, *upload_size,
-		    h->app->cfg->max_body_bytes);
+		body_append(
+		    r, upload, *upload_size, h->app->cfg->max_body_bytes);
 		*upload_size = 0;
 		/*
 		 * MHD 0.9.75 cannot queue a response while a body arrives: an
@@ -507,15 +510,14 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!r)
 		return;
 	a = (edge_access){
-		.request_id = r->request_id,
-		.method = r->method,
-		.route_method = r->match.route ? r->match.route->row->method
-					       : NULL,
-		.pattern = r->match.route ? r->match.route->row->pattern : NULL,
-		.status = r->http_status,
-		.latency_us = mono_us() - r->start_us,
-		.has_user = r->has_claims,
-		.user_id = r->claims.user_id,
+	    .request_id = r->request_id,
+	    .method = r->method,
+	    .route_method = r->match.route ? r->match.route->row->method : NULL,
+	    .pattern = r->match.route ? r->match.route->row->pattern : NULL,
+	    .status = r->http_status,
+	    .latency_us = mono_us() - r->start_us,
+	    .has_user = r->has_claims,
+	    .user_id = r->claims.user_id,
 	};
 	edge_access_log(&a);
 	cJSON_Delete(r->json);
@@ -544,6 +546,15 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	ta_log(TA_LOG_WARN, "mhd_error", buf);
 }
 
+/* libmicrohttpd's unescape callback: see edge_url_unescape. */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return edge_url_unescape(s);
+}
+
 ta_status
 edge_http_open(const edge_app *app, edge_http **out)
 {
@@ -556,14 +567,15 @@ edge_http_open(const edge_app *app, edge_http **out)
 	atomic_init(&h->is_draining, false);
 	/* EXTERNAL_LOGGER first, or MHD warns about it on its own stderr. */
 	h->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
-		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+	                                 MHD_ALLOW_SUSPEND_RESUME |
+	                                 MHD_USE_ERROR_LOG,
 	    (uint16_t)cfg->port, NULL, NULL, handle, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->http_timeout_s,
-	    MHD_OPTION_CONNECTION_LIMIT,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)cfg->http_threads, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cfg->http_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)cfg->http_connection_limit,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!h->daemon) {
 		ta_log(TA_LOG_ERROR, "http_start_failed",
 		    "cannot start the HTTP server", TA_I("port", cfg->port));
@@ -593,10 +605,10 @@ edge_http_close(edge_http *h, int64_t wait_ms)
 	atomic_store(&h->is_draining, true);
 	fd = MHD_quiesce_daemon(h->daemon);
 	if (fd != MHD_INVALID_SOCKET)
-		close(fd);	// quiesce hands the listening socket to us
+		close(fd); // quiesce hands the listening socket to us
 	until = mono_us() + wait_ms * 1000;
 	while (atomic_load(&h->active) > 0 &&
-	    (mono_us() < until || atomic_load(&h->suspended) > 0))
+	       (mono_us() < until || atomic_load(&h->suspended) > 0))
 		sleep_ms(10);
 	if (atomic_load(&h->active) > 0)
 		ta_log(TA_LOG_WARN, "http_drain_timeout",

@@ -19,7 +19,7 @@ typedef struct edge_cfg {
 	long port;
 	const char *auth_rpc_url;
 	const char *task_rpc_url;
-	const char *jwt_secret;		/* secret: never logged */
+	const char *jwt_secret; /* secret: never logged */
 	long rpc_timeout_ms;
 	long max_body_bytes;
 	const char *cors_allowed_origins;

@@ -17,37 +17,38 @@
 #include "routes.h"
 #include "rpc.h"
 
-static const char *const log_levels[] = {"debug", "info", "warn", "error",
-    NULL};
+static const char *const log_levels[] = {
+    "debug", "info", "warn", "error", NULL};
 
-#define ITEM(name, type, def, min, max, secret, choices, member)              \
-	{name, type, def, min, max, secret, choices, offsetof(edge_cfg, member)}
+#define ITEM(name, type, def, min, max, secret, choices, member)               \
+	{                                                                      \
+		name, type, def, min, max, secret, choices,                    \
+		    offsetof(edge_cfg, member)                                 \
+	}
 
 static const ta_cfg_item cfg_items[] = {
-	ITEM("PORT", TA_CFG_INT, "8080", 1, 65535, false, NULL, port),
-	ITEM("AUTH_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7001", 1, 4096,
-	    false, NULL, auth_rpc_url),
-	ITEM("TASK_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7002", 1, 4096,
-	    false, NULL, task_rpc_url),
-	ITEM("JWT_SECRET", TA_CFG_STR, NULL, 32, 4096, true, NULL, jwt_secret),
-	ITEM("RPC_TIMEOUT_MS", TA_CFG_INT, "5000", 100, 60000, false, NULL,
-	    rpc_timeout_ms),
-	ITEM("MAX_BODY_BYTES", TA_CFG_INT, "1048576", 1024, 67108864, false,
-	    NULL, max_body_bytes),
-	/* Empty: CORS off. Unbounded length, so "" is accepted. */
-	ITEM("CORS_ALLOWED_ORIGINS", TA_CFG_STR, "", 0, 0, false, NULL,
-	    cors_allowed_origins),
-	ITEM("LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels,
-	    log_level),
-	ITEM("HTTP_THREADS", TA_CFG_INT, "2", 1, 64, false, NULL,
-	    http_threads),
-	/* Read and logged now; periodic re-resolution uses it later. */
-	ITEM("DISCOVERY_REFRESH_S", TA_CFG_INT, "10", 1, 3600, false, NULL,
-	    discovery_refresh_s),
-	ITEM("HTTP_CONNECTION_LIMIT", TA_CFG_INT, "1024", 1, 1000000, false,
-	    NULL, http_connection_limit),
-	ITEM("HTTP_TIMEOUT_S", TA_CFG_INT, "30", 1, 3600, false, NULL,
-	    http_timeout_s),
+    ITEM("PORT", TA_CFG_INT, "8080", 1, 65535, false, NULL, port),
+    ITEM("AUTH_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7001", 1, 4096, false,
+        NULL, auth_rpc_url),
+    ITEM("TASK_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7002", 1, 4096, false,
+        NULL, task_rpc_url),
+    ITEM("JWT_SECRET", TA_CFG_STR, NULL, 32, 4096, true, NULL, jwt_secret),
+    ITEM("RPC_TIMEOUT_MS", TA_CFG_INT, "5000", 100, 60000, false, NULL,
+        rpc_timeout_ms),
+    ITEM("MAX_BODY_BYTES", TA_CFG_INT, "1048576", 1024, 67108864, false, NULL,
+        max_body_bytes),
+    /* Empty: CORS off. Unbounded length, so "" is accepted. */
+    ITEM("CORS_ALLOWED_ORIGINS", TA_CFG_STR, "", 0, 0, false, NULL,
+        cors_allowed_origins),
+    ITEM("LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels, log_level),
+    ITEM("HTTP_THREADS", TA_CFG_INT, "2", 1, 64, false, NULL, http_threads),
+    /* Read and logged now; periodic re-resolution uses it later. */
+    ITEM("DISCOVERY_REFRESH_S", TA_CFG_INT, "10", 1, 3600, false, NULL,
+        discovery_refresh_s),
+    ITEM("HTTP_CONNECTION_LIMIT", TA_CFG_INT, "1024", 1, 1000000, false, NULL,
+        http_connection_limit),
+    ITEM("HTTP_TIMEOUT_S", TA_CFG_INT, "30", 1, 3600, false, NULL,
+        http_timeout_s),
 };
 
 static void
@@ -83,9 +84,9 @@ main(void)
 	int sig;
 
 	ta_log_init("edge-api", TA_LOG_INFO);
-	ta_cfg_load_or_exit(cfg_items, sizeof cfg_items / sizeof cfg_items[0],
-	    &cfg);
-	ta_log_level_parse(cfg.log_level, &level);	// choices checked it
+	ta_cfg_load_or_exit(
+	    cfg_items, sizeof cfg_items / sizeof cfg_items[0], &cfg);
+	ta_log_level_parse(cfg.log_level, &level); // choices checked it
 	ta_log_init("edge-api", level);
 	if (sodium_init() < 0)
 		die("sodium_init_failed", "libsodium failed to initialise", 1);
@@ -103,12 +104,14 @@ main(void)
 	app.cfg = &cfg;
 	app.router = router;
 	app.cors = cors;
-	if (ta_rpc_client_open(cfg.auth_rpc_url, 0,
-		&app.backends[EDGE_BACKEND_AUTH]) != TA_OK)
-		die("config_invalid", "AUTH_RPC_URL is not a valid URL list", 2);
-	if (ta_rpc_client_open(cfg.task_rpc_url, 0,
-		&app.backends[EDGE_BACKEND_TASK]) != TA_OK)
-		die("config_invalid", "TASK_RPC_URL is not a valid URL list", 2);
+	if (ta_rpc_client_open(
+	        cfg.auth_rpc_url, 0, &app.backends[EDGE_BACKEND_AUTH]) != TA_OK)
+		die("config_invalid", "AUTH_RPC_URL is not a valid URL list",
+		    2);
+	if (ta_rpc_client_open(
+	        cfg.task_rpc_url, 0, &app.backends[EDGE_BACKEND_TASK]) != TA_OK)
+		die("config_invalid", "TASK_RPC_URL is not a valid URL list",
+		    2);
 	if (edge_http_open(&app, &http) != TA_OK)
 		exit(1);
 	ta_log(TA_LOG_INFO, "started", "edge-api listening",

@@ -13,15 +13,16 @@ edge_http_status(ta_status status, unsigned flags, int success)
 {
 	if (status == TA_OK)
 		return success;
-	/* Health checks answer the load balancer: down is 503, whatever broke. */
+	/* Health checks answer the load balancer: down is 503, whatever broke.
+	 */
 	if (flags & EDGE_ROUTE_HEALTH)
 		return 503;
 	return ta_status_to_http(status);
 }
 
 char *
-edge_error_json(int http_status, const char *message,
-    const ta_violations *details)
+edge_error_json(
+    int http_status, const char *message, const ta_violations *details)
 {
 	const char *reason = ta_http_reason(http_status);
 	cJSON *o = cJSON_CreateObject();
@@ -45,10 +46,10 @@ edge_error_json(int http_status, const char *message,
 			if (!d)
 				goto oom;
 			cJSON_AddItemToArray(arr, d);
-			if (!cJSON_AddStringToObject(d, "field",
-				details->items[i].field) ||
-			    !cJSON_AddStringToObject(d, "message",
-				details->items[i].message))
+			if (!cJSON_AddStringToObject(
+			        d, "field", details->items[i].field) ||
+			    !cJSON_AddStringToObject(
+			        d, "message", details->items[i].message))
 				goto oom;
 		}
 	}
@@ -64,13 +65,13 @@ oom:
 }
 
 void
-edge_violations_from_reply(const Taskapi__V1__ReplyEnvelope *reply,
-    ta_violations *v)
+edge_violations_from_reply(
+    const Taskapi__V1__ReplyEnvelope *reply, ta_violations *v)
 {
 	for (size_t i = 0; i < reply->n_details; i++) {
 		const Taskapi__V1__FieldViolation *d = reply->details[i];
 
-		ta_violations_add(v, d->field ? d->field : "",
-		    d->message ? d->message : "");
+		ta_violations_add(
+		    v, d->field ? d->field : "", d->message ? d->message : "");
 	}
 }

@@ -24,11 +24,11 @@ int edge_http_status(ta_status status, unsigned flags, int success);
  * (never internals). "details" ([{"field","message"}...]) only when
  * details has items; details may be NULL.
  */
-char *edge_error_json(int http_status, const char *message,
-    const ta_violations *details);
+char *edge_error_json(
+    int http_status, const char *message, const ta_violations *details);
 
 /* Appends the field violations of a reply envelope to v (copies). */
-void edge_violations_from_reply(const Taskapi__V1__ReplyEnvelope *reply,
-    ta_violations *v);
+void edge_violations_from_reply(
+    const Taskapi__V1__ReplyEnvelope *reply, ta_violations *v);
 
 #endif

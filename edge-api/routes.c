@@ -19,29 +19,28 @@
 #define HEALTH_SVC (&taskapi__v1__health__descriptor)
 
 static const edge_route route_table[] = {
-	{"POST", "/auth/register", EDGE_BACKEND_AUTH, AUTH_SVC, "RegisterUser",
-	    EDGE_ROUTE_BODY, 201},
-	{"POST", "/auth/login", EDGE_BACKEND_AUTH, AUTH_SVC, "Login",
-	    EDGE_ROUTE_BODY, 200},
-	{"POST", "/auth/validate", EDGE_BACKEND_AUTH, AUTH_SVC, "ValidateToken",
-	    EDGE_ROUTE_TOKEN, 200},
-	{"GET", "/auth/health", EDGE_BACKEND_AUTH, HEALTH_SVC, "Check",
-	    EDGE_ROUTE_HEALTH, 200},
-	{"GET", "/tasks/health", EDGE_BACKEND_TASK, HEALTH_SVC, "Check",
-	    EDGE_ROUTE_HEALTH, 200},
-	{"POST", "/tasks", EDGE_BACKEND_TASK, TASK_SVC, "CreateTask",
-	    EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY, 201},
-	{"GET", "/tasks", EDGE_BACKEND_TASK, TASK_SVC, "ListTasks",
-	    EDGE_ROUTE_AUTH, 200},
-	{"GET", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "GetTask",
-	    EDGE_ROUTE_AUTH, 200},
-	{"PUT", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "UpdateTask",
-	    EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK, 200},
-	{"DELETE", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "DeleteTask",
-	    EDGE_ROUTE_AUTH, 200},
-	/* Answered by the edge itself (load balancer health check). */
-	{"GET", "/health", EDGE_BACKEND_NONE, NULL, NULL, EDGE_ROUTE_HEALTH,
-	    200},
+    {"POST", "/auth/register", EDGE_BACKEND_AUTH, AUTH_SVC, "RegisterUser",
+        EDGE_ROUTE_BODY, 201},
+    {"POST", "/auth/login", EDGE_BACKEND_AUTH, AUTH_SVC, "Login",
+        EDGE_ROUTE_BODY, 200},
+    {"POST", "/auth/validate", EDGE_BACKEND_AUTH, AUTH_SVC, "ValidateToken",
+        EDGE_ROUTE_TOKEN, 200},
+    {"GET", "/auth/health", EDGE_BACKEND_AUTH, HEALTH_SVC, "Check",
+        EDGE_ROUTE_HEALTH, 200},
+    {"GET", "/tasks/health", EDGE_BACKEND_TASK, HEALTH_SVC, "Check",
+        EDGE_ROUTE_HEALTH, 200},
+    {"POST", "/tasks", EDGE_BACKEND_TASK, TASK_SVC, "CreateTask",
+        EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY, 201},
+    {"GET", "/tasks", EDGE_BACKEND_TASK, TASK_SVC, "ListTasks", EDGE_ROUTE_AUTH,
+        200},
+    {"GET", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "GetTask",
+        EDGE_ROUTE_AUTH, 200},
+    {"PUT", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "UpdateTask",
+        EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK, 200},
+    {"DELETE", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "DeleteTask",
+        EDGE_ROUTE_AUTH, 200},
+    /* Answered by the edge itself (load balancer health check). */
+    {"GET", "/health", EDGE_BACKEND_NONE, NULL, NULL, EDGE_ROUTE_HEALTH, 200},
 };
 
 struct edge_router {
@@ -89,14 +88,15 @@ pattern_is_valid(const char *p)
 }
 
 static ta_status
-resolve(const edge_route *row, edge_resolved_route *out, char *err,
-    size_t errcap)
+resolve(
+    const edge_route *row, edge_resolved_route *out, char *err, size_t errcap)
 {
 	out->row = row;
 	out->md = NULL;
 	out->full_method[0] = '\0';
 	if (!row->method || !*row->method || !pattern_is_valid(row->pattern)) {
-		snprintf(err, errcap, "route %s %s: malformed method or pattern",
+		snprintf(err, errcap,
+		    "route %s %s: malformed method or pattern",
 		    row->method ? row->method : "(null)",
 		    row->pattern ? row->pattern : "(null)");
 		return TA_INVALID_ARGUMENT;
@@ -130,8 +130,8 @@ resolve(const edge_route *row, edge_resolved_route *out, char *err,
 }
 
 ta_status
-edge_router_new(const edge_route *rows, size_t n, edge_router **out,
-    char *err, size_t errcap)
+edge_router_new(const edge_route *rows, size_t n, edge_router **out, char *err,
+    size_t errcap)
 {
 	edge_router *r = ta_xcalloc(1, sizeof *r);
 	ta_status status = TA_OK;
@@ -143,7 +143,8 @@ edge_router_new(const edge_route *rows, size_t n, edge_router **out,
 		for (size_t j = 0; j < i && status == TA_OK; j++) {
 			if (strcmp(rows[i].method, rows[j].method) == 0 &&
 			    strcmp(rows[i].pattern, rows[j].pattern) == 0) {
-				snprintf(err, errcap, "route %s %s is listed twice",
+				snprintf(err, errcap,
+				    "route %s %s is listed twice",
 				    rows[i].method, rows[i].pattern);
 				status = TA_INVALID_ARGUMENT;
 			}
@@ -233,8 +234,8 @@ build_allow(const edge_router *r, const char *pattern, char *buf, size_t cap)
 }
 
 ta_status
-edge_route_match(const edge_router *r, const char *method, const char *path,
-    edge_match *m)
+edge_route_match(
+    const edge_router *r, const char *method, const char *path, edge_match *m)
 {
 	size_t len = strcspn(path, "?");
 	const char *best = NULL;
@@ -253,7 +254,7 @@ edge_route_match(const edge_router *r, const char *method, const char *path,
 
 		if (!fits(pat, path, len, params, &np, &score))
 			continue;
-		if (best && score <= best_score)	// first row wins a tie
+		if (best && score <= best_score) // first row wins a tie
 			continue;
 		best = pat;
 		best_score = score;

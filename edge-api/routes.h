@@ -21,29 +21,29 @@ typedef enum edge_backend {
 
 /* Route flags. */
 enum {
-	EDGE_ROUTE_AUTH = 1u << 0,	/* requires a valid bearer token */
-	EDGE_ROUTE_BODY = 1u << 1,	/* takes a JSON object body */
-	EDGE_ROUTE_MASK = 1u << 2,	/* body keys fill "update_mask" */
-	EDGE_ROUTE_TOKEN = 1u << 3,	/* bearer token fills "token" */
-	EDGE_ROUTE_HEALTH = 1u << 4,	/* any failure answers 503 */
+	EDGE_ROUTE_AUTH = 1u << 0,   /* requires a valid bearer token */
+	EDGE_ROUTE_BODY = 1u << 1,   /* takes a JSON object body */
+	EDGE_ROUTE_MASK = 1u << 2,   /* body keys fill "update_mask" */
+	EDGE_ROUTE_TOKEN = 1u << 3,  /* bearer token fills "token" */
+	EDGE_ROUTE_HEALTH = 1u << 4, /* any failure answers 503 */
 };
 
 /* One row of the table (plain data). */
 typedef struct edge_route {
-	const char *method;		/* "GET" */
-	const char *pattern;		/* "/tasks/{id}" */
+	const char *method;  /* "GET" */
+	const char *pattern; /* "/tasks/{id}" */
 	edge_backend backend;
 	const ProtobufCServiceDescriptor *service; /* NULL for the edge's own */
-	const char *rpc;		/* method name in service: "GetTask" */
+	const char *rpc; /* method name in service: "GetTask" */
 	unsigned flags;
-	int success;			/* HTTP status on OK: 200 or 201 */
+	int success; /* HTTP status on OK: 200 or 201 */
 } edge_route;
 
 /* A route row resolved against its service descriptor at start. */
 typedef struct edge_resolved_route {
-	const edge_route *row;		/* borrowed: from the caller's table */
+	const edge_route *row; /* borrowed: from the caller's table */
 	const ProtobufCMethodDescriptor *md; /* NULL for the edge's own */
-	char full_method[128];		/* "/taskapi.v1.TaskService/GetTask" */
+	char full_method[128]; /* "/taskapi.v1.TaskService/GetTask" */
 } edge_resolved_route;
 
 typedef struct edge_router edge_router;
@@ -57,8 +57,8 @@ const edge_route *edge_route_table(size_t *n);
  * when a method name is not in its service, a pattern is malformed or a
  * row repeats METHOD+pattern; *out is set only on TA_OK.
  */
-ta_status edge_router_new(const edge_route *rows, size_t n,
-    edge_router **out, char *err, size_t errcap);
+ta_status edge_router_new(const edge_route *rows, size_t n, edge_router **out,
+    char *err, size_t errcap);
 void edge_router_free(edge_router *r);
 
 #define EDGE_MAX_PARAMS 4
@@ -74,10 +74,10 @@ typedef struct edge_param {
 /* The outcome of edge_route_match. */
 typedef struct edge_match {
 	const edge_resolved_route *route; /* set on TA_OK */
-	const char *pattern;		/* the matched pattern, also on 405 */
+	const char *pattern;              /* the matched pattern, also on 405 */
 	edge_param params[EDGE_MAX_PARAMS];
 	size_t nparams;
-	char allow[96];			/* "GET, PUT, DELETE, OPTIONS" */
+	char allow[96]; /* "GET, PUT, DELETE, OPTIONS" */
 } edge_match;
 
 /*
@@ -88,7 +88,7 @@ typedef struct edge_match {
  * pattern fits but no row has that method (m->pattern and m->allow set:
  * the 405 case). m borrows from path and from the router.
  */
-ta_status edge_route_match(const edge_router *r, const char *method,
-    const char *path, edge_match *m);
+ta_status edge_route_match(
+    const edge_router *r, const char *method, const char *path, edge_match *m);
 
 #endif

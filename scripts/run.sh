@@ -20,7 +20,7 @@ AUTH_PORT=${AUTH_PORT:-7001}
 TASK_PORT=${TASK_PORT:-7002}
 
 "$TA_ROOT/scripts/deps.sh"
-"$TA_ROOT/scripts/build.sh" build
+"$TA_ROOT/scripts/build.sh" build taskapi-migrate auth-svc task-svc edge-api
 
 bin="$TA_ROOT/build/bin"
 for b in taskapi-migrate auth-svc task-svc edge-api; do
@@ -113,6 +113,7 @@ done
 cat >&2 <<MSG
 
 taskapi is running at $url   (Ctrl-C stops it; data is kept)
+Try it (registering answers 409 once the user demo exists):
 
   curl -s -X POST $url/auth/register -H 'Content-Type: application/json' \\
     -d '{"username":"demo","email":"demo@example.com","password":"demo-password-1"}'

@@ -9,6 +9,7 @@ Python standard library only. A missing TA_BIN_DIR or DB_* setting raises
 
 import atexit
 import base64
+import calendar
 import hashlib
 import hmac
 import http.client
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import uuid
 from http import HTTPStatus
 
@@ -580,6 +582,48 @@ class System:
     def psql(self, sql):
         return psql(sql)
 
+    def db_client_ports(self, name):
+        """Local TCP ports of process name's connections to DB_PORT (Linux
+        /proc): identifies its PostgreSQL backends in pg_stat_activity."""
+        pid = self.procs[name].pid
+        inodes = set()
+        fd_dir = "/proc/%d/fd" % pid
+        for fd in os.listdir(fd_dir):
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        db_port = int(os.environ["DB_PORT"])
+        ports = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as f:
+                    rows = f.read().split("\n")[1:]
+            except OSError:
+                continue
+            for row in rows:
+                cols = row.split()
+                if len(cols) < 10 or cols[9] not in inodes:
+                    continue
+                local_port = int(cols[1].rsplit(":", 1)[1], 16)
+                remote_port = int(cols[2].rsplit(":", 1)[1], 16)
+                if remote_port == db_port:
+                    ports.add(local_port)
+        return sorted(ports)
+
+    def kill_db_connections(self, name):
+        """pg_terminate_backend on every DB connection of process name (and
+        of nobody else); returns how many were terminated."""
+        ports = self.db_client_ports(name)
+        if not ports:
+            return 0
+        out = psql("SELECT count(pg_terminate_backend(pid)) FROM "
+                   "pg_stat_activity WHERE datname = current_database() AND "
+                   "client_port IN (%s)" % ",".join(str(p) for p in ports))
+        return int(out[0])
+
 
 def _flip_b64(s, rng):
     if not s:
@@ -754,7 +798,6 @@ def parse_ts(s):
                  r"(Z|z|[+-]\d\d:\d\d)$", s)
     if not m:
         raise ValueError("not RFC 3339: %r" % s)
-    import calendar
     y, mo, d, hh, mm, ss = (int(m.group(i)) for i in range(1, 7))
     frac = m.group(7) or ""
     ms = int((frac[1:] + "000")[:3]) if frac else 0
@@ -768,7 +811,6 @@ def parse_ts(s):
 
 def run_tests():
     """unittest.main with verbose output; exits non-zero on failure."""
-    import unittest
     unittest.main(verbosity=2)
 
 
@@ -776,13 +818,3 @@ def log(msg):
     sys.stdout.write(msg + "\n")
     sys.stdout.flush()
 
-
-class Counter:
-    def __init__(self):
-        self.n = 0
-        self.lock = threading.Lock()
-
-    def next(self):
-        with self.lock:
-            self.n += 1
-            return self.n

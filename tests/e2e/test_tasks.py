@@ -2,6 +2,7 @@
 GET/PUT/DELETE /tasks/{id}) status by status, checked against the HTTP
 answers and the stored rows."""
 
+import http.client
 import os
 import sys
 import time
@@ -314,13 +315,32 @@ class BigBodies(unittest.TestCase):
 
     def test_10mb_rejected(self):
         n = count_rows(ALICE)
-        for chunked in (False, True):
-            with self.subTest(chunked=chunked):
-                r = SYS.request_streamed("POST", "/tasks", 10 * 1024 * 1024,
-                                         chunked=chunked,
-                                         token=ALICE["token"])
-                ts.check_error(self, r, 413)
-                self.assertEqual(SYS.request("GET", "/health").status, 200)
+        r = SYS.request_streamed("POST", "/tasks", 10 * 1024 * 1024,
+                                 token=ALICE["token"])
+        ts.check_error(self, r, 413)
+        self.assertEqual(SYS.request("GET", "/health").status, 200)
+        self.assertEqual(count_rows(ALICE), n)
+
+    def test_chunked_over_limit(self):
+        n = count_rows(ALICE)
+        r = SYS.request_streamed("POST", "/tasks", 1536 * 1024, chunked=True,
+                                 token=ALICE["token"])
+        ts.check_error(self, r, 413)
+        self.assertEqual(count_rows(ALICE), n)
+
+    def test_chunked_10mb(self):
+        # libmicrohttpd 0.9.75 cannot answer before a chunked body ends, so
+        # the edge reads at most twice MAX_BODY_BYTES and then hangs up
+        # rather than swallow an unbounded upload. A 413 is fine as well.
+        n = count_rows(ALICE)
+        try:
+            r = SYS.request_streamed("POST", "/tasks", 10 * 1024 * 1024,
+                                     chunked=True, token=ALICE["token"])
+        except (ConnectionError, http.client.HTTPException):
+            r = None
+        if r is not None:
+            ts.check_error(self, r, 413)
+        self.assertEqual(SYS.request("GET", "/health").status, 200)
         self.assertEqual(count_rows(ALICE), n)
 
     def test_below_limit_is_validated(self):

@@ -27,8 +27,8 @@ expect_reject(const char *header, const char *want_reason)
 	char *tok = NULL;
 	const char *reason = NULL;
 
-	assert_int_equal(edge_bearer_parse(header, &tok, &reason),
-	    TA_UNAUTHENTICATED);
+	assert_int_equal(
+	    edge_bearer_parse(header, &tok, &reason), TA_UNAUTHENTICATED);
 	assert_null(tok);
 	assert_string_equal(reason, want_reason);
 }
@@ -42,7 +42,8 @@ test_accepts(void **state)
 	expect_token("BEARER abc", "abc");
 	expect_token("Bearer   abc  ", "abc");
 	expect_token("  Bearer\tabc", "abc");
-	expect_token("Bearer eyJhbGciOiJIUzI1NiJ9.e30.x-_y", "eyJhbGciOiJIUzI1NiJ9.e30.x-_y");
+	expect_token("Bearer eyJhbGciOiJIUzI1NiJ9.e30.x-_y",
+	    "eyJhbGciOiJIUzI1NiJ9.e30.x-_y");
 }
 
 static void
@@ -71,9 +72,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accepts),
-		cmocka_unit_test(test_missing),
-		cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_accepts),
+	    cmocka_unit_test(test_missing),
+	    cmocka_unit_test(test_invalid),
 	};
 
 	return cmocka_run_group_tests_name("edge_bearer", tests, NULL, NULL);

@@ -27,9 +27,8 @@ test_off(void **state)
 	(void)state;
 	assert_false(edge_cors_is_enabled(c));
 	assert_false(edge_cors_is_allowed(c, "https://app.example.com"));
-	assert_int_equal(edge_cors_headers(c, "https://app.example.com", true,
-			     h),
-	    0);
+	assert_int_equal(
+	    edge_cors_headers(c, "https://app.example.com", true, h), 0);
 	edge_cors_free(c);
 	c = edge_cors_new(NULL);
 	assert_false(edge_cors_is_enabled(c));
@@ -70,12 +69,12 @@ test_simple_request_headers(void **state)
 	n = edge_cors_headers(c, "http://a.test", false, h);
 	assert_int_equal(n, 4);
 	assert_string_equal(header(h, n, "Vary"), "Origin");
-	assert_string_equal(header(h, n, "Access-Control-Allow-Origin"),
-	    "http://a.test");
-	assert_string_equal(header(h, n, "Access-Control-Allow-Credentials"),
-	    "true");
-	assert_string_equal(header(h, n, "Access-Control-Expose-Headers"),
-	    "X-Request-Id");
+	assert_string_equal(
+	    header(h, n, "Access-Control-Allow-Origin"), "http://a.test");
+	assert_string_equal(
+	    header(h, n, "Access-Control-Allow-Credentials"), "true");
+	assert_string_equal(
+	    header(h, n, "Access-Control-Expose-Headers"), "X-Request-Id");
 	assert_null(header(h, n, "Access-Control-Allow-Methods"));
 
 	/* A disallowed or absent origin: only Vary, no permission. */
@@ -98,10 +97,10 @@ test_preflight_headers(void **state)
 	(void)state;
 	n = edge_cors_headers(c, "http://b.test", true, h);
 	assert_int_equal(n, 6);
-	assert_string_equal(header(h, n, "Access-Control-Allow-Origin"),
-	    "http://b.test");
-	assert_string_equal(header(h, n, "Access-Control-Allow-Credentials"),
-	    "true");
+	assert_string_equal(
+	    header(h, n, "Access-Control-Allow-Origin"), "http://b.test");
+	assert_string_equal(
+	    header(h, n, "Access-Control-Allow-Credentials"), "true");
 	assert_string_equal(header(h, n, "Access-Control-Allow-Methods"),
 	    "GET, POST, PUT, DELETE, OPTIONS");
 	assert_string_equal(header(h, n, "Access-Control-Allow-Headers"),
@@ -123,8 +122,8 @@ test_any(void **state)
 	assert_false(edge_cors_is_allowed(c, NULL));
 	n = edge_cors_headers(c, "http://x.test", false, h);
 	/* Credentials are allowed, so the origin is echoed, never "*". */
-	assert_string_equal(header(h, n, "Access-Control-Allow-Origin"),
-	    "http://x.test");
+	assert_string_equal(
+	    header(h, n, "Access-Control-Allow-Origin"), "http://x.test");
 	edge_cors_free(c);
 }
 
@@ -132,11 +131,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_off),
-		cmocka_unit_test(test_list),
-		cmocka_unit_test(test_simple_request_headers),
-		cmocka_unit_test(test_preflight_headers),
-		cmocka_unit_test(test_any),
+	    cmocka_unit_test(test_off),
+	    cmocka_unit_test(test_list),
+	    cmocka_unit_test(test_simple_request_headers),
+	    cmocka_unit_test(test_preflight_headers),
+	    cmocka_unit_test(test_any),
 	};
 
 	return cmocka_run_group_tests_name("edge_cors", tests, NULL, NULL);

@@ -12,8 +12,8 @@
 #include "routes.h"
 
 static void
-expect_body(int http, const char *message, const ta_violations *v,
-    const char *want)
+expect_body(
+    int http, const char *message, const ta_violations *v, const char *want)
 {
 	char *got = edge_error_json(http, message, v);
 
@@ -28,32 +28,40 @@ test_status_mapping(void **state)
 		ta_status s;
 		int http;
 	} cases[] = {
-		{TA_INVALID_ARGUMENT, 400}, {TA_OUT_OF_RANGE, 400},
-		{TA_FAILED_PRECONDITION, 400}, {TA_UNAUTHENTICATED, 401},
-		{TA_PERMISSION_DENIED, 403}, {TA_NOT_FOUND, 404},
-		{TA_ALREADY_EXISTS, 409}, {TA_ABORTED, 409},
-		{TA_RESOURCE_EXHAUSTED, 429}, {TA_UNIMPLEMENTED, 501},
-		{TA_UNAVAILABLE, 503}, {TA_DEADLINE_EXCEEDED, 504},
-		{TA_INTERNAL, 500}, {TA_UNKNOWN, 500}, {TA_CANCELLED, 500},
-		{TA_DATA_LOSS, 500}, {(ta_status)99, 500},
+	    {TA_INVALID_ARGUMENT, 400},
+	    {TA_OUT_OF_RANGE, 400},
+	    {TA_FAILED_PRECONDITION, 400},
+	    {TA_UNAUTHENTICATED, 401},
+	    {TA_PERMISSION_DENIED, 403},
+	    {TA_NOT_FOUND, 404},
+	    {TA_ALREADY_EXISTS, 409},
+	    {TA_ABORTED, 409},
+	    {TA_RESOURCE_EXHAUSTED, 429},
+	    {TA_UNIMPLEMENTED, 501},
+	    {TA_UNAVAILABLE, 503},
+	    {TA_DEADLINE_EXCEEDED, 504},
+	    {TA_INTERNAL, 500},
+	    {TA_UNKNOWN, 500},
+	    {TA_CANCELLED, 500},
+	    {TA_DATA_LOSS, 500},
+	    {(ta_status)99, 500},
 	};
 
 	(void)state;
 	assert_int_equal(edge_http_status(TA_OK, 0, 200), 200);
 	assert_int_equal(edge_http_status(TA_OK, EDGE_ROUTE_BODY, 201), 201);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		assert_int_equal(edge_http_status(cases[i].s, EDGE_ROUTE_AUTH,
-				     200),
+		assert_int_equal(
+		    edge_http_status(cases[i].s, EDGE_ROUTE_AUTH, 200),
 		    cases[i].http);
 	/* Health routes: down is 503 whatever the failure. */
-	assert_int_equal(edge_http_status(TA_UNAVAILABLE, EDGE_ROUTE_HEALTH,
-			     200),
+	assert_int_equal(
+	    edge_http_status(TA_UNAVAILABLE, EDGE_ROUTE_HEALTH, 200), 503);
+	assert_int_equal(
+	    edge_http_status(TA_DEADLINE_EXCEEDED, EDGE_ROUTE_HEALTH, 200),
 	    503);
-	assert_int_equal(edge_http_status(TA_DEADLINE_EXCEEDED,
-			     EDGE_ROUTE_HEALTH, 200),
-	    503);
-	assert_int_equal(edge_http_status(TA_INTERNAL, EDGE_ROUTE_HEALTH, 200),
-	    503);
+	assert_int_equal(
+	    edge_http_status(TA_INTERNAL, EDGE_ROUTE_HEALTH, 200), 503);
 	assert_int_equal(edge_http_status(TA_OK, EDGE_ROUTE_HEALTH, 200), 200);
 }
 
@@ -154,11 +162,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_mapping),
-		cmocka_unit_test(test_error_bodies),
-		cmocka_unit_test(test_500_hides_internals),
-		cmocka_unit_test(test_details),
-		cmocka_unit_test(test_violations_from_reply),
+	    cmocka_unit_test(test_status_mapping),
+	    cmocka_unit_test(test_error_bodies),
+	    cmocka_unit_test(test_500_hides_internals),
+	    cmocka_unit_test(test_details),
+	    cmocka_unit_test(test_violations_from_reply),
 	};
 
 	return cmocka_run_group_tests_name("edge_render", tests, NULL, NULL);

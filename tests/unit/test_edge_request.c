@@ -11,9 +11,35 @@
 #include "request.h"
 
 static void
+expect_unescape(const char *in, const char *want)
+{
+	char buf[64];
+
+	strcpy(buf, in);
+	assert_int_equal(edge_url_unescape(buf), strlen(want));
+	assert_string_equal(buf, want);
+}
+
+static void
+test_url_unescape(void **state)
+{
+	(void)state;
+	expect_unescape("/tasks/12", "/tasks/12");
+	expect_unescape("/tasks/%31%32", "/tasks/12");
+	expect_unescape("/t%61sks", "/tasks");
+	/* %00 stays escaped so it cannot cut the id short. */
+	expect_unescape("/tasks/1%00", "/tasks/1%00");
+	/* Malformed escapes are left alone. */
+	expect_unescape("/tasks/%zz%4", "/tasks/%zz%4");
+	expect_unescape("%", "%");
+	expect_unescape("%e2%82%ac", "\xe2\x82\xac");
+}
+
+static void
 test_request_id_valid(void **state)
 {
-	char long_ok[EDGE_REQUEST_ID_MAX + 1], too_long[EDGE_REQUEST_ID_MAX + 2];
+	char long_ok[EDGE_REQUEST_ID_MAX + 1],
+	    too_long[EDGE_REQUEST_ID_MAX + 2];
 
 	(void)state;
 	memset(long_ok, 'a', EDGE_REQUEST_ID_MAX);
@@ -66,24 +92,29 @@ test_content_type(void **state)
 	assert_true(edge_content_type_is_json(NULL));
 	assert_true(edge_content_type_is_json("application/json"));
 	assert_true(edge_content_type_is_json("Application/JSON"));
-	assert_true(edge_content_type_is_json("application/json; charset=utf-8"));
-	assert_true(edge_content_type_is_json("application/json;charset=UTF-8"));
+	assert_true(
+	    edge_content_type_is_json("application/json; charset=utf-8"));
+	assert_true(
+	    edge_content_type_is_json("application/json;charset=UTF-8"));
 	assert_true(edge_content_type_is_json(" application/json ; x=y"));
 	assert_false(edge_content_type_is_json(""));
 	assert_false(edge_content_type_is_json("text/plain"));
-	assert_false(edge_content_type_is_json("application/x-www-form-urlencoded"));
+	assert_false(
+	    edge_content_type_is_json("application/x-www-form-urlencoded"));
 	assert_false(edge_content_type_is_json("application/jsonx"));
 	assert_false(edge_content_type_is_json("application/json-patch+json"));
-	assert_false(edge_content_type_is_json("multipart/form-data; boundary=x"));
+	assert_false(
+	    edge_content_type_is_json("multipart/form-data; boundary=x"));
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_id_valid),
-		cmocka_unit_test(test_request_id_pick),
-		cmocka_unit_test(test_content_type),
+	    cmocka_unit_test(test_request_id_valid),
+	    cmocka_unit_test(test_request_id_pick),
+	    cmocka_unit_test(test_content_type),
+	    cmocka_unit_test(test_url_unescape),
 	};
 
 	if (sodium_init() < 0)

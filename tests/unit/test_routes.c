@@ -48,27 +48,27 @@ test_every_row(void **state)
 		const char *method, *path, *full, *pattern;
 		int success;
 	} cases[] = {
-		{"POST", "/auth/register", "/taskapi.v1.AuthService/RegisterUser",
-		    "/auth/register", 201},
-		{"POST", "/auth/login", "/taskapi.v1.AuthService/Login",
-		    "/auth/login", 200},
-		{"POST", "/auth/validate", "/taskapi.v1.AuthService/ValidateToken",
-		    "/auth/validate", 200},
-		{"GET", "/auth/health", "/taskapi.v1.Health/Check",
-		    "/auth/health", 200},
-		{"GET", "/tasks/health", "/taskapi.v1.Health/Check",
-		    "/tasks/health", 200},
-		{"POST", "/tasks", "/taskapi.v1.TaskService/CreateTask",
-		    "/tasks", 201},
-		{"GET", "/tasks", "/taskapi.v1.TaskService/ListTasks", "/tasks",
-		    200},
-		{"GET", "/tasks/7", "/taskapi.v1.TaskService/GetTask",
-		    "/tasks/{id}", 200},
-		{"PUT", "/tasks/7", "/taskapi.v1.TaskService/UpdateTask",
-		    "/tasks/{id}", 200},
-		{"DELETE", "/tasks/7", "/taskapi.v1.TaskService/DeleteTask",
-		    "/tasks/{id}", 200},
-		{"GET", "/health", "", "/health", 200},
+	    {"POST", "/auth/register", "/taskapi.v1.AuthService/RegisterUser",
+	        "/auth/register", 201},
+	    {"POST", "/auth/login", "/taskapi.v1.AuthService/Login",
+	        "/auth/login", 200},
+	    {"POST", "/auth/validate", "/taskapi.v1.AuthService/ValidateToken",
+	        "/auth/validate", 200},
+	    {"GET", "/auth/health", "/taskapi.v1.Health/Check", "/auth/health",
+	        200},
+	    {"GET", "/tasks/health", "/taskapi.v1.Health/Check",
+	        "/tasks/health", 200},
+	    {"POST", "/tasks", "/taskapi.v1.TaskService/CreateTask", "/tasks",
+	        201},
+	    {"GET", "/tasks", "/taskapi.v1.TaskService/ListTasks", "/tasks",
+	        200},
+	    {"GET", "/tasks/7", "/taskapi.v1.TaskService/GetTask",
+	        "/tasks/{id}", 200},
+	    {"PUT", "/tasks/7", "/taskapi.v1.TaskService/UpdateTask",
+	        "/tasks/{id}", 200},
+	    {"DELETE", "/tasks/7", "/taskapi.v1.TaskService/DeleteTask",
+	        "/tasks/{id}", 200},
+	    {"GET", "/health", "", "/health", 200},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -87,13 +87,13 @@ test_flags_and_descriptors(void **state)
 {
 	const edge_resolved_route *r = must_match(state, "PUT", "/tasks/1");
 
-	assert_int_equal(r->row->flags,
-	    EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK);
+	assert_int_equal(
+	    r->row->flags, EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK);
 	assert_int_equal(r->row->backend, EDGE_BACKEND_TASK);
-	assert_ptr_equal(r->md->input,
-	    &taskapi__v1__update_task_request__descriptor);
-	assert_ptr_equal(r->md->output,
-	    &taskapi__v1__update_task_reply__descriptor);
+	assert_ptr_equal(
+	    r->md->input, &taskapi__v1__update_task_request__descriptor);
+	assert_ptr_equal(
+	    r->md->output, &taskapi__v1__update_task_reply__descriptor);
 
 	r = must_match(state, "POST", "/auth/validate");
 	assert_int_equal(r->row->flags, EDGE_ROUTE_TOKEN);
@@ -113,10 +113,11 @@ test_literal_beats_param(void **state)
 {
 	edge_match m;
 
-	assert_string_equal(must_match(state, "GET", "/tasks/health")
-				->full_method,
+	assert_string_equal(
+	    must_match(state, "GET", "/tasks/health")->full_method,
 	    "/taskapi.v1.Health/Check");
-	/* /tasks/health is the health path: PUT there is 405, not UpdateTask. */
+	/* /tasks/health is the health path: PUT there is 405, not UpdateTask.
+	 */
 	assert_int_equal(edge_route_match(*state, "PUT", "/tasks/health", &m),
 	    TA_UNIMPLEMENTED);
 	assert_string_equal(m.pattern, "/tasks/health");
@@ -128,8 +129,8 @@ test_params(void **state)
 {
 	edge_match m;
 
-	assert_int_equal(edge_route_match(*state, "GET", "/tasks/12345", &m),
-	    TA_OK);
+	assert_int_equal(
+	    edge_route_match(*state, "GET", "/tasks/12345", &m), TA_OK);
 	assert_int_equal(m.nparams, 1);
 	assert_int_equal(m.params[0].name_len, 2);
 	assert_memory_equal(m.params[0].name, "id", 2);
@@ -137,8 +138,8 @@ test_params(void **state)
 	assert_memory_equal(m.params[0].value, "12345", 5);
 
 	/* The matcher does not judge ids: set_text does (400). */
-	assert_int_equal(edge_route_match(*state, "DELETE", "/tasks/abc", &m),
-	    TA_OK);
+	assert_int_equal(
+	    edge_route_match(*state, "DELETE", "/tasks/abc", &m), TA_OK);
 	assert_memory_equal(m.params[0].value, "abc", 3);
 	assert_int_equal(m.params[0].value_len, 3);
 
@@ -161,8 +162,8 @@ test_trailing_slash_and_query(void **state)
 	assert_string_equal(
 	    must_match(state, "GET", "/tasks?status=done")->full_method,
 	    "/taskapi.v1.TaskService/ListTasks");
-	assert_string_equal(must_match(state, "GET", "/health/")->row->pattern,
-	    "/health");
+	assert_string_equal(
+	    must_match(state, "GET", "/health/")->row->pattern, "/health");
 }
 
 static void
@@ -189,8 +190,8 @@ test_method_not_allowed(void **state)
 	assert_string_equal(m.pattern, "/tasks/{id}");
 	assert_string_equal(m.allow, "GET, PUT, DELETE, OPTIONS");
 
-	assert_int_equal(edge_route_match(*state, "DELETE", "/tasks", &m),
-	    TA_UNIMPLEMENTED);
+	assert_int_equal(
+	    edge_route_match(*state, "DELETE", "/tasks", &m), TA_UNIMPLEMENTED);
 	assert_string_equal(m.allow, "POST, GET, OPTIONS");
 
 	assert_int_equal(edge_route_match(*state, "GET", "/auth/login", &m),
@@ -198,10 +199,10 @@ test_method_not_allowed(void **state)
 	assert_string_equal(m.allow, "POST, OPTIONS");
 
 	/* Methods are case-sensitive; HEAD is not served. */
-	assert_int_equal(edge_route_match(*state, "get", "/health", &m),
-	    TA_UNIMPLEMENTED);
-	assert_int_equal(edge_route_match(*state, "HEAD", "/health", &m),
-	    TA_UNIMPLEMENTED);
+	assert_int_equal(
+	    edge_route_match(*state, "get", "/health", &m), TA_UNIMPLEMENTED);
+	assert_int_equal(
+	    edge_route_match(*state, "HEAD", "/health", &m), TA_UNIMPLEMENTED);
 	assert_string_equal(m.allow, "GET, OPTIONS");
 }
 
@@ -209,8 +210,8 @@ static void
 test_bad_tables_fail(void **state)
 {
 	static const edge_route typo[] = {{"GET", "/tasks/{id}",
-	    EDGE_BACKEND_TASK, &taskapi__v1__task_service__descriptor,
-	    "GetTsk", EDGE_ROUTE_AUTH, 200}};
+	    EDGE_BACKEND_TASK, &taskapi__v1__task_service__descriptor, "GetTsk",
+	    EDGE_ROUTE_AUTH, 200}};
 	static const edge_route twice[] = {
 	    {"GET", "/health", EDGE_BACKEND_NONE, NULL, NULL, 0, 200},
 	    {"GET", "/health", EDGE_BACKEND_NONE, NULL, NULL, 0, 200}};
@@ -222,8 +223,8 @@ test_bad_tables_fail(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(edge_router_new(typo, 1, &r, err, sizeof err),
-	    TA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    edge_router_new(typo, 1, &r, err, sizeof err), TA_INVALID_ARGUMENT);
 	assert_null(r);
 	assert_non_null(strstr(err, "GetTsk"));
 	assert_int_equal(edge_router_new(twice, 2, &r, err, sizeof err),
@@ -240,16 +241,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_row),
-		cmocka_unit_test(test_flags_and_descriptors),
-		cmocka_unit_test(test_literal_beats_param),
-		cmocka_unit_test(test_params),
-		cmocka_unit_test(test_trailing_slash_and_query),
-		cmocka_unit_test(test_not_found),
-		cmocka_unit_test(test_method_not_allowed),
-		cmocka_unit_test(test_bad_tables_fail),
+	    cmocka_unit_test(test_every_row),
+	    cmocka_unit_test(test_flags_and_descriptors),
+	    cmocka_unit_test(test_literal_beats_param),
+	    cmocka_unit_test(test_params),
+	    cmocka_unit_test(test_trailing_slash_and_query),
+	    cmocka_unit_test(test_not_found),
+	    cmocka_unit_test(test_method_not_allowed),
+	    cmocka_unit_test(test_bad_tables_fail),
 	};
 
-	return cmocka_run_group_tests_name("edge_routes", tests, setup,
-	    teardown);
+	return cmocka_run_group_tests_name(
+	    "edge_routes", tests, setup, teardown);
 }
