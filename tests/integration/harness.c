@@ -246,8 +246,9 @@ ta_test_start(ta_test_proc *p, const char *binary, const char *const *extra)
 		fail_msg("%s is not an executable: %s", path, strerror(errno));
 	port = ta_test_free_port();
 	snprintf(p->rpc_url, sizeof p->rpc_url, "tcp://127.0.0.1:%d", port);
-	snprintf(p->log_path, sizeof p->log_path, "%s/%s-%d.log", logs(),
-	    binary, port);
+	if (snprintf(p->log_path, sizeof p->log_path, "%s/%s-%d.log", logs(),
+	        binary, port) >= (int)sizeof p->log_path)
+		fail_msg("log path too long under %s", logs());
 	snprintf(listen, sizeof listen, "RPC_LISTEN=%s", p->rpc_url);
 	snprintf(secret, sizeof secret, "JWT_SECRET=%s", ta_test_jwt_secret());
 	own[0] = listen;

@@ -829,8 +829,9 @@ test_hash_queue_deadline(void **state)
 		    TASKAPI__V1__REGISTER_REQUEST__INIT;
 
 		snprintf(names[i], sizeof names[i], "%s", name_of("queue"));
-		snprintf(
-		    emails[i], sizeof emails[i], "%s@example.test", names[i]);
+		if (snprintf(emails[i], sizeof emails[i], "%s@example.test",
+		        names[i]) >= (int)sizeof emails[i])
+			fail_msg("email too long");
 		req.username = names[i];
 		req.email = emails[i];
 		req.password = "Queue-pw-8";
