@@ -511,7 +511,10 @@ apply_one(PGconn *conn, const migration *m)
 		status = TA_ABORTED;
 		goto rollback;
 	}
-	/* A file that ended the transaction itself would commit half a run. */
+	/*
+	 * A file that ended the transaction itself has committed outside the
+	 * tool's control: report it and leave it unrecorded.
+	 */
 	if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
 		ta_log(TA_LOG_ERROR, "migration_failed",
 		    "a migration must not contain COMMIT or ROLLBACK",

@@ -131,4 +131,9 @@ set +e
 wait -n "${pids[@]}"
 rc=$?
 set -e
+# A service that exits 0 was stopped on purpose (Ctrl-C reaches the whole
+# process group, and the services may see it before this script does).
+if [ "$rc" -eq 0 ]; then
+	exit 0
+fi
 ta_die "a service stopped unexpectedly (exit $rc); stopping the rest"
