@@ -9,7 +9,7 @@
 .PHONY: run test test-unit build clean
 
 run:
-	scripts/run.sh
+	AUTH="$(AUTH)" TASK="$(TASK)" scripts/run.sh
 
 test:
 	scripts/test.sh $(ARGS)
@@ -19,7 +19,19 @@ test-unit:
 
 build:
 	scripts/deps.sh
-	scripts/build.sh build
+	scripts/build.sh build edge-api auth-svc task-svc taskapi-migrate
 
 clean:
 	rm -rf build build-asan
+
+# AWS ECS Fargate (docs/deploy.md): ARGS are passed to the script, e.g.
+# make deploy ARGS="--region eu-west-1 --certificate-arn arn:aws:acm:...".
+.PHONY: deploy teardown
+deploy:
+	scripts/deps.sh
+	scripts/deps.d/images.sh
+	scripts/build.sh build edge-api auth-svc task-svc taskapi-migrate
+	ecs/deploy.sh $(ARGS)
+
+teardown:
+	ecs/teardown.sh $(ARGS)

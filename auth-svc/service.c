@@ -22,6 +22,9 @@
 /* Login refuses longer passwords unhashed; registration allows no more. */
 #define LOGIN_PASSWORD_MAX_BYTES 1024
 
+/* Longest idempotency key (idempotency_keys.key is a varchar(255)). */
+#define AUTH_IDEMPOTENCY_KEY_MAX 255
+
 static void auth_register_user(Taskapi__V1__AuthService_Service *service,
     const Taskapi__V1__RegisterRequest *input,
     Taskapi__V1__RegisterReply_Closure closure, void *closure_data);
@@ -43,6 +46,7 @@ static const char *const fail_messages[] = {
     [TA_ALREADY_EXISTS] = "Username or email already exists",
     [TA_UNAVAILABLE] = "Service temporarily unavailable",
     [TA_UNAUTHENTICATED] = "Invalid username or password",
+    [TA_ABORTED] = "The request conflicted with another one; retry it",
 };
 
 static void
@@ -116,11 +120,14 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 	Taskapi__V1__User user = TASKAPI__V1__USER__INIT;
 	Taskapi__V1__RegisterReply reply = TASKAPI__V1__REGISTER_REPLY__INIT;
 	ta_status status;
-	bool has_replied = false;
+	bool has_replied = false, is_replay = false;
 
 	(void)service;
 	auth_user_check_register(
 	    input->username, input->email, input->password, &v);
+	if (strlen(ctx->idempotency_key) > AUTH_IDEMPOTENCY_KEY_MAX)
+		ta_violations_add(&v, "idempotency_key",
+		    "Idempotency-Key is longer than 255 characters");
 	if (v.n) {
 		report_violations(ctx, &v);
 		goto out;
@@ -137,13 +144,25 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 		goto out;
 	}
 	/* The unique constraints decide a race: no lookup before. */
-	status = auth_user_insert(
-	    ctx->thread_state, input->username, input->email, hash, &u);
+	if (ctx->idempotency_key[0])
+		status = auth_user_insert_keyed(ctx->thread_state,
+		    ctx->idempotency_key, input->username, input->email, hash,
+		    &u, &is_replay);
+	else
+		status = auth_user_insert(
+		    ctx->thread_state, input->username, input->email, hash, &u);
+	if (status == TA_FAILED_PRECONDITION) {
+		ta_rpc_fail(ctx, TA_ALREADY_EXISTS,
+		    "This Idempotency-Key was used for another registration");
+		goto out;
+	}
 	if (status != TA_OK) {
 		fail(ctx, status);
 		goto out;
 	}
-	ta_log(TA_LOG_INFO, "user_registered", "user registered",
+	ta_log(TA_LOG_INFO, is_replay ? "idempotent_replay" : "user_registered",
+	    is_replay ? "repeated registration answered with the first result"
+	              : "user registered",
 	    TA_S("request_id", ctx->request_id), TA_I("user_id", u.id));
 	created.seconds = u.created_s;
 	created.nanos = u.created_ns;

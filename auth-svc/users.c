@@ -5,6 +5,7 @@
 #include "users.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,39 @@ const ta_pg_stmt auth_user_stmts[AUTH_SQL_COUNT] = {
         "UPDATE users SET password_hash = $3, "
         "updated_at = CURRENT_TIMESTAMP "
         "WHERE id = $1 AND password_hash = $2",
+        false},
+    /*
+     * A registration with an idempotency key ($4): the key row takes the new
+     * user's id and the user is inserted only when the key row was. A taken
+     * username or email still fails the whole statement (23505), key row
+     * included. When the key exists (or a concurrent call holding it
+     * commits first) no row comes back, and AUTH_SQL_REPLAY, a new
+     * statement with a new snapshot, reads the user the first call made.
+     */
+    [AUTH_SQL_INSERT_KEYED] = {"auth_user_insert_keyed",
+        "WITH k AS (INSERT INTO idempotency_keys "
+        "(method, user_id, key, result_id) VALUES ('RegisterUser', 0, $4, "
+        "nextval(pg_get_serial_sequence('users', 'id'))) "
+        "ON CONFLICT DO NOTHING RETURNING result_id) "
+        "INSERT INTO users (id, username, email, password_hash) "
+        "SELECT k.result_id, $1, $2, $3 FROM k "
+        "RETURNING id, username, email, created_at",
+        false},
+    /* Only for the same username: a key replays nobody else's user. */
+    [AUTH_SQL_REPLAY] = {"auth_user_replay",
+        "SELECT id, username, email, created_at FROM users "
+        "WHERE username = $2 AND id = (SELECT result_id "
+        "FROM idempotency_keys WHERE method = 'RegisterUser' "
+        "AND user_id = 0 AND key = $1)",
+        true},
+    [AUTH_SQL_KEY_EXISTS] = {"auth_key_exists",
+        "SELECT 1 FROM idempotency_keys WHERE method = 'RegisterUser' "
+        "AND user_id = 0 AND key = $1",
+        true},
+    [AUTH_SQL_KEYS_PURGE] = {"auth_keys_purge",
+        "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid "
+        "FROM idempotency_keys WHERE created_at < now() - interval '24 hours' "
+        "LIMIT 1000)",
         false},
 };
 
@@ -197,33 +231,104 @@ read_created(const PGresult *res, int col, auth_user *u)
 	    PQgetvalue(res, 0, col), &u->created_s, &u->created_ns);
 }
 
+/* id, username, email, created_at of the single row of res into *out. */
+static ta_status
+inserted_user(const PGresult *res, auth_user *out)
+{
+	auth_user u = {0};
+
+	if (PQntuples(res) != 1 || PQnfields(res) != 4)
+		return TA_INTERNAL;
+	u.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	u.username = dup_value(res, 1);
+	u.email = dup_value(res, 2);
+	if (!read_created(res, 3, &u)) {
+		auth_user_fini(&u);
+		return TA_INTERNAL;
+	}
+	*out = u;
+	return TA_OK;
+}
+
 ta_status
 auth_user_insert(ta_pg *pg, const char *username, const char *email,
     const char *password_hash, auth_user *out)
 {
 	const char *params[] = {username, email, password_hash};
 	PGresult *res = NULL;
-	auth_user u = {0};
 	ta_status status;
 
 	status = ta_pg_exec(pg, AUTH_SQL_INSERT, 3, params, &res);
 	if (status != TA_OK)
 		return status;
-	if (PQntuples(res) != 1 || PQnfields(res) != 4) {
-		status = TA_INTERNAL;
-		goto out;
+	status = inserted_user(res, out);
+	PQclear(res);
+	return status;
+}
+
+/* Every this many keyed registrations, a thread deletes expired keys. */
+#define PURGE_EVERY 256
+
+static void
+purge_keys(ta_pg *pg)
+{
+	static atomic_uint calls;
+	PGresult *res;
+
+	/* Opportunistic: a failure only delays the cleanup (logged). */
+	if (atomic_fetch_add(&calls, 1) % PURGE_EVERY != 0)
+		return;
+	if (ta_pg_exec(pg, AUTH_SQL_KEYS_PURGE, 0, NULL, &res) == TA_OK)
+		PQclear(res);
+}
+
+ta_status
+auth_user_insert_keyed(ta_pg *pg, const char *key, const char *username,
+    const char *email, const char *password_hash, auth_user *out,
+    bool *is_replay)
+{
+	const char *params[] = {username, email, password_hash, key};
+	const char *replay_params[] = {key, username};
+	PGresult *res = NULL;
+	ta_status status;
+
+	purge_keys(pg);
+	/* Twice at most: a key purged between the two statements of the
+	 * first round is simply created in the second. */
+	for (int round = 0; round < 2; round++) {
+		status = ta_pg_exec(pg, AUTH_SQL_INSERT_KEYED, 4, params, &res);
+		if (status != TA_OK)
+			return status;
+		if (PQntuples(res) > 0) {
+			*is_replay = false;
+			break;
+		}
+		PQclear(res);
+		status =
+		    ta_pg_exec(pg, AUTH_SQL_REPLAY, 2, replay_params, &res);
+		if (status != TA_OK)
+			return status;
+		if (PQntuples(res) > 0) {
+			*is_replay = true;
+			break;
+		}
+		PQclear(res);
+		res = NULL;
+		/* The key holds, for another username (or a deleted user). */
+		status =
+		    ta_pg_exec(pg, AUTH_SQL_KEY_EXISTS, 1, params + 3, &res);
+		if (status != TA_OK)
+			return status;
+		if (PQntuples(res) > 0) {
+			PQclear(res);
+			return TA_FAILED_PRECONDITION;
+		}
+		PQclear(res);
+		res = NULL;
 	}
-	u.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	u.username = dup_value(res, 1);
-	u.email = dup_value(res, 2);
-	if (!read_created(res, 3, &u)) {
-		status = TA_INTERNAL;
-		goto out;
-	}
-	*out = u;
-	u = (auth_user){0};
-out:
-	auth_user_fini(&u);
+	if (!res)
+		return TA_ABORTED; /* the key came and went twice: give up */
+	status = inserted_user(res, out);
 	PQclear(res);
 	return status;
 }

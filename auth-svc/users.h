@@ -5,6 +5,7 @@
 #ifndef TA_AUTH_USERS_H
 #define TA_AUTH_USERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pg.h"
@@ -16,6 +17,10 @@ enum {
 	AUTH_SQL_INSERT = 0,
 	AUTH_SQL_FIND_BY_USERNAME,
 	AUTH_SQL_SET_HASH,
+	AUTH_SQL_INSERT_KEYED,
+	AUTH_SQL_REPLAY,
+	AUTH_SQL_KEY_EXISTS,
+	AUTH_SQL_KEYS_PURGE,
 	AUTH_SQL_COUNT
 };
 
@@ -55,6 +60,18 @@ void auth_user_check_login(
  */
 ta_status auth_user_insert(ta_pg *pg, const char *username, const char *email,
     const char *password_hash, auth_user *out);
+
+/*
+ * auth_user_insert with an idempotency key (non-empty, borrowed): the first
+ * call with key inserts the user and records the key; a later one with the
+ * same key and username, or a concurrent one that loses the race, inserts
+ * nothing and fills *out with the user the first made (*is_replay true).
+ * TA_FAILED_PRECONDITION when the key was used for another username;
+ * otherwise as auth_user_insert.
+ */
+ta_status auth_user_insert_keyed(ta_pg *pg, const char *key,
+    const char *username, const char *email, const char *password_hash,
+    auth_user *out, bool *is_replay);
 
 /* The user with exactly this username; TA_NOT_FOUND when there is none. */
 ta_status auth_user_find(ta_pg *pg, const char *username, auth_user *out);

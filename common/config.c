@@ -1,4 +1,10 @@
-/* Table-driven environment configuration with bounds and secret masking. */
+/*
+ * Table-driven environment configuration with bounds and secret masking.
+ * With TA_PRINT_CONFIG=1 in the environment, loading instead prints the
+ * table itself as one JSON line and exits 0, so deployment checks can
+ * compare a task definition with what the binary reads.
+ */
+#define _GNU_SOURCE	/* program_invocation_short_name: the service name */
 #include "config.h"
 
 #include <errno.h>
@@ -64,11 +70,85 @@ load_one(const ta_cfg_item *it, char *base, char *err, size_t errlen)
 	return TA_OK;
 }
 
+/* A growing output line for the schema dump. */
+typedef struct schema_line {
+	char *buf;
+	size_t len, cap;
+} schema_line;
+
+static void
+schema_reserve(schema_line *l, size_t more)
+{
+	while (l->len + more + 1 > l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		l->buf = ta_xrealloc(l->buf, l->cap);
+	}
+}
+
+static void
+schema_raw(schema_line *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	schema_reserve(l, n);
+	memcpy(l->buf + l->len, s, n + 1);
+	l->len += n;
+}
+
+/* The JSON string literal of s, or null. */
+static void
+schema_str(schema_line *l, const char *s)
+{
+	size_t n;
+
+	if (!s) {
+		schema_raw(l, "null");
+		return;
+	}
+	n = ta_json_quote(NULL, 0, s);
+	schema_reserve(l, n);
+	ta_json_quote(l->buf + l->len, n + 1, s);
+	l->len += n;
+}
+
+/*
+ * {"service":...,"settings":[{"name","default","required","secret"}]} on
+ * stdout in one write, then exit 0. Only defaults are printed, never values.
+ */
+static void
+print_schema_and_exit(const ta_cfg_item *items, size_t n)
+{
+	schema_line l = {0};
+
+	schema_raw(&l, "{\"service\":");
+	schema_str(&l, program_invocation_short_name);
+	schema_raw(&l, ",\"settings\":[");
+	for (size_t i = 0; i < n; i++) {
+		schema_raw(&l, i ? ",{\"name\":" : "{\"name\":");
+		schema_str(&l, items[i].name);
+		schema_raw(&l, ",\"default\":");
+		schema_str(&l, items[i].def);
+		schema_raw(&l, items[i].def ? ",\"required\":false"
+					    : ",\"required\":true");
+		schema_raw(&l, items[i].is_secret ? ",\"secret\":true}"
+						  : ",\"secret\":false}");
+	}
+	schema_raw(&l, "]}\n");
+	fwrite(l.buf, 1, l.len, stdout);
+	fflush(stdout);
+	free(l.buf);
+	exit(0);
+}
+
 ta_status
 ta_cfg_load(const ta_cfg_item *items, size_t n, void *out, char *err,
     size_t errlen)
 {
 	ta_status status = TA_OK;
+	const char *dump = getenv("TA_PRINT_CONFIG");
+
+	if (dump && strcmp(dump, "1") == 0)
+		print_schema_and_exit(items, n);
 
 	for (size_t i = 0; i < n && status == TA_OK; i++)
 		status = load_one(&items[i], out, err, errlen);

@@ -16,6 +16,7 @@
 #ifndef TA_COMMON_RPC_H
 #define TA_COMMON_RPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@
 
 /* Default cap on one packed envelope, both directions (nng: unlimited). */
 #define TA_RPC_MAX_MSG_DEFAULT (8u * 1024u * 1024u)
+
+/* Default number of received calls that may wait for a serving thread. */
+#define TA_RPC_QUEUE_LIMIT_DEFAULT 64
 
 /* ---- server ---- */
 
@@ -47,6 +51,11 @@ typedef struct ta_rpc_server_cfg {
 	const char *listen_url;		/* "tcp://0.0.0.0:7002" */
 	int nthreads;			/* serving threads = DB connections */
 	size_t max_msg_bytes;		/* 0: TA_RPC_MAX_MSG_DEFAULT */
+	/*
+	 * Calls that may wait while every serving thread is busy; one more
+	 * is answered RESOURCE_EXHAUSTED at once. 0: the default.
+	 */
+	int queue_limit;
 	ProtobufCService *const *services; /* borrowed; looked up by name */
 	size_t nservices;
 	void *app;
@@ -69,8 +78,11 @@ ta_status ta_rpc_server_open(const ta_rpc_server_cfg *cfg,
     ta_rpc_server **out);
 
 /*
- * Stops taking new calls, lets each thread finish the call it holds, joins
- * the threads (running thread_fini) and closes the socket.
+ * Stops taking new calls (a call that arrives now is dropped unanswered;
+ * the REQ side re-sends it elsewhere when the connection closes), serves
+ * the calls already received (held and queued), waits for their replies
+ * to be sent, joins the threads (running thread_fini) and closes the
+ * socket.
  */
 void ta_rpc_server_close(ta_rpc_server *s);
 
@@ -100,6 +112,39 @@ typedef struct ta_rpc_client ta_rpc_client;
  */
 ta_status ta_rpc_client_open(const char *urls, size_t max_msg_bytes,
     ta_rpc_client **out);
+
+/* Where a backend is and how to follow it (see common/discovery.h). */
+typedef struct ta_rpc_client_cfg {
+	const char *urls;	/* comma-separated tcp://host:port list */
+	size_t max_msg_bytes;	/* 0: TA_RPC_MAX_MSG_DEFAULT */
+	const char *name;	/* "task": names the backend in log lines */
+	long refresh_s;		/* re-resolve period; 0: resolve only once */
+	const char *dns_server;	/* "ip:port": ask it for A records instead
+				   of getaddrinfo; NULL or "": getaddrinfo */
+} ta_rpc_client_cfg;
+
+/*
+ * Like ta_rpc_client_open, but every host of cfg->urls is resolved to all
+ * its addresses, each address gets its own dialer, and a background thread
+ * re-resolves every cfg->refresh_s seconds: new addresses are dialled,
+ * vanished ones closed; a failed lookup keeps the last good addresses.
+ * A name that does not resolve at open is not an error (it is retried).
+ * After a short start grace, a call finding no connected instance fails
+ * UNAVAILABLE at once. cfg is copied. TA_INVALID_ARGUMENT for a malformed
+ * URL list or DNS server.
+ */
+ta_status ta_rpc_client_open_cfg(const ta_rpc_client_cfg *cfg,
+    ta_rpc_client **out);
+
+/* How many instances have a connected pipe now. */
+int ta_rpc_client_connected(ta_rpc_client *c);
+
+/*
+ * Stops re-resolving and closes the socket; calls in flight end with
+ * UNAVAILABLE and their done() runs (on an nng thread, possibly after
+ * this returns): free them afterwards, and close only when none is
+ * expected to retry (the edge closes after its HTTP server has drained).
+ */
 void ta_rpc_client_close(ta_rpc_client *c);
 
 typedef struct ta_rpc_call ta_rpc_call;
@@ -109,6 +154,15 @@ struct ta_rpc_call {
 	const char *message;		/* client-safe; never NULL */
 	Taskapi__V1__ReplyEnvelope *reply; /* NULL on transport failure */
 	int64_t latency_us;
+	int attempts;			/* sends made (> 1: failed over) */
+	/*
+	 * Set by the caller before ta_rpc_start: the call may be sent again
+	 * to another instance when the one holding it drops the connection
+	 * (nng ECONNRESET), within its deadline. ta_rpc_call_new sets it when
+	 * an idempotency key is given (the worker then answers a repeat with
+	 * the first result); set it for methods that are idempotent anyway.
+	 */
+	bool is_retry_safe;
 	struct ta_rpc_call_priv *priv;	/* private to rpc_client.c */
 };
 

@@ -4,25 +4,38 @@
  * and answer with reply envelopes.
  *
  * Design notes.
- * - Threads: ta_rpc_server_open starts cfg->nthreads threads (nng "pattern
- *   A"). Each owns one nng_ctx and one nng_aio and loops blocking on
- *   recv -> handle -> send, so a handler may block (libpq) without stalling
- *   nng's shared task threads. thread_init/thread_fini run on the serving
- *   thread itself; their result (the thread's ta_pg) is never shared.
- * - Ownership: the request nng_msg, the unpacked envelope and input, and
- *   the ta_rpc_reply all live on one thread for one call and are freed
- *   before the next receive. The handler's reply message is borrowed: it
- *   is packed inside the closure, so it may live on the handler's stack.
- * - Deadline: a call whose envelope deadline has passed is answered
- *   DEADLINE_EXCEEDED without running the handler. A handler that runs
- *   past the deadline still replies; the client has stopped waiting and
- *   nng drops the late reply.
- * - Shutdown: ta_rpc_server_close sets is_stopping and cancels the receive
- *   of every idle thread (under the server lock, so a thread that already
- *   holds a call is never cancelled). A busy thread finishes its call,
- *   sends the reply, sees the flag and leaves; then the threads are joined
- *   and the socket is closed. Requests still queued in nng are dropped and
- *   their clients see UNAVAILABLE.
+ * - Threads and contexts: the socket has nthreads + queue_limit +
+ *   SHED_SLOTS nng contexts ("slots"), each with its own aio whose
+ *   callback runs on nng's task threads and never blocks: a received call
+ *   is appended to a FIFO queue, or, when queue_limit calls already wait,
+ *   answered RESOURCE_EXHAUSTED ("server overloaded") on the spot. The
+ *   nthreads serving threads take calls from the queue and handle them
+ *   blocking (libpq) without stalling nng's shared task threads; each then
+ *   starts the reply's send on the call's slot and takes the next call.
+ *   The send's completion re-arms the slot's receive. So at most nthreads
+ *   calls run and queue_limit wait; SHED_SLOTS contexts are still
+ *   receiving then, and overload is answered at once instead of piling up
+ *   in TCP buffers until the callers' deadlines pass. thread_init and
+ *   thread_fini run on the serving thread; their result (the thread's
+ *   ta_pg) is never shared.
+ * - Ownership: a received nng_msg belongs to its slot until a serving
+ *   thread takes it; the unpacked envelope and input and the ta_rpc_reply
+ *   live on that thread for one call. The handler's reply message is
+ *   borrowed: it is packed inside the closure, so it may live on the
+ *   handler's stack. slot state, the queue and the counters are guarded
+ *   by the server lock; nng calls on a slot are made under it too, so
+ *   shutdown never races a re-arm (nng runs callbacks on its own threads,
+ *   never inline).
+ * - Deadline: a queued call whose envelope deadline has passed by the time
+ *   a thread takes it is answered DEADLINE_EXCEEDED without running the
+ *   handler. A handler that runs past the deadline still replies; the
+ *   client has stopped waiting and nng drops the late reply.
+ * - Shutdown: ta_rpc_server_close sets is_stopping and cancels every idle
+ *   receive. A call received after that is dropped
+ *   unanswered: its client re-sends it (REQ) when the connection closes.
+ *   The threads serve every call already received, queued ones included,
+ *   then leave; close waits until their replies are sent (bounded by the
+ *   send timeout), then closes the socket.
  */
 #include "rpc.h"
 
@@ -36,6 +49,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "alloc.h"
 #include "log.h"
@@ -56,26 +70,65 @@ struct ta_rpc_reply {
 	size_t payload_len;
 };
 
+/* Contexts beyond threads + queue: they keep receiving to shed load. */
+#define SHED_SLOTS 2
+
+/* How long a reply may take to leave before the call is given up. */
+#define SEND_TIMEOUT_MS 5000
+
+/*
+ * nng 1.5 completes a send once the pipe has taken the message, before it
+ * is written, and has no flush: closing the socket at once may cut off
+ * the last replies. Close waits this long after the last send completed.
+ */
+#define CLOSE_LINGER_MS 100
+
+typedef enum slot_state {
+	SLOT_IDLE,    /* nothing pending (before start, after shutdown) */
+	SLOT_RECV,    /* receive pending */
+	SLOT_QUEUED,  /* holds a call waiting for a serving thread */
+	SLOT_SERVING, /* a serving thread runs its call */
+	SLOT_SENDING, /* reply (or overload answer) being sent */
+} slot_state;
+
+/* One nng context of the socket and the call it holds. */
+typedef struct srv_slot {
+	struct ta_rpc_server *srv; /* borrowed: the owner */
+	nng_ctx ctx;
+	nng_aio *aio;          /* callback slot_cb */
+	slot_state state;      /* guarded by srv->mu */
+	nng_msg *req;          /* SLOT_QUEUED: the received call */
+	struct srv_slot *next; /* queue link */
+} srv_slot;
+
 typedef struct srv_thread {
 	struct ta_rpc_server *srv; /* borrowed: the owner */
 	int index;
 	pthread_t tid;
 	bool is_started;
-	bool is_ctx_open;
-	nng_ctx ctx;
-	nng_aio *aio;
-	void *state;  /* from thread_init; this thread only */
-	bool is_busy; /* guarded by srv->mu */
+	void *state; /* from thread_init; this thread only */
 } srv_thread;
 
 struct ta_rpc_server {
 	const ta_rpc_server_cfg *cfg; /* borrowed: outlives the server */
 	size_t max_bytes;
+	int queue_limit;
 	nng_socket sock;
 	pthread_mutex_t mu;
-	bool is_stopping; /* guarded by mu */
+	pthread_cond_t has_work; /* queue non-empty or stopping */
+	pthread_cond_t is_sent;  /* a send finished */
+	/* Guarded by mu: */
+	bool is_stopping;
+	srv_slot *head, *tail; /* FIFO of SLOT_QUEUED slots */
+	int nqueued;
+	int nsending;
+	int64_t nserved; /* replies sent */
+	bool is_shedding;
+	int64_t nshed; /* calls refused during this overload */
 	int nthreads;
 	srv_thread *threads;
+	int nslots;
+	srv_slot *slots;
 };
 
 static int64_t
@@ -359,6 +412,131 @@ serve_one(srv_thread *t, nng_msg *req)
 	return rep;
 }
 
+/* Starts a receive on slot; the caller holds srv->mu. */
+static void
+slot_recv(srv_slot *slot)
+{
+	slot->state = SLOT_RECV;
+	nng_aio_set_timeout(slot->aio, NNG_DURATION_INFINITE);
+	nng_ctx_recv(slot->ctx, slot->aio);
+}
+
+/* Starts sending m (consumed) on slot; the caller holds srv->mu. */
+static void
+slot_send(srv_slot *slot, nng_msg *m)
+{
+	slot->state = SLOT_SENDING;
+	slot->srv->nsending++;
+	/* A client that stops reading must not pin this slot. */
+	nng_aio_set_timeout(slot->aio, SEND_TIMEOUT_MS);
+	nng_aio_set_msg(slot->aio, m);
+	nng_ctx_send(slot->ctx, slot->aio);
+}
+
+/* The answer to a call refused because the queue is full. */
+static nng_msg *
+overload_msg(const ta_rpc_server *s)
+{
+	struct ta_rpc_reply r = {.max_bytes = s->max_bytes,
+	    .status = TA_RESOURCE_EXHAUSTED,
+	    .message = (char *)"server overloaded"}; /* read, never freed */
+
+	return reply_msg(&r);
+}
+
+/* A receive finished; the caller holds srv->mu. */
+static void
+slot_received(srv_slot *slot, int rv)
+{
+	ta_rpc_server *s = slot->srv;
+	nng_msg *m;
+
+	if (rv != 0) {
+		/* Cancelled or closed by shutdown; anything else is transient
+		 * (the pipe of the call went away). */
+		if (s->is_stopping || rv == NNG_ECLOSED)
+			slot->state = SLOT_IDLE;
+		else
+			slot_recv(slot);
+		return;
+	}
+	m = nng_aio_get_msg(slot->aio);
+	nng_aio_set_msg(slot->aio, NULL);
+	if (s->is_stopping) {
+		/* Unanswered: the client re-sends it when the pipe closes. */
+		nng_msg_free(m);
+		slot->state = SLOT_IDLE;
+		return;
+	}
+	if (s->nqueued >= s->queue_limit) {
+		nng_msg *over = overload_msg(s);
+
+		nng_msg_free(m);
+		if (!s->is_shedding) {
+			s->is_shedding = true;
+			s->nshed = 0;
+			ta_log(TA_LOG_WARN, "rpc_overloaded",
+			    "every serving thread is busy and the queue is "
+			    "full; refusing calls",
+			    TA_I("threads", s->nthreads),
+			    TA_I("queue_limit", s->queue_limit));
+		}
+		s->nshed++;
+		if (over)
+			slot_send(slot, over);
+		else
+			slot_recv(slot);
+		return;
+	}
+	if (s->is_shedding) {
+		s->is_shedding = false;
+		ta_log(TA_LOG_INFO, "rpc_overload_ended", "taking calls again",
+		    TA_I("refused", s->nshed));
+	}
+	slot->req = m;
+	slot->next = NULL;
+	slot->state = SLOT_QUEUED;
+	if (s->tail)
+		s->tail->next = slot;
+	else
+		s->head = slot;
+	s->tail = slot;
+	s->nqueued++;
+	pthread_cond_signal(&s->has_work);
+}
+
+/* The aio callback of a slot, on an nng task thread: never blocks. */
+static void
+slot_cb(void *arg)
+{
+	srv_slot *slot = arg;
+	ta_rpc_server *s = slot->srv;
+	int rv = nng_aio_result(slot->aio);
+
+	pthread_mutex_lock(&s->mu);
+	switch (slot->state) {
+	case SLOT_RECV:
+		slot_received(slot, rv);
+		break;
+	case SLOT_SENDING:
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(slot->aio)); /* ours */
+		nng_aio_set_msg(slot->aio, NULL);
+		s->nsending--;
+		s->nserved++;
+		pthread_cond_broadcast(&s->is_sent);
+		if (s->is_stopping)
+			slot->state = SLOT_IDLE;
+		else
+			slot_recv(slot);
+		break;
+	default:
+		assert(!"slot callback in a state without a pending aio");
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
 static void *
 serve_thread(void *arg)
 {
@@ -368,44 +546,34 @@ serve_thread(void *arg)
 
 	if (cfg->thread_init)
 		t->state = cfg->thread_init(cfg->app, t->index);
+	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		nng_msg *m;
-		int rv;
+		srv_slot *slot;
+		nng_msg *rep;
 
-		/*
-		 * The receive starts under the lock with is_busy false, so
-		 * ta_rpc_server_close either sees this thread idle and cancels
-		 * the receive, or finds is_stopping already set here.
-		 */
-		pthread_mutex_lock(&s->mu);
-		if (s->is_stopping) {
-			pthread_mutex_unlock(&s->mu);
+		while (!s->head && !s->is_stopping)
+			pthread_cond_wait(&s->has_work, &s->mu);
+		/* On shutdown the queue is drained before the thread leaves. */
+		if (!(slot = s->head))
 			break;
-		}
-		t->is_busy = false;
-		nng_aio_set_timeout(t->aio, NNG_DURATION_INFINITE);
-		nng_ctx_recv(t->ctx, t->aio);
+		if (!(s->head = slot->next))
+			s->tail = NULL;
+		s->nqueued--;
+		slot->state = SLOT_SERVING;
 		pthread_mutex_unlock(&s->mu);
-		nng_aio_wait(t->aio);
+
+		rep = serve_one(t, slot->req);
+		slot->req = NULL;
 
 		pthread_mutex_lock(&s->mu);
-		t->is_busy = true;
-		pthread_mutex_unlock(&s->mu);
-		rv = nng_aio_result(t->aio);
-		if (rv == NNG_ECLOSED)
-			break;
-		if (rv != 0)
-			continue; /* cancelled by close: the loop ends */
-		if (!(m = serve_one(t, nng_aio_get_msg(t->aio))))
-			continue;
-		/* A client that stops reading must not pin this thread. */
-		nng_aio_set_timeout(t->aio, 5000);
-		nng_aio_set_msg(t->aio, m);
-		nng_ctx_send(t->ctx, t->aio);
-		nng_aio_wait(t->aio);
-		if (nng_aio_result(t->aio) != 0)
-			nng_msg_free(nng_aio_get_msg(t->aio)); /* still ours */
+		if (rep)
+			slot_send(slot, rep);
+		else if (s->is_stopping)
+			slot->state = SLOT_IDLE;
+		else
+			slot_recv(slot);
 	}
+	pthread_mutex_unlock(&s->mu);
 	if (cfg->thread_fini)
 		cfg->thread_fini(t->state);
 	return NULL;
@@ -415,22 +583,39 @@ serve_thread(void *arg)
 static void
 server_teardown(ta_rpc_server *s)
 {
+	bool has_served;
+
+	/* The listener stays open: nng closes a listener's pipes with it,
+	 * and the calls held would lose their way back. */
 	pthread_mutex_lock(&s->mu);
 	s->is_stopping = true;
-	for (int i = 0; i < s->nthreads; i++)
-		if (s->threads[i].is_started && !s->threads[i].is_busy)
-			nng_aio_cancel(s->threads[i].aio);
+	for (int i = 0; i < s->nslots; i++)
+		if (s->slots[i].state == SLOT_RECV)
+			nng_aio_cancel(s->slots[i].aio);
+	pthread_cond_broadcast(&s->has_work);
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < s->nthreads; i++)
 		if (s->threads[i].is_started)
 			pthread_join(s->threads[i].tid, NULL);
-	for (int i = 0; i < s->nthreads; i++) {
-		if (s->threads[i].is_ctx_open)
-			nng_ctx_close(s->threads[i].ctx);
-		nng_aio_free(s->threads[i].aio);
-	}
+	/* Every call received has been served: let the replies leave. */
+	pthread_mutex_lock(&s->mu);
+	while (s->nsending > 0)
+		pthread_cond_wait(&s->is_sent, &s->mu);
+	has_served = s->nserved > 0;
+	pthread_mutex_unlock(&s->mu);
+	if (has_served)
+		nng_msleep(CLOSE_LINGER_MS);
 	nng_close(s->sock);
+	for (int i = 0; i < s->nslots; i++) {
+		/* Waits for a callback still running; none re-arms now. */
+		nng_aio_free(s->slots[i].aio);
+		if (s->slots[i].req)
+			nng_msg_free(s->slots[i].req);
+	}
+	pthread_cond_destroy(&s->has_work);
+	pthread_cond_destroy(&s->is_sent);
 	pthread_mutex_destroy(&s->mu);
+	free(s->slots);
 	free(s->threads);
 	free(s);
 }
@@ -440,27 +625,46 @@ ta_rpc_server_open(const ta_rpc_server_cfg *cfg, ta_rpc_server **out)
 {
 	ta_rpc_server *s;
 	ta_status status = TA_OK;
-	int rv;
+	int rv = 0;
 
-	if (!cfg->listen_url || cfg->nthreads < 1 || cfg->nthreads > 256) {
+	if (!cfg->listen_url || cfg->nthreads < 1 || cfg->nthreads > 256 ||
+	    cfg->queue_limit < 0 || cfg->queue_limit > 65536) {
 		ta_log(TA_LOG_ERROR, "rpc_listen_failed",
-		    "bad listen URL or thread count",
-		    TA_I("threads", cfg->nthreads));
+		    "bad listen URL, thread count or queue limit",
+		    TA_I("threads", cfg->nthreads),
+		    TA_I("queue_limit", cfg->queue_limit));
 		return TA_INVALID_ARGUMENT;
 	}
 	s = ta_xcalloc(1, sizeof *s);
 	s->cfg = cfg;
 	s->max_bytes =
 	    cfg->max_msg_bytes ? cfg->max_msg_bytes : TA_RPC_MAX_MSG_DEFAULT;
+	s->queue_limit =
+	    cfg->queue_limit ? cfg->queue_limit : TA_RPC_QUEUE_LIMIT_DEFAULT;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->has_work, NULL);
+	pthread_cond_init(&s->is_sent, NULL);
 	s->nthreads = cfg->nthreads;
 	s->threads = ta_xcalloc((size_t)s->nthreads, sizeof *s->threads);
+	s->nslots = s->nthreads + s->queue_limit + SHED_SLOTS;
+	s->slots = ta_xcalloc((size_t)s->nslots, sizeof *s->slots);
 	if ((rv = nng_rep0_open(&s->sock)) != 0) {
 		status = TA_INTERNAL;
 		goto out;
 	}
 	/* nng's default is unlimited: an oversized request drops the pipe. */
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, s->max_bytes);
+	for (int i = 0; i < s->nslots && rv == 0; i++) {
+		srv_slot *slot = &s->slots[i];
+
+		slot->srv = s;
+		if ((rv = nng_ctx_open(&slot->ctx, s->sock)) == 0)
+			rv = nng_aio_alloc(&slot->aio, slot_cb, slot);
+	}
+	if (rv != 0) {
+		status = TA_INTERNAL;
+		goto out;
+	}
 	if ((rv = nng_listen(s->sock, cfg->listen_url, NULL, 0)) != 0) {
 		status = rv == NNG_EADDRINVAL || rv == NNG_EINVAL ||
 		                 rv == NNG_ENOTSUP
@@ -468,26 +672,21 @@ ta_rpc_server_open(const ta_rpc_server_cfg *cfg, ta_rpc_server **out)
 		             : TA_UNAVAILABLE;
 		goto out;
 	}
-	for (int i = 0; i < s->nthreads && rv == 0; i++) {
+	for (int i = 0; i < s->nthreads && status == TA_OK; i++) {
 		srv_thread *t = &s->threads[i];
 
 		t->srv = s;
 		t->index = i;
-		if ((rv = nng_ctx_open(&t->ctx, s->sock)) == 0) {
-			t->is_ctx_open = true;
-			rv = nng_aio_alloc(&t->aio, NULL, NULL);
-		}
-	}
-	if (rv != 0) {
-		status = TA_INTERNAL;
-		goto out;
-	}
-	for (int i = 0; i < s->nthreads && status == TA_OK; i++) {
-		if (pthread_create(&s->threads[i].tid, NULL, serve_thread,
-		        &s->threads[i]) == 0)
-			s->threads[i].is_started = true;
+		if (pthread_create(&t->tid, NULL, serve_thread, t) == 0)
+			t->is_started = true;
 		else
 			status = TA_INTERNAL;
+	}
+	if (status == TA_OK) {
+		pthread_mutex_lock(&s->mu);
+		for (int i = 0; i < s->nslots; i++)
+			slot_recv(&s->slots[i]);
+		pthread_mutex_unlock(&s->mu);
 	}
 out:
 	if (status != TA_OK) {
@@ -500,6 +699,7 @@ out:
 	}
 	ta_log(TA_LOG_INFO, "rpc_listening", "serving RPC",
 	    TA_S("url", cfg->listen_url), TA_I("threads", s->nthreads),
+	    TA_I("queue_limit", s->queue_limit),
 	    TA_I("max_msg_bytes", s->max_bytes));
 	*out = s;
 	return TA_OK;

@@ -16,6 +16,15 @@
  *   and MHD calls handle() again, which renders. A suspended connection
  *   never times out in MHD: the RPC deadline (RPC_TIMEOUT_MS, enforced by
  *   the nng aio) is what bounds it.
+ * - Bounds: at most EDGE_MAX_INFLIGHT RPCs wait at once; beyond that a
+ *   request is answered 503 + Retry-After at once. Every 503 carries
+ *   Retry-After (render.c).
+ * - Failover: calls of idempotent methods, and of creating methods (which
+ *   always carry an idempotency key: the client's Idempotency-Key header
+ *   or one generated here), are marked retry-safe: when the instance
+ *   holding one dies, the RPC client sends it to another (rpc_client.c).
+ * - Drain: edge_http_drain (SIGTERM) turns GET /health to 503 at once and
+ *   keeps serving; main.c waits DRAIN_DELAY_S, then closes.
  * - Shutdown: edge_http_close stops accepting (MHD_quiesce_daemon), waits
  *   until no connection is suspended (the RPC deadline bounds that) and the
  *   requests in progress are answered (bounded by wait_ms), then stops the
@@ -35,15 +44,35 @@
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "access.h"
 #include "alloc.h"
 #include "bearer.h"
 #include "jwt.h"
 #include "log.h"
+#include "openapi.h"
 #include "render.h"
 #include "request.h"
 #include "transcode.h"
+#include "taskapi/v1/auth.pb-c.h"
+#include "taskapi/v1/task.pb-c.h"
+
+#define IDEMPOTENCY_KEY_MAX 128
+
+/*
+ * RPCs that create something: running one twice would create twice, so
+ * each call carries an idempotency key and the owning worker answers a
+ * repeat with the first result. Every other routed RPC is idempotent (a
+ * read, a check, or an update/delete that converges).
+ */
+static const struct {
+	const ProtobufCServiceDescriptor *service;
+	const char *rpc;
+} creating_rpcs[] = {
+    {&taskapi__v1__task_service__descriptor, "CreateTask"},
+    {&taskapi__v1__auth_service__descriptor, "RegisterUser"},
+};
 
 struct edge_http {
 	const edge_app *app; /* borrowed: outlives the server */
@@ -71,7 +100,8 @@ typedef struct edge_req {
 	ProtobufCMessage *request; /* owned: free_unpacked */
 	ta_claims claims;          /* owned when has_claims */
 	bool has_claims;
-	ta_rpc_call *call; /* owned */
+	ta_rpc_call *call;                             /* owned */
+	char idempotency_key[IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
 	atomic_int state;
 	int http_status; /* the status answered, for the log */
 } edge_req;
@@ -130,6 +160,12 @@ respond(
 	ok = ok && add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow)
 		ok = ok && add_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (edge_retry_after(status))
+		ok = ok && add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		               edge_retry_after(status));
+	if (r->idempotency_key[0])
+		ok = ok &&
+		     add_header(resp, "Idempotency-Key", r->idempotency_key);
 	ncors = edge_cors_headers(
 	    app->cors, header_of(r, "Origin"), is_preflight, cors);
 	for (size_t i = 0; i < ncors; i++)
@@ -322,11 +358,70 @@ rpc_done(void *arg, ta_rpc_call *call)
 	MHD_resume_connection(r->conn);
 }
 
+static bool
+is_idempotent(const edge_resolved_route *rt)
+{
+	for (size_t i = 0; i < sizeof creating_rpcs / sizeof creating_rpcs[0];
+	     i++)
+		if (rt->row->service == creating_rpcs[i].service &&
+		    strcmp(rt->md->name, creating_rpcs[i].rpc) == 0)
+			return false;
+	return true;
+}
+
+/* 1..128 characters of [A-Za-z0-9._:-]. */
+static bool
+idempotency_key_is_valid(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = k[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		        (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		        ch == ':' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * For a creating RPC: the client's Idempotency-Key, or a random 128-bit
+ * hex one. false (answered 400) when the client's key is malformed.
+ */
+static bool
+pick_idempotency_key(edge_req *r)
+{
+	const char *k = header_of(r, "Idempotency-Key");
+	unsigned char rnd[16];
+
+	if (k) {
+		if (!idempotency_key_is_valid(k))
+			return false;
+		memcpy(r->idempotency_key, k, strlen(k) + 1);
+		return true;
+	}
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(
+	    r->idempotency_key, sizeof r->idempotency_key, rnd, sizeof rnd);
+	return true;
+}
+
 static enum MHD_Result
 start_call(edge_req *r, const edge_resolved_route *rt)
 {
 	const edge_app *app = r->h->app;
 	Taskapi__V1__Principal principal = TASKAPI__V1__PRINCIPAL__INIT;
+
+	/* Reserve a slot first: the bound holds however many race here. */
+	if (atomic_fetch_add(&r->h->suspended, 1) >= app->cfg->max_inflight) {
+		atomic_fetch_sub(&r->h->suspended, 1);
+		return respond_error(
+		    r, 503, "Too many requests in flight", NULL, NULL);
+	}
 
 	if (r->has_claims) {
 		/* Borrowed by ta_rpc_call_new, which packs at once. */
@@ -337,10 +432,11 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 		principal.role = r->claims.role ? r->claims.role : "";
 	}
 	r->call = ta_rpc_call_new(rt->full_method, r->request_id,
-	    app->cfg->rpc_timeout_ms, r->has_claims ? &principal : NULL, NULL,
-	    r->request);
+	    app->cfg->rpc_timeout_ms, r->has_claims ? &principal : NULL,
+	    r->idempotency_key[0] ? r->idempotency_key : NULL, r->request);
+	if (is_idempotent(rt))
+		r->call->is_retry_safe = true;
 	atomic_store(&r->state, REQ_WAITING);
-	atomic_fetch_add(&r->h->suspended, 1);
 	/* Before ta_rpc_start: rpc_done may run before we return. */
 	MHD_suspend_connection(r->conn);
 	if (ta_rpc_start(app->backends[rt->row->backend], r->call, rpc_done,
@@ -409,10 +505,18 @@ dispatch(edge_req *r)
 		return respond_error(
 		    r, 413, "Request body too large", NULL, NULL);
 	rt = r->match.route;
+	if (rt->row->flags & EDGE_ROUTE_OPENAPI)
+		return respond(r, rt->row->success,
+		    ta_xstrdup(edge_openapi_json(NULL)), NULL, false);
 	if (rt->row->backend == EDGE_BACKEND_NONE) {
-		char *body = ta_xstrdup(
-		    "{\"status\":\"healthy\",\"service\":\"edge-api\"}");
+		char *body;
 
+		/* Draining: tell the load balancer first, serve the rest. */
+		if (atomic_load(&r->h->is_draining))
+			return respond(
+			    r, 503, edge_draining_json(), NULL, false);
+		body = ta_xstrdup(
+		    "{\"status\":\"healthy\",\"service\":\"edge-api\"}");
 		return respond(r, rt->row->success, body, NULL, false);
 	}
 	if (rt->row->flags & EDGE_ROUTE_AUTH) {
@@ -430,6 +534,11 @@ dispatch(edge_req *r)
 			return respond_error(r, 401, reason, NULL, NULL);
 		r->has_claims = true;
 	}
+	if (!is_idempotent(rt) && !pick_idempotency_key(r))
+		return respond_error(r, 400,
+		    "Idempotency-Key must be 1 to 128 characters of "
+		    "A-Z a-z 0-9 . _ : -",
+		    NULL, NULL);
 	ret = build_request(r, rt, &is_ok);
 	if (!is_ok)
 		return ret;
@@ -592,6 +701,12 @@ sleep_ms(long ms)
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
+}
+
+void
+edge_http_drain(edge_http *h)
+{
+	atomic_store(&h->is_draining, true);
 }
 
 void

@@ -28,6 +28,9 @@ typedef struct edge_cfg {
 	long discovery_refresh_s;
 	long http_connection_limit;
 	long http_timeout_s;
+	long max_inflight;  /* EDGE_MAX_INFLIGHT: RPCs in flight at once */
+	long drain_delay_s; /* DRAIN_DELAY_S: serve on after SIGTERM */
+	const char *rpc_dns_server; /* RPC_DNS_SERVER: "" or "ip:port" */
 } edge_cfg;
 
 /* What the server works with; everything borrowed, built by main.c. */
@@ -46,6 +49,13 @@ typedef struct edge_http edge_http;
  * when the daemon does not start (port taken, ...).
  */
 ta_status edge_http_open(const edge_app *app, edge_http **out);
+
+/*
+ * First step of a graceful stop (SIGTERM): from now on GET /health answers
+ * 503 {"status":"draining"} so the load balancer stops sending, and every
+ * response says Connection: close; other requests are still served.
+ */
+void edge_http_drain(edge_http *h);
 
 /*
  * Graceful stop: stops accepting, waits up to wait_ms for requests in

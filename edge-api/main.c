@@ -4,11 +4,13 @@
  * then tears down in reverse.
  */
 #include <signal.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
+#include <nng/nng.h>
 
 #include "config.h"
 #include "cors.h"
@@ -42,9 +44,15 @@ static const ta_cfg_item cfg_items[] = {
         cors_allowed_origins),
     ITEM("LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels, log_level),
     ITEM("HTTP_THREADS", TA_CFG_INT, "2", 1, 64, false, NULL, http_threads),
-    /* Read and logged now; periodic re-resolution uses it later. */
+    /* How often the backends' names are resolved again (Cloud Map TTL). */
     ITEM("DISCOVERY_REFRESH_S", TA_CFG_INT, "10", 1, 3600, false, NULL,
         discovery_refresh_s),
+    /* Tests: ask this DNS server ("ip:port") directly; "": the system's. */
+    ITEM("RPC_DNS_SERVER", TA_CFG_STR, "", 0, 0, false, NULL, rpc_dns_server),
+    ITEM("EDGE_MAX_INFLIGHT", TA_CFG_INT, "512", 1, 1000000, false, NULL,
+        max_inflight),
+    /* After SIGTERM: /health is 503 but requests are served this long. */
+    ITEM("DRAIN_DELAY_S", TA_CFG_INT, "0", 0, 300, false, NULL, drain_delay_s),
     ITEM("HTTP_CONNECTION_LIMIT", TA_CFG_INT, "1024", 1, 1000000, false, NULL,
         http_connection_limit),
     ITEM("HTTP_TIMEOUT_S", TA_CFG_INT, "30", 1, 3600, false, NULL,
@@ -66,6 +74,29 @@ wait_for_stop(const sigset_t *set)
 	while (sigwait(set, &sig) != 0)
 		;
 	return sig;
+}
+
+/* Sleeps s seconds unless another stop signal comes first. */
+static void
+drain_delay(const sigset_t *set, long s)
+{
+	struct timespec left = {s, 0};
+
+	if (s > 0 && sigtimedwait(set, NULL, &left) > 0)
+		ta_log(TA_LOG_INFO, "drain_cut_short",
+		    "second stop signal: closing now");
+}
+
+static ta_status
+backend_open(const edge_cfg *cfg, const char *name, const char *urls,
+    ta_rpc_client **out)
+{
+	ta_rpc_client_cfg rc = {.urls = urls,
+	    .name = name,
+	    .refresh_s = cfg->discovery_refresh_s,
+	    .dns_server = cfg->rpc_dns_server};
+
+	return ta_rpc_client_open_cfg(&rc, out);
 }
 
 int
@@ -104,28 +135,33 @@ main(void)
 	app.cfg = &cfg;
 	app.router = router;
 	app.cors = cors;
-	if (ta_rpc_client_open(
-	        cfg.auth_rpc_url, 0, &app.backends[EDGE_BACKEND_AUTH]) != TA_OK)
-		die("config_invalid", "AUTH_RPC_URL is not a valid URL list",
-		    2);
-	if (ta_rpc_client_open(
-	        cfg.task_rpc_url, 0, &app.backends[EDGE_BACKEND_TASK]) != TA_OK)
-		die("config_invalid", "TASK_RPC_URL is not a valid URL list",
-		    2);
+	if (backend_open(&cfg, "auth", cfg.auth_rpc_url,
+	        &app.backends[EDGE_BACKEND_AUTH]) != TA_OK)
+		die("config_invalid",
+		    "AUTH_RPC_URL or RPC_DNS_SERVER is not valid", 2);
+	if (backend_open(&cfg, "task", cfg.task_rpc_url,
+	        &app.backends[EDGE_BACKEND_TASK]) != TA_OK)
+		die("config_invalid",
+		    "TASK_RPC_URL or RPC_DNS_SERVER is not valid", 2);
 	if (edge_http_open(&app, &http) != TA_OK)
 		exit(1);
 	ta_log(TA_LOG_INFO, "started", "edge-api listening",
 	    TA_I("port", cfg.port), TA_I("threads", cfg.http_threads));
 
 	sig = wait_for_stop(&stop);
+	/* /health turns 503 now; the load balancer needs time to notice. */
+	edge_http_drain(http);
 	ta_log(TA_LOG_INFO, "stopping", "draining requests",
-	    TA_S("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+	    TA_S("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"),
+	    TA_I("drain_delay_s", cfg.drain_delay_s));
+	drain_delay(&stop, cfg.drain_delay_s);
 	/* In-flight calls end by their deadline; give them that and a bit. */
 	edge_http_close(http, cfg.rpc_timeout_ms + 1000);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_TASK]);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_AUTH]);
 	edge_cors_free(cors);
 	edge_router_free(router);
+	nng_fini(); // drains nng's reaper: closed dialers and pipes are freed
 	ta_log(TA_LOG_INFO, "stopped", "edge-api stopped");
 	return 0;
 }

@@ -17,7 +17,36 @@ edge_http_status(ta_status status, unsigned flags, int success)
 	 */
 	if (flags & EDGE_ROUTE_HEALTH)
 		return 503;
+	/* A worker out of capacity: overload, so 503 + Retry-After, not 429. */
+	if (status == TA_RESOURCE_EXHAUSTED)
+		return 503;
 	return ta_status_to_http(status);
+}
+
+const char *
+edge_retry_after(int http_status)
+{
+	/* Instances come back within about one discovery refresh. */
+	return http_status == 503 ? "1" : NULL;
+}
+
+char *
+edge_draining_json(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *out = NULL;
+
+	if (o && cJSON_AddStringToObject(o, "error", ta_http_reason(503)) &&
+	    cJSON_AddStringToObject(o, "message", "Server is shutting down") &&
+	    cJSON_AddStringToObject(o, "status", "draining"))
+		out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!out) {
+		ta_log(TA_LOG_ERROR, "out_of_memory",
+		    "rendering an error body failed");
+		abort();
+	}
+	return out;
 }
 
 char *

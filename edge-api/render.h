@@ -13,9 +13,23 @@
 /*
  * The HTTP status of status on a route: success (200/201) for TA_OK; 503
  * for any failure of a health route (flags has EDGE_ROUTE_HEALTH: the
- * backend or its database is down); otherwise ta_status_to_http.
+ * backend or its database is down); 503 for RESOURCE_EXHAUSTED (a worker
+ * out of capacity); otherwise ta_status_to_http.
  */
 int edge_http_status(ta_status status, unsigned flags, int success);
+
+/*
+ * The Retry-After value (seconds, a static string) to send with
+ * http_status, or NULL for none: every 503 (no instance, overload,
+ * draining) carries one.
+ */
+const char *edge_retry_after(int http_status);
+
+/*
+ * The body of GET /health while the edge drains after SIGTERM, in the
+ * error shape plus "status":"draining"; a heap string the caller free()s.
+ */
+char *edge_draining_json(void);
 
 /*
  * The error body for http_status, as a heap string the caller free()s.

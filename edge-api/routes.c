@@ -41,6 +41,8 @@ static const edge_route route_table[] = {
         EDGE_ROUTE_AUTH, 200},
     /* Answered by the edge itself (load balancer health check). */
     {"GET", "/health", EDGE_BACKEND_NONE, NULL, NULL, EDGE_ROUTE_HEALTH, 200},
+    {"GET", "/openapi.json", EDGE_BACKEND_NONE, NULL, NULL, EDGE_ROUTE_OPENAPI,
+        200},
 };
 
 struct edge_router {

@@ -21,11 +21,12 @@ typedef enum edge_backend {
 
 /* Route flags. */
 enum {
-	EDGE_ROUTE_AUTH = 1u << 0,   /* requires a valid bearer token */
-	EDGE_ROUTE_BODY = 1u << 1,   /* takes a JSON object body */
-	EDGE_ROUTE_MASK = 1u << 2,   /* body keys fill "update_mask" */
-	EDGE_ROUTE_TOKEN = 1u << 3,  /* bearer token fills "token" */
-	EDGE_ROUTE_HEALTH = 1u << 4, /* any failure answers 503 */
+	EDGE_ROUTE_AUTH = 1u << 0,    /* requires a valid bearer token */
+	EDGE_ROUTE_BODY = 1u << 1,    /* takes a JSON object body */
+	EDGE_ROUTE_MASK = 1u << 2,    /* body keys fill "update_mask" */
+	EDGE_ROUTE_TOKEN = 1u << 3,   /* bearer token fills "token" */
+	EDGE_ROUTE_HEALTH = 1u << 4,  /* any failure answers 503 */
+	EDGE_ROUTE_OPENAPI = 1u << 5, /* the edge serves docs/openapi.json */
 };
 
 /* One row of the table (plain data). */

@@ -6,8 +6,10 @@
 # the health routes answer and prints the URL. Ctrl-C or SIGTERM stops the
 # three services and the cluster; the data stays.
 #
-# Settings (environment): PORT (edge-api HTTP, 8080), AUTH_PORT (7001),
-# TASK_PORT (7002), DB_PORT (cluster port when it is first created: 5433, or
+# Settings (environment): PORT (edge-api HTTP, 8080), AUTH and TASK (how
+# many auth-svc / task-svc instances: 1 each, at most 10; instance i
+# listens on AUTH_PORT + 10*i / TASK_PORT + 10*i and the edge dials them
+# all), AUTH_PORT (7001), TASK_PORT (7002), DB_PORT (cluster port when it is first created: 5433, or
 # a free one when 5433 is taken; remembered; set it again to move the
 # cluster), JWT_SECRET (default: one generated once and kept in the state
 # directory), TA_STATE_DIR (where the cluster lives; see scripts/pg.sh),
@@ -18,6 +20,23 @@ set -euo pipefail
 PORT=${PORT:-8080}
 AUTH_PORT=${AUTH_PORT:-7001}
 TASK_PORT=${TASK_PORT:-7002}
+AUTH=${AUTH:-1}
+TASK=${TASK:-1}
+for n in "$AUTH" "$TASK"; do
+	[[ "$n" =~ ^([1-9]|10)$ ]] ||
+	    ta_die "AUTH and TASK are instance counts from 1 to 10 (got '$n')"
+done
+
+# Instance i of a worker listens on its base port + 10*i.
+auth_ports=() task_ports=()
+for ((i = 0; i < AUTH; i++)); do auth_ports+=($((AUTH_PORT + 10 * i))); done
+for ((i = 0; i < TASK; i++)); do task_ports+=($((TASK_PORT + 10 * i))); done
+join_urls() {
+	local IFS=,
+	local urls=()
+	for p in "$@"; do urls+=("tcp://127.0.0.1:$p"); done
+	echo "${urls[*]}"
+}
 
 "$TA_ROOT/scripts/deps.sh"
 "$TA_ROOT/scripts/build.sh" build taskapi-migrate auth-svc task-svc edge-api
@@ -26,7 +45,7 @@ bin="$TA_ROOT/build/bin"
 for b in taskapi-migrate auth-svc task-svc edge-api; do
 	[ -x "$bin/$b" ] || ta_die "$bin/$b was not built"
 done
-for p in "$PORT" "$AUTH_PORT" "$TASK_PORT"; do
+for p in "$PORT" "${auth_ports[@]}" "${task_ports[@]}"; do
 	ta_port_free "$p" ||
 	    ta_die "port $p is already in use; stop what uses it or set PORT / AUTH_PORT / TASK_PORT"
 done
@@ -85,12 +104,16 @@ if [ -z "${JWT_SECRET:-}" ]; then
 fi
 export JWT_SECRET
 
-RPC_LISTEN="tcp://127.0.0.1:$AUTH_PORT" "$bin/auth-svc" &
-pids+=($!)
-RPC_LISTEN="tcp://127.0.0.1:$TASK_PORT" "$bin/task-svc" &
-pids+=($!)
-PORT=$PORT AUTH_RPC_URL="tcp://127.0.0.1:$AUTH_PORT" \
-    TASK_RPC_URL="tcp://127.0.0.1:$TASK_PORT" "$bin/edge-api" &
+for p in "${auth_ports[@]}"; do
+	RPC_LISTEN="tcp://127.0.0.1:$p" "$bin/auth-svc" &
+	pids+=($!)
+done
+for p in "${task_ports[@]}"; do
+	RPC_LISTEN="tcp://127.0.0.1:$p" "$bin/task-svc" &
+	pids+=($!)
+done
+PORT=$PORT AUTH_RPC_URL=$(join_urls "${auth_ports[@]}") \
+    TASK_RPC_URL=$(join_urls "${task_ports[@]}") "$bin/edge-api" &
 pids+=($!)
 
 url="http://localhost:$PORT"
@@ -113,6 +136,7 @@ done
 cat >&2 <<MSG
 
 taskapi is running at $url   (Ctrl-C stops it; data is kept)
+auth-svc x$AUTH on ${auth_ports[*]}, task-svc x$TASK on ${task_ports[*]}
 Try it (registering answers 409 once the user demo exists):
 
   curl -s -X POST $url/auth/register -H 'Content-Type: application/json' \\

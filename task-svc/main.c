@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <nng/nng.h>
 
 #include "config.h"
 #include "health.h"
@@ -23,6 +24,7 @@
 
 typedef struct task_cfg {
 	const char *rpc_listen;
+	long rpc_queue_limit;
 	const char *log_level;
 	ta_db_cfg db;
 } task_cfg;
@@ -36,6 +38,8 @@ static const ta_cfg_item cfg_items[] = {
     {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels,
         offsetof(task_cfg, log_level)},
     TA_CFG_DB_ITEMS(task_cfg, db),
+    {"RPC_QUEUE_LIMIT", TA_CFG_INT, "64", 1, 65536, false, NULL,
+        offsetof(task_cfg, rpc_queue_limit)},
 };
 #define CFG_N (sizeof cfg_items / sizeof cfg_items[0])
 
@@ -80,7 +84,8 @@ health_check(const task_cfg *cfg)
 	status = ta_rpc_call_sync(c, call);
 	ta_rpc_call_free(call);
 	ta_rpc_client_close(c);
-	return status == TA_OK ? 0 : 1;
+	/* Overloaded is alive: restarting a busy instance sheds no load. */
+	return status == TA_OK || status == TA_RESOURCE_EXHAUSTED ? 0 : 1;
 }
 
 int
@@ -127,6 +132,7 @@ main(int argc, char **argv)
 	services[1] = ta_health_service("task-service");
 	scfg.listen_url = cfg.rpc_listen;
 	scfg.nthreads = (int)cfg.db.pool_size;
+	scfg.queue_limit = (int)cfg.rpc_queue_limit;
 	scfg.services = services;
 	scfg.nservices = 2;
 	scfg.app = &cfg;
@@ -143,6 +149,7 @@ main(int argc, char **argv)
 	ta_log(TA_LOG_INFO, "stopping", "signal received",
 	    TA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
 	ta_rpc_server_close(server);
+	nng_fini(); // drains nng's reaper: closed pipes are freed
 	ta_log(TA_LOG_INFO, "stopped", "task-svc stopped");
 	return 0;
 }

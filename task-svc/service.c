@@ -6,12 +6,18 @@
  */
 #include "service.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "log.h"
 #include "pg.h"
 #include "rpc.h"
 #include "tasks.h"
 #include "validate.h"
+
+/* Longest idempotency key (idempotency_keys.key is a varchar(255)). */
+#define TASK_IDEMPOTENCY_KEY_MAX 255
 
 /* Client-safe messages of the failures a handler passes on. */
 static const struct {
@@ -80,6 +86,7 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 	task_values vals;
 	task_set set = {0};
 	ta_status status;
+	bool is_replay = false;
 	int64_t uid;
 
 	(void)svc;
@@ -89,11 +96,31 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 		report(ctx, &v);
 		goto out;
 	}
-	status = task_store_create(ctx->thread_state, uid, &vals, &set);
+	if (strlen(ctx->idempotency_key) > TASK_IDEMPOTENCY_KEY_MAX) {
+		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT,
+		    "Idempotency-Key is longer than 255 characters");
+		goto out;
+	}
+	if (ctx->idempotency_key[0])
+		status = task_store_create_keyed(ctx->thread_state, uid,
+		    ctx->idempotency_key, &vals, &set, &is_replay);
+	else
+		status = task_store_create(ctx->thread_state, uid, &vals, &set);
+	if (status == TA_ALREADY_EXISTS) {
+		ta_rpc_fail(ctx, status,
+		    "This Idempotency-Key was used for a task that has since "
+		    "been deleted");
+		goto out;
+	}
 	if (status != TA_OK) {
 		fail(ctx, status);
 		goto out;
 	}
+	if (is_replay)
+		ta_log(TA_LOG_INFO, "idempotent_replay",
+		    "repeated create answered with the first result",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),
+		    TA_I("task_id", set.tasks[0]->id));
 	reply.message = "Task created successfully";
 	reply.task = set.tasks[0];
 	closure(&reply, closure_data);

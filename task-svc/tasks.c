@@ -5,6 +5,8 @@
 #include "tasks.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,9 @@ enum {
 	SQL_EXISTS,
 	SQL_UPDATE,
 	SQL_DELETE,
+	SQL_CREATE_KEYED,
+	SQL_REPLAY,
+	SQL_KEYS_PURGE,
 };
 
 const ta_pg_stmt task_stmts[] = {
@@ -55,6 +60,33 @@ const ta_pg_stmt task_stmts[] = {
         false},
     [SQL_DELETE] = {"task_delete",
         "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id", false},
+    /*
+     * A create with an idempotency key ($7): the key row takes the new
+     * task's id, and the task is inserted only when the key row was. When
+     * the key exists (or a concurrent call holding it commits first) no row
+     * comes back, and SQL_REPLAY, a new statement with a new snapshot,
+     * reads the task the first call created.
+     */
+    [SQL_CREATE_KEYED] = {"task_create_keyed",
+        "WITH k AS (INSERT INTO idempotency_keys "
+        "(method, user_id, key, result_id) VALUES ('CreateTask', $1, $7, "
+        "nextval(pg_get_serial_sequence('tasks', 'id'))) "
+        "ON CONFLICT DO NOTHING RETURNING result_id), "
+        "t AS (INSERT INTO tasks (id, user_id, title, description, status, "
+        "priority, due_date) SELECT k.result_id, $1, $2, $3, $4, $5, "
+        "$6::timestamptz AT TIME ZONE 'UTC' FROM k RETURNING " TASK_COLS ") "
+        "SELECT " TASK_COLS " FROM t",
+        false},
+    [SQL_REPLAY] = {"task_create_replay",
+        "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = "
+        "(SELECT result_id FROM idempotency_keys WHERE method = 'CreateTask' "
+        "AND user_id = $1 AND key = $2)",
+        true},
+    [SQL_KEYS_PURGE] = {"task_keys_purge",
+        "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid "
+        "FROM idempotency_keys WHERE created_at < now() - interval '24 hours' "
+        "LIMIT 1000)",
+        false},
 };
 const size_t task_nstmts = sizeof task_stmts / sizeof task_stmts[0];
 
@@ -201,6 +233,59 @@ task_store_create(
 	if ((status = ta_pg_exec(pg, SQL_CREATE, 6, params, &res)) != TA_OK)
 		return status;
 	return set_from_result(res, out);
+}
+
+/* Every this many keyed creates, a thread deletes expired keys. */
+#define PURGE_EVERY 256
+
+static void
+purge_keys(ta_pg *pg)
+{
+	static atomic_uint calls;
+	PGresult *res;
+
+	/* Opportunistic: a failure only delays the cleanup (logged). */
+	if (atomic_fetch_add(&calls, 1) % PURGE_EVERY != 0)
+		return;
+	if (ta_pg_exec(pg, SQL_KEYS_PURGE, 0, NULL, &res) == TA_OK)
+		PQclear(res);
+}
+
+ta_status
+task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
+    const task_values *v, task_set *out, bool *is_replay)
+{
+	char uid[24];
+	const char *params[] = {uid, v->title, v->description, v->status,
+	    v->priority, v->due_date, key};
+	const char *replay[] = {uid, key};
+	PGresult *res;
+	ta_status status;
+
+	snprintf(uid, sizeof uid, "%" PRId64, user_id);
+	purge_keys(pg);
+	/* Twice at most: a key purged between the two statements of the
+	 * first round is simply created in the second. */
+	for (int round = 0; round < 2; round++) {
+		status = ta_pg_exec(pg, SQL_CREATE_KEYED, 7, params, &res);
+		if (status != TA_OK)
+			return status;
+		if (PQntuples(res) > 0) {
+			*is_replay = false;
+			return set_from_result(res, out);
+		}
+		PQclear(res);
+		status = ta_pg_exec(pg, SQL_REPLAY, 2, replay, &res);
+		if (status != TA_OK)
+			return status;
+		if (PQntuples(res) > 0) {
+			*is_replay = true;
+			return set_from_result(res, out);
+		}
+		PQclear(res);
+	}
+	/* The key holds, but the task it created was deleted since. */
+	return TA_ALREADY_EXISTS;
 }
 
 ta_status

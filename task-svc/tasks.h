@@ -6,6 +6,7 @@
 #ifndef TA_TASK_SVC_TASKS_H
 #define TA_TASK_SVC_TASKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,15 @@ void task_set_fini(task_set *s);
  */
 ta_status task_store_create(
     ta_pg *pg, int64_t user_id, const task_values *v, task_set *out);
+/*
+ * task_store_create with an idempotency key (non-empty, borrowed): the
+ * first call with (user_id, key) creates the task and records the key; a
+ * later one, or a concurrent one that loses the race, creates nothing and
+ * fills *out with the task the first created (*is_replay true).
+ * TA_ALREADY_EXISTS when the key is known but its task has been deleted.
+ */
+ta_status task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
+    const task_values *v, task_set *out, bool *is_replay);
 ta_status task_store_list(ta_pg *pg, int64_t user_id, task_set *out);
 ta_status task_store_get(ta_pg *pg, int64_t user_id, int64_t id, task_set *out);
 ta_status task_store_update(ta_pg *pg, int64_t user_id, int64_t id,

@@ -3,8 +3,12 @@ task-svc, edge-api) on free loopback ports against the PostgreSQL named by
 the DB_* environment, and gives tests an HTTP client, token forging with the
 known secret, direct SQL, and checkers for the public JSON shapes.
 
-Python standard library only. A missing TA_BIN_DIR or DB_* setting raises
-(the test fails loudly); nothing is ever skipped.
+Python standard library, plus jsonschema (Debian's python3-jsonschema) for
+the OpenAPI check: every response the harness receives is validated against
+docs/openapi.json for its path template, method and status, and a mismatch
+raises AssertionError in the test that made the request
+(TA_OPENAPI_VALIDATE=0 turns the check off). A missing TA_BIN_DIR or DB_*
+setting raises (the test fails loudly); nothing is ever skipped.
 """
 
 import atexit
@@ -423,12 +427,14 @@ class System:
             conn.close()
 
     def _note(self, method, path, r):
-        """Every answer but 204 must be JSON: remember those that are not."""
+        """Every answer but 204 must be JSON: remember those that are not.
+        Then check r against the OpenAPI document (raises AssertionError)."""
         ct = (r.headers.get("Content-Type") or "").lower()
         if r.status != 204 and not ct.startswith("application/json"):
             with self._lock:
                 self.not_json.append("%s %s -> %d %r" % (method, path[:60],
                                                          r.status, ct))
+        openapi_check(method, path, r)
         return r
 
     def request_streamed(self, method, path, size, chunked=False,
@@ -723,6 +729,228 @@ def task_row(task_id):
     lines = psql("SELECT row_to_json(t) FROM tasks t WHERE id = %d"
                  % int(task_id))
     return json.loads(lines[0]) if lines else None
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+OPENAPI_DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           os.pardir, os.pardir, "docs", "openapi.json")
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
+                 "trace")
+
+
+class OpenApiError(AssertionError):
+    """A response the OpenAPI document does not describe."""
+
+
+class OpenApiValidator:
+    """Validates responses against an OpenAPI 3.1 document: the path
+    template is matched like edge-api's router (query ignored, one trailing
+    slash dropped, literal segments beat {param} ones); the method and
+    status must be documented, the body must match the response's schema
+    (JSON Schema 2020-12, jsonschema's validator, $ref resolved within the
+    document) and the required headers must be present and match theirs.
+    A path no template fits, or a documented path with an undocumented
+    method, is checked against the document's x-taskapi-unmatched
+    responses ("path" and "method")."""
+
+    def __init__(self, path=OPENAPI_DOC):
+        try:
+            import jsonschema
+        except ImportError as e:
+            raise RuntimeError("e2e: the OpenAPI check needs jsonschema "
+                               "(Debian: python3-jsonschema); "
+                               "TA_OPENAPI_VALIDATE=0 disables it") from e
+        self._js = jsonschema
+        with open(path, encoding="utf-8") as f:
+            self.doc = json.load(f)
+        self.templates = []
+        for tpl, item in self.doc["paths"].items():
+            segs = tpl.strip("/").split("/")
+            self.templates.append((tpl, segs, item))
+        self._validators = {}
+        self._lock = threading.Lock()
+        self.checked = 0
+        self.seen = set()   # (template or "unmatched", method, status)
+
+    # -- document access
+
+    def resolve(self, obj):
+        """Follows local $refs ("#/a/b") until obj is not one."""
+        while isinstance(obj, dict) and "$ref" in obj:
+            ptr = obj["$ref"]
+            if not ptr.startswith("#/"):
+                raise OpenApiError("openapi: only local $refs: %r" % ptr)
+            obj = self.doc
+            for part in ptr[2:].split("/"):
+                obj = obj[part.replace("~1", "/").replace("~0", "~")]
+        return obj
+
+    def _validator(self, pointer):
+        """A 2020-12 validator for the schema at JSON pointer "pointer"
+        of the document: the root schema is the document itself plus a $ref
+        to it, so every "#/components/..." $ref resolves within it."""
+        with self._lock:
+            v = self._validators.get(pointer)
+            if v is None:
+                root = dict(self.doc)
+                root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+                root["$ref"] = "#" + pointer
+                cls = self._js.Draft202012Validator
+                v = cls(root, format_checker=self._js.FormatChecker())
+                self._validators[pointer] = v
+            return v
+
+    @staticmethod
+    def _escape(key):
+        return key.replace("~", "~0").replace("/", "~1")
+
+    def match(self, path):
+        """(template, path item) for a request path, or (None, None)."""
+        p = path.split("?", 1)[0]
+        if len(p) > 1 and p.endswith("/"):
+            p = p[:-1]
+        # The edge routes on the unescaped path (%00 stays escaped).
+        p = re.sub(r"%(?!00)([0-9A-Fa-f]{2})",
+                   lambda m: chr(int(m.group(1), 16)), p)
+        if not p.startswith("/"):
+            return None, None
+        segs = p[1:].split("/")
+        best, best_score = None, -1
+        for tpl, tsegs, item in self.templates:
+            if len(tsegs) != len(segs):
+                continue
+            score = 0
+            for t, s in zip(tsegs, segs):
+                is_param = t.startswith("{") and t.endswith("}")
+                if not is_param and t != s:
+                    break
+                if is_param and not s:
+                    break
+                score = score * 2 + (0 if is_param else 1)
+            else:
+                if score > best_score:
+                    best, best_score = (tpl, item), score
+        return best if best else (None, None)
+
+    # -- the check
+
+    def check(self, method, path, r):
+        """Raises OpenApiError when r (a Response) is not documented."""
+        tpl, item = self.match(path)
+        m = method.lower()
+        if tpl is None:
+            where = "unmatched path"
+            responses = self.doc["x-taskapi-unmatched"]["path"]
+            ptr = "/x-taskapi-unmatched/path"
+        elif m not in item or m not in _HTTP_METHODS:
+            where = "undocumented method of %s" % tpl
+            responses = self.doc["x-taskapi-unmatched"]["method"]
+            ptr = "/x-taskapi-unmatched/method"
+        else:
+            where = "%s %s" % (method, tpl)
+            responses = self.resolve(item[m])["responses"]
+            ptr = "/paths/%s/%s/responses" % (self._escape(tpl), m)
+        what = "%s %s -> %d" % (method, path[:80], r.status)
+        code = str(r.status)
+        if code not in responses:
+            raise OpenApiError(
+                "openapi: %s: status %d is not documented for %s "
+                "(documented: %s)\n  %r"
+                % (what, r.status, where, ", ".join(sorted(responses)), r))
+        ref = responses[code]
+        ptr += "/" + code
+        while isinstance(ref, dict) and "$ref" in ref:
+            ptr = ref["$ref"][1:]
+            ref = self.resolve(ref)
+        problems = self._check_headers(ref, r) + self._check_body(
+            method, ref, ptr, r)
+        with self._lock:
+            self.checked += 1
+            self.seen.add((tpl or "unmatched", m, r.status))
+        if problems:
+            raise OpenApiError("openapi: %s (%s):\n  %s\n  %r"
+                               % (what, where, "\n  ".join(problems), r))
+
+    def _check_headers(self, resp, r):
+        problems = []
+        for name, h in (resp.get("headers") or {}).items():
+            h = self.resolve(h)
+            value = r.headers.get(name)
+            if value is None:
+                if h.get("required"):
+                    problems.append("required header %s missing" % name)
+                continue
+            schema = h.get("schema")
+            if schema is not None:
+                v = self._js.Draft202012Validator(schema)
+                for e in v.iter_errors(value):
+                    problems.append("header %s: %s" % (name, e.message))
+        return problems
+
+    def _check_body(self, method, resp, ptr, r):
+        content = resp.get("content")
+        if method.upper() == "HEAD":
+            return []
+        if not content:
+            if r.raw:
+                return ["a body where the document has none: %r"
+                        % r.raw[:200]]
+            return []
+        ct = (r.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ct.lower() not in {k.lower() for k in content}:
+            return ["Content-Type %r, documented: %s"
+                    % (ct, ", ".join(content))]
+        media_key = next(k for k in content if k.lower() == ct.lower())
+        media = content[media_key]
+        if "schema" not in media:
+            return []
+        try:
+            body = json.loads(r.raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            return ["body is not JSON: %s" % e]
+        v = self._validator("%s/content/%s/schema"
+                            % (ptr, self._escape(media_key)))
+        problems = []
+        for e in sorted(v.iter_errors(body), key=lambda e: list(e.path)):
+            loc = "/".join(str(x) for x in e.absolute_path) or "(body)"
+            problems.append("body %s: %s" % (loc, e.message))
+        return problems
+
+
+_OPENAPI = None
+_OPENAPI_LOCK = threading.Lock()
+
+
+def openapi_validator():
+    """The process-wide validator of docs/openapi.json, or None when
+    TA_OPENAPI_VALIDATE=0."""
+    global _OPENAPI
+    if os.environ.get("TA_OPENAPI_VALIDATE", "1") == "0":
+        return None
+    with _OPENAPI_LOCK:
+        if _OPENAPI is None:
+            _OPENAPI = OpenApiValidator()
+            atexit.register(_openapi_summary)
+        return _OPENAPI
+
+
+def _openapi_summary():
+    v = _OPENAPI
+    if v is not None and v.checked:
+        ops = {(t, m) for t, m, _ in v.seen}
+        sys.stdout.write("openapi: %d responses validated against %s "
+                         "(%d operations, %d operation/status pairs seen)\n"
+                         % (v.checked, os.path.basename(OPENAPI_DOC),
+                            len(ops), len(v.seen)))
+
+
+def openapi_check(method, path, r):
+    """Raises OpenApiError when r is not what docs/openapi.json says
+    method path answers; nothing when TA_OPENAPI_VALIDATE=0."""
+    v = openapi_validator()
+    if v is not None:
+        v.check(method, path, r)
 
 
 # ---------------------------------------------------------------- shapes

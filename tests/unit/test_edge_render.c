@@ -36,7 +36,7 @@ test_status_mapping(void **state)
 	    {TA_NOT_FOUND, 404},
 	    {TA_ALREADY_EXISTS, 409},
 	    {TA_ABORTED, 409},
-	    {TA_RESOURCE_EXHAUSTED, 429},
+	    {TA_RESOURCE_EXHAUSTED, 503}, /* worker overloaded */
 	    {TA_UNIMPLEMENTED, 501},
 	    {TA_UNAVAILABLE, 503},
 	    {TA_DEADLINE_EXCEEDED, 504},
