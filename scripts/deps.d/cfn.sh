@@ -5,6 +5,7 @@
 # is packaged usefully in Debian 12, so a missing one is installed with
 # pip --user. Idempotent: checks first, so a second run is instant.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 missing=()
 cfn-lint --version >/dev/null 2>&1 || missing+=(cfn-lint)
@@ -12,12 +13,7 @@ aws --version >/dev/null 2>&1 || missing+=(awscli)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "taskapi: installing ${missing[*]} with pip --user" >&2
-if ! python3 -m pip --version >/dev/null 2>&1; then
-	sudo=()
-	[ "$(id -u)" -ne 0 ] && sudo=(sudo -n)
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	    --no-install-recommends python3-pip </dev/null
-fi
+python3 -m pip --version >/dev/null 2>&1 || ta_apt_ensure python3-pip
 pipargs=(install --user -q)
 # Debian 12 marks its Python externally managed (PEP 668).
 python3 -m pip install --help 2>/dev/null | grep -q -- --break-system-packages &&

@@ -1,7 +1,8 @@
 /*
  * Integration-test harness: starts worker binaries as child processes with
  * an extended environment, logs them to files in a private temporary
- * directory, waits for Health/Check and stops them by pid.
+ * directory, waits for Health/Check and stops them by pid. Also the tests'
+ * own libpq connection, one-value queries and test users.
  */
 #include "harness.h"
 
@@ -366,4 +367,74 @@ ta_test_file_contains(const char *path, const char *needle)
 	found = strstr(buf, needle) != NULL; // logs hold no NUL bytes
 	free(buf);
 	return found;
+}
+
+PGconn *
+ta_test_db_connect(void)
+{
+	const char *keys[] = {
+	    "host", "port", "dbname", "user", "password", NULL};
+	const char *vals[] = {getenv("DB_HOST"), getenv("DB_PORT"),
+	    getenv("DB_NAME"), getenv("DB_USER"), getenv("DB_PASSWORD"), NULL};
+	PGconn *c;
+
+	if (!vals[0] || !vals[2])
+		fail_msg("DB_HOST and DB_NAME must be set for this test");
+	c = PQconnectdbParams(keys, vals, 0);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("connect: %s", PQerrorMessage(c));
+	return c;
+}
+
+/* The result of a query that must return one row; the caller PQclear's it. */
+static PGresult *
+db_one_row(PGconn *db, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res =
+	    PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		fail_msg("%s: %s", sql, PQerrorMessage(db));
+	return res;
+}
+
+long long
+ta_test_db_value(
+    PGconn *db, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = db_one_row(db, sql, nparams, params);
+	long long v = atoll(PQgetvalue(res, 0, 0));
+
+	PQclear(res);
+	return v;
+}
+
+char *
+ta_test_db_text(
+    PGconn *db, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = db_one_row(db, sql, nparams, params);
+	char *v = ta_xstrdup(PQgetvalue(res, 0, 0));
+
+	PQclear(res);
+	return v;
+}
+
+void
+ta_test_user_create(PGconn *db, Taskapi__V1__Principal *p, char *name,
+    size_t cap, const char *prefix)
+{
+	const char *params[1];
+
+	if (snprintf(name, cap, "%s-%s", prefix, ta_test_unique()) >= (int)cap)
+		fail_msg(
+		    "user name %s-... does not fit in %zu bytes", prefix, cap);
+	params[0] = name;
+	p->user_id = ta_test_db_value(db,
+	    "INSERT INTO users (username, email, password_hash) "
+	    "VALUES ($1::text, $1::text || '@example.test', 'x') RETURNING id",
+	    1, params);
+	p->username = name;
+	p->email = "";
+	p->role = "user";
 }

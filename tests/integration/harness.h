@@ -1,7 +1,8 @@
 /*
  * Integration-test harness: starts the real worker binaries (from
  * TA_BIN_DIR) against the real PostgreSQL named by the DB_* environment,
- * waits until they answer Health/Check over nng, and stops them. A missing
+ * waits until they answer Health/Check over nng, and stops them; also
+ * queries that PostgreSQL and creates test users in it. A missing
  * TA_BIN_DIR or DB_* setting fails the test loudly; nothing is skipped.
  */
 #ifndef TA_TESTS_INTEGRATION_HARNESS_H
@@ -9,6 +10,8 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include <libpq-fe.h>
 
 #include "rpc.h"
 
@@ -55,5 +58,37 @@ bool ta_test_file_contains(const char *path, const char *needle);
 
 /* A unique suffix for names created by a test run ("1732790000-12345-7"). */
 const char *ta_test_unique(void);
+
+/*
+ * A libpq connection to the PostgreSQL named by DB_HOST, DB_PORT, DB_NAME,
+ * DB_USER and DB_PASSWORD; the caller PQfinish'es it. Fails the test
+ * (cmocka fail) when DB_HOST or DB_NAME is unset or the connection fails.
+ */
+PGconn *ta_test_db_connect(void);
+
+/*
+ * Runs sql with nparams text params (borrowed) on db and returns the value
+ * of its one row and one column as a number (atoll). Fails the test when
+ * the query fails or does not return exactly one row.
+ */
+long long ta_test_db_value(
+    PGconn *db, const char *sql, int nparams, const char *const *params);
+
+/*
+ * Like ta_test_db_value, but returns the value as text in a new string
+ * that the caller frees.
+ */
+char *ta_test_db_text(
+    PGconn *db, const char *sql, int nparams, const char *const *params);
+
+/*
+ * Inserts a user named "<prefix>-<ta_test_unique()>" into db (email
+ * "<name>@example.test", a dummy password hash), writes the name to
+ * name[cap] and fills p as that user with role "user": p->username borrows
+ * name, so name must outlive p. Fails the test when the name does not fit
+ * or the insert fails; deleting the user is the caller's.
+ */
+void ta_test_user_create(PGconn *db, Taskapi__V1__Principal *p, char *name,
+    size_t cap, const char *prefix);
 
 #endif

@@ -62,36 +62,11 @@ name_of(const char *what)
 	return b;
 }
 
-static PGconn *
-db_connect(void)
-{
-	const char *keys[] = {
-	    "host", "port", "dbname", "user", "password", NULL};
-	const char *vals[] = {getenv("DB_HOST"), getenv("DB_PORT"),
-	    getenv("DB_NAME"), getenv("DB_USER"), getenv("DB_PASSWORD"), NULL};
-	PGconn *c;
-
-	if (!vals[0] || !vals[2])
-		fail_msg("DB_HOST and DB_NAME must be set for this test");
-	c = PQconnectdbParams(keys, vals, 0);
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("connect: %s", PQerrorMessage(c));
-	return c;
-}
-
-/* The single text value of a one-row query with one parameter. */
+/* The single text value of a one-row query with one parameter; free it. */
 static char *
 db_value(const char *sql, const char *param)
 {
-	PGresult *r = PQexecParams(db, sql, 1, NULL, &param, NULL, NULL, 0);
-	char *v;
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("query: %s", PQerrorMessage(db));
-	assert_int_equal(PQntuples(r), 1);
-	v = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return v;
+	return ta_test_db_text(db, sql, 1, &param);
 }
 
 static int
@@ -101,7 +76,7 @@ setup(void **state)
 	    "JWT_EXPIRATION=120", "DB_POOL_SIZE=4", "HASH_CONCURRENCY=2", NULL};
 
 	(void)state;
-	db = db_connect();
+	db = ta_test_db_connect();
 	ta_test_start(&proc, "auth-svc", extra);
 	client = ta_test_client(&proc);
 	return 0;

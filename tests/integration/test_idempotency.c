@@ -33,53 +33,6 @@ static Taskapi__V1__Principal alice = TASKAPI__V1__PRINCIPAL__INIT;
 static Taskapi__V1__Principal bob = TASKAPI__V1__PRINCIPAL__INIT;
 static char alice_name[96], bob_name[96];
 
-static PGconn *
-db_connect(void)
-{
-	const char *keys[] = {
-	    "host", "port", "dbname", "user", "password", NULL};
-	const char *vals[] = {getenv("DB_HOST"), getenv("DB_PORT"),
-	    getenv("DB_NAME"), getenv("DB_USER"), getenv("DB_PASSWORD"), NULL};
-	PGconn *c;
-
-	if (!vals[0] || !vals[2])
-		fail_msg("DB_HOST and DB_NAME must be set for this test");
-	c = PQconnectdbParams(keys, vals, 0);
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("connect: %s", PQerrorMessage(c));
-	return c;
-}
-
-/* One-row, one-column query with text params; returns the value. */
-static long long
-db_value(const char *sql, int n, const char *const *params)
-{
-	PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-	long long v;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		fail_msg("%s: %s", sql, PQerrorMessage(db));
-	v = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
-
-static void
-make_user(Taskapi__V1__Principal *p, char *name, size_t cap, const char *who)
-{
-	const char *params[1];
-
-	snprintf(name, cap, "idem-%s-%s", who, ta_test_unique());
-	params[0] = name;
-	p->user_id = db_value("INSERT INTO users (username, email, "
-	                      "password_hash) VALUES ($1::text, $1::text || "
-	                      "'@example.test', 'x') RETURNING id",
-	    1, params);
-	p->username = name;
-	p->email = "";
-	p->role = "user";
-}
-
 static long long
 tasks_of(const Taskapi__V1__Principal *p)
 {
@@ -87,7 +40,7 @@ tasks_of(const Taskapi__V1__Principal *p)
 	const char *params[] = {uid};
 
 	snprintf(uid, sizeof uid, "%lld", (long long)p->user_id);
-	return db_value(
+	return ta_test_db_value(db,
 	    "SELECT count(*) FROM tasks WHERE user_id = $1::int", 1, params);
 }
 
@@ -96,8 +49,9 @@ key_rows(const char *method, const char *key)
 {
 	const char *params[] = {method, key};
 
-	return db_value("SELECT count(*) FROM idempotency_keys "
-	                "WHERE method = $1 AND key = $2",
+	return ta_test_db_value(db,
+	    "SELECT count(*) FROM idempotency_keys "
+	    "WHERE method = $1 AND key = $2",
 	    2, params);
 }
 
@@ -149,9 +103,10 @@ setup(void **state)
 	    "ARGON2_MEMORY_KIB=8192", "ARGON2_OPS=1", NULL};
 
 	(void)state;
-	db = db_connect();
-	make_user(&alice, alice_name, sizeof alice_name, "alice");
-	make_user(&bob, bob_name, sizeof bob_name, "bob");
+	db = ta_test_db_connect();
+	ta_test_user_create(
+	    db, &alice, alice_name, sizeof alice_name, "idem-alice");
+	ta_test_user_create(db, &bob, bob_name, sizeof bob_name, "idem-bob");
 	ta_test_start(&task_proc, "task-svc", NULL);
 	ta_test_start(&auth_proc, "auth-svc", auth_env);
 	task_client = ta_test_client(&task_proc);
@@ -364,8 +319,8 @@ users_named(const char *username)
 {
 	const char *params[] = {username};
 
-	return db_value(
-	    "SELECT count(*) FROM users WHERE username = $1", 1, params);
+	return ta_test_db_value(
+	    db, "SELECT count(*) FROM users WHERE username = $1", 1, params);
 }
 
 static void

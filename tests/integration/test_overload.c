@@ -37,36 +37,6 @@ static struct {
 	int done, ok, exhausted, other;
 } tally = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
 
-static PGconn *
-db_connect(void)
-{
-	const char *keys[] = {
-	    "host", "port", "dbname", "user", "password", NULL};
-	const char *vals[] = {getenv("DB_HOST"), getenv("DB_PORT"),
-	    getenv("DB_NAME"), getenv("DB_USER"), getenv("DB_PASSWORD"), NULL};
-	PGconn *c;
-
-	if (!vals[0] || !vals[2])
-		fail_msg("DB_HOST and DB_NAME must be set for this test");
-	c = PQconnectdbParams(keys, vals, 0);
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("connect: %s", PQerrorMessage(c));
-	return c;
-}
-
-static long long
-db_value(const char *sql, int n, const char *const *params)
-{
-	PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-	long long v;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		fail_msg("%s: %s", sql, PQerrorMessage(db));
-	v = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
-
 static void
 db_command(const char *sql)
 {
@@ -126,19 +96,10 @@ setup(void **state)
 {
 	static const char *const env[] = {
 	    "DB_POOL_SIZE=1", "RPC_QUEUE_LIMIT=2", NULL};
-	const char *params[1];
 
 	(void)state;
-	db = db_connect();
-	snprintf(alice_name, sizeof alice_name, "ovl-%s", ta_test_unique());
-	params[0] = alice_name;
-	alice.user_id = db_value("INSERT INTO users (username, email, "
-	                         "password_hash) VALUES ($1::text, $1::text || "
-	                         "'@example.test', 'x') RETURNING id",
-	    1, params);
-	alice.username = alice_name;
-	alice.email = "";
-	alice.role = "user";
+	db = ta_test_db_connect();
+	ta_test_user_create(db, &alice, alice_name, sizeof alice_name, "ovl");
 	ta_test_start(&proc, "task-svc", env);
 	client = ta_test_client(&proc);
 	return 0;
@@ -175,8 +136,9 @@ test_queue_bound(void **state)
 
 	(void)state;
 	snprintf(uid, sizeof uid, "%lld", (long long)alice.user_id);
-	task_id = db_value("INSERT INTO tasks (user_id, title) VALUES "
-	                   "($1::int, 'locked') RETURNING id",
+	task_id = ta_test_db_value(db,
+	    "INSERT INTO tasks (user_id, title) VALUES "
+	    "($1::int, 'locked') RETURNING id",
 	    1, params);
 	/* Every UpdateTask of this row now waits for the test's lock. */
 	db_command("BEGIN");

@@ -30,61 +30,14 @@ static char alice_name[96], bob_name[96];
 
 #define SD (&taskapi__v1__task_service__descriptor)
 
-static PGconn *
-db_connect(void)
-{
-	const char *keys[] = {
-	    "host", "port", "dbname", "user", "password", NULL};
-	const char *vals[] = {getenv("DB_HOST"), getenv("DB_PORT"),
-	    getenv("DB_NAME"), getenv("DB_USER"), getenv("DB_PASSWORD"), NULL};
-	PGconn *c;
-
-	if (!vals[0] || !vals[2])
-		fail_msg("DB_HOST and DB_NAME must be set for this test");
-	c = PQconnectdbParams(keys, vals, 0);
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("connect: %s", PQerrorMessage(c));
-	return c;
-}
-
-/* One-row, one-column query with text params; returns the value. */
-static long long
-db_value(const char *sql, int n, const char *const *params)
-{
-	PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-	long long v;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		fail_msg("%s: %s", sql, PQerrorMessage(db));
-	v = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
-
-static void
-make_user(Taskapi__V1__Principal *p, char *name, size_t cap, const char *who)
-{
-	const char *params[1];
-
-	snprintf(name, cap, "tr-%s-%s", who, ta_test_unique());
-	params[0] = name;
-	p->user_id = db_value("INSERT INTO users (username, email, "
-	                      "password_hash) VALUES ($1::text, $1::text || "
-	                      "'@example.test', "
-	                      "'x') RETURNING id",
-	    1, params);
-	p->username = name;
-	p->email = "";
-	p->role = "user";
-}
-
 static int
 setup(void **state)
 {
 	(void)state;
-	db = db_connect();
-	make_user(&alice, alice_name, sizeof alice_name, "alice");
-	make_user(&bob, bob_name, sizeof bob_name, "bob");
+	db = ta_test_db_connect();
+	ta_test_user_create(
+	    db, &alice, alice_name, sizeof alice_name, "tr-alice");
+	ta_test_user_create(db, &bob, bob_name, sizeof bob_name, "tr-bob");
 	ta_test_start(&proc, "task-svc", NULL);
 	client = ta_test_client(&proc);
 	return 0;
@@ -271,7 +224,8 @@ test_list_own_newest_first(void **state)
 	const char *params[1];
 
 	(void)state;
-	make_user(&carol, carol_name, sizeof carol_name, "carol");
+	ta_test_user_create(
+	    db, &carol, carol_name, sizeof carol_name, "tr-carol");
 	l = call("ListTasks", &carol, &rq.base, TA_OK, NULL);
 	assert_int_equal(l->count, 0);
 	assert_int_equal(l->n_tasks, 0);
@@ -594,7 +548,7 @@ test_concurrent_creates(void **state)
 	int ok = 0;
 
 	(void)state;
-	make_user(&dave, dave_name, sizeof dave_name, "dave");
+	ta_test_user_create(db, &dave, dave_name, sizeof dave_name, "tr-dave");
 	for (int i = 0; i < NCONC; i++)
 		assert_int_equal(
 		    pthread_create(&th[i], NULL, create_one, &dave), 0);
@@ -609,9 +563,10 @@ test_concurrent_creates(void **state)
 	}
 	assert_int_equal(ok, NCONC);
 	snprintf(uid, sizeof uid, "%lld", (long long)dave.user_id);
-	assert_int_equal(db_value("SELECT count(*) FROM tasks WHERE user_id = "
-	                          "$1::int",
-	                     1, params),
+	assert_int_equal(
+	    ta_test_db_value(db,
+	        "SELECT count(*) FROM tasks WHERE user_id = $1::int", 1,
+	        params),
 	    NCONC);
 	params[0] = dave_name;
 	PQclear(PQexecParams(db, "DELETE FROM users WHERE username = $1", 1,
