@@ -6,7 +6,7 @@
 #   make clean      remove build/ and build-asan/ (never the make run data)
 # ARGS are passed to ctest, e.g. make test ARGS="-R migrate".
 
-.PHONY: run test test-unit build clean
+.PHONY: run test test-unit build clean bench
 
 run:
 	AUTH="$(AUTH)" TASK="$(TASK)" scripts/run.sh
@@ -16,6 +16,10 @@ test:
 
 test-unit:
 	scripts/test.sh --unit $(ARGS)
+
+# Throughput of the main endpoints as ratios to GET /health (bench/bench.py).
+bench:
+	scripts/bench.sh
 
 build:
 	scripts/deps.sh

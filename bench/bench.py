@@ -1,0 +1,102 @@
+"""taskapi benchmark: wrk against the three real processes on loopback.
+
+Starts edge-api, auth-svc and task-svc (the e2e harness) on free ports
+against the database named by DB_*, creates one user and one task, then
+runs wrk on each endpoint in turn, in the same run:
+
+  baseline   GET /health            (the edge alone: HTTP only)
+  read       GET /tasks/{id}        (edge -> nng -> task-svc -> PostgreSQL)
+  list       GET /tasks             (the user's 20 tasks)
+  write      POST /tasks            (an INSERT with a WAL fsync each)
+
+and prints requests/s, latency and each figure as a ratio to the baseline
+measured in the same run, because the machine's absolute speed varies
+with whatever else runs on it. Bounded: each wrk run lasts BENCH_SECONDS
+(default 10) on 127.0.0.1 only. Not a test: nothing is asserted.
+
+Usage: scripts/bench.sh (starts its own PostgreSQL), or with DB_* and
+TA_BIN_DIR set: python3 bench/bench.py
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+os.environ.setdefault("TA_OPENAPI_VALIDATE", "0")
+
+import taskapi_system  # noqa: E402
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+
+POST_LUA = """
+wrk.method = "POST"
+wrk.body = '{"title":"bench","description":"a benchmark task","priority":"high"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+
+def wrk(url, token=None, script=None):
+    cmd = ["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % SECONDS,
+           "--latency"]
+    if token and not script:
+        cmd += ["-H", "Authorization: Bearer " + token]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True,
+                         check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is not installed (apt-get install wrk)")
+    # The access and metrics lines go to log files; keep info level so the
+    # figures include the logging a production deployment does.
+    system = taskapi_system.System()
+    system.start()
+    tmp = tempfile.mkdtemp(prefix="taskapi-bench-")
+    try:
+        user = system.new_user()
+        task_id = None
+        for i in range(20):
+            r = system.request("POST", "/tasks", {"title": "t%d" % i},
+                               token=user["token"])
+            task_id = r.json["task"]["id"]
+        base = "http://127.0.0.1:%d" % system.port
+        script = os.path.join(tmp, "post.lua")
+        with open(script, "w") as f:
+            f.write(POST_LUA % user["token"])
+        runs = [("baseline GET /health", wrk(base + "/health")),
+                ("read GET /tasks/{id}",
+                 wrk("%s/tasks/%d" % (base, task_id), user["token"])),
+                ("list GET /tasks (20)", wrk(base + "/tasks", user["token"])),
+                ("write POST /tasks", wrk(base + "/tasks", script=script))]
+    finally:
+        system.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    baseline = runs[0][1]["rps"]
+    print("taskapi bench: wrk -t1 -c%d -d%ds per endpoint, loopback, "
+          "load average %.1f" % (CONNECTIONS, SECONDS, os.getloadavg()[0]))
+    print("%-24s %10s %9s %9s %8s %9s" % ("endpoint", "req/s", "p50",
+                                          "p99", "non-2xx", "vs base"))
+    for name, r in runs:
+        print("%-24s %10.0f %9s %9s %8d %8.3fx" % (
+            name, r["rps"], r["p50"], r["p99"], r["non2xx"],
+            r["rps"] / baseline))
+    print(json.dumps({name: r for name, r in runs}))
+
+
+if __name__ == "__main__":
+    main()
