@@ -13,11 +13,21 @@
 # a free one when 5433 is taken; remembered; set it again to move the
 # cluster), JWT_SECRET (default: one generated once and kept in the state
 # directory), TA_STATE_DIR (where the cluster lives; see scripts/pg.sh),
-# and any setting the services read (LOG_LEVEL, DB_POOL_SIZE, ...).
+# CORS_ALLOWED_ORIGINS (default: the usual local front-end origins on
+# localhost and 127.0.0.1, ports 3000, 5173 and 8080), and any setting the
+# services read (LOG_LEVEL, DB_POOL_SIZE, ...).
 set -euo pipefail
 . "$(dirname "$0")/pg.sh"
 
 PORT=${PORT:-8080}
+# A browser front end served by a local dev server may call the API.
+cors_local=""
+for h in localhost 127.0.0.1; do
+	for p in 3000 5173 8080; do
+		cors_local+="${cors_local:+,}http://$h:$p"
+	done
+done
+export CORS_ALLOWED_ORIGINS=${CORS_ALLOWED_ORIGINS-$cors_local}
 AUTH_PORT=${AUTH_PORT:-7001}
 TASK_PORT=${TASK_PORT:-7002}
 AUTH=${AUTH:-1}
