@@ -22,7 +22,6 @@
 #include "taskapi/v1/health.pb-c.h"
 #include "users.h"
 
-#define HEALTH_CHECK_TIMEOUT_MS 2000
 
 typedef struct auth_cfg {
 	const char *rpc_listen;
@@ -74,43 +73,18 @@ thread_fini(void *thread_state)
 	ta_pg_free(thread_state);
 }
 
-/* Health/Check on this host's RPC_LISTEN port; the process exit status. */
+/* --health-check: RPC_LISTEN alone decides where to probe. */
 static int
 health_check(void)
 {
 	auth_cfg cfg = {0};
-	char err[256], url[300], method[128];
-	const char *port;
-	ta_rpc_client *c = NULL;
-	ta_rpc_call *call;
-	Taskapi__V1__HealthCheckRequest req =
-	    TASKAPI__V1__HEALTH_CHECK_REQUEST__INIT;
-	ta_status status;
+	char err[256];
 
-	if (ta_cfg_load(cfg_items, 1, &cfg, err, sizeof err) != TA_OK ||
-	    !(port = strrchr(cfg.rpc_listen, ':'))) {
-		ta_log(TA_LOG_ERROR, "health_check_failed", "bad RPC_LISTEN");
+	if (ta_cfg_load(cfg_items, 1, &cfg, err, sizeof err) != TA_OK) {
+		ta_log(TA_LOG_ERROR, "health_check_failed", err);
 		return 1;
 	}
-	snprintf(url, sizeof url, "tcp://127.0.0.1%s", port);
-	if (ta_rpc_client_open(url, 0, &c) != TA_OK) {
-		ta_log(TA_LOG_ERROR, "health_check_failed", "bad RPC_LISTEN");
-		return 1;
-	}
-	ta_rpc_method_name(
-	    &taskapi__v1__health__descriptor, 0, method, sizeof method);
-	call = ta_rpc_call_new(method, "health-check", HEALTH_CHECK_TIMEOUT_MS,
-	    NULL, NULL, &req.base);
-	status = ta_rpc_call_sync(c, call);
-	/* Overloaded is alive: restarting a busy instance sheds no load. */
-	if (status == TA_RESOURCE_EXHAUSTED)
-		status = TA_OK;
-	if (status != TA_OK)
-		ta_log(TA_LOG_ERROR, "health_check_failed", call->message,
-		    TA_S("code", ta_status_name(status)));
-	ta_rpc_call_free(call);
-	ta_rpc_client_close(c);
-	return status == TA_OK ? 0 : 1;
+	return ta_health_probe(cfg.rpc_listen);
 }
 
 int

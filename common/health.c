@@ -5,7 +5,10 @@
 #include "health.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "log.h"
 #include "pg.h"
 #include "rpc.h"
 #include "taskapi/v1/health.pb-c.h"
@@ -50,4 +53,37 @@ ta_health_service(const char *service_name)
 {
 	health.name = service_name;
 	return &health.base.base;
+}
+
+int
+ta_health_probe(const char *rpc_listen)
+{
+	Taskapi__V1__HealthCheckRequest req =
+	    TASKAPI__V1__HEALTH_CHECK_REQUEST__INIT;
+	const char *port = strrchr(rpc_listen, ':');
+	char url[300], method[128];
+	ta_rpc_client *c;
+	ta_rpc_call *call;
+	ta_status status;
+
+	if (!port ||
+	    snprintf(url, sizeof url, "tcp://127.0.0.1%s", port) >=
+	        (int)sizeof url ||
+	    ta_rpc_client_open(url, 0, &c) != TA_OK) {
+		ta_log(TA_LOG_ERROR, "health_check_failed", "bad RPC_LISTEN");
+		return 1;
+	}
+	ta_rpc_method_name(
+	    &taskapi__v1__health__descriptor, 0, method, sizeof method);
+	call = ta_rpc_call_new(method, "health-check", 2000, NULL, NULL,
+	    &req.base);
+	status = ta_rpc_call_sync(c, call);
+	if (status == TA_RESOURCE_EXHAUSTED)
+		status = TA_OK;
+	if (status != TA_OK)
+		ta_log(TA_LOG_ERROR, "health_check_failed", call->message,
+		    TA_S("code", ta_status_name(status)));
+	ta_rpc_call_free(call);
+	ta_rpc_client_close(c);
+	return status == TA_OK ? 0 : 1;
 }

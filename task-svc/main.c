@@ -62,32 +62,6 @@ thread_fini(void *state)
 	ta_pg_free(state);
 }
 
-/* Health/Check over nng on 127.0.0.1 at RPC_LISTEN's port; exit status. */
-static int
-health_check(const task_cfg *cfg)
-{
-	Taskapi__V1__HealthCheckRequest rq =
-	    TASKAPI__V1__HEALTH_CHECK_REQUEST__INIT;
-	const char *port = strrchr(cfg->rpc_listen, ':');
-	char url[64];
-	ta_rpc_client *c;
-	ta_rpc_call *call;
-	ta_status status;
-
-	if (!port || snprintf(url, sizeof url, "tcp://127.0.0.1%s", port) >=
-	                 (int)sizeof url)
-		return 1;
-	if (ta_rpc_client_open(url, 0, &c) != TA_OK)
-		return 1;
-	call = ta_rpc_call_new("/taskapi.v1.Health/Check", "health-check", 3000,
-	    NULL, NULL, &rq.base);
-	status = ta_rpc_call_sync(c, call);
-	ta_rpc_call_free(call);
-	ta_rpc_client_close(c);
-	/* Overloaded is alive: restarting a busy instance sheds no load. */
-	return status == TA_OK || status == TA_RESOURCE_EXHAUSTED ? 0 : 1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -110,7 +84,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
-		return health_check(&cfg);
+		return ta_health_probe(cfg.rpc_listen);
 	}
 	if (argc > 1) {
 		fprintf(stderr, "usage: %s [--health-check]\n", argv[0]);
