@@ -30,8 +30,8 @@
 typedef struct walk {
 	char username[96];
 	char email[128];
-	char *token;		/* from Login; owned */
-	int64_t task_id;	/* from CreateTask */
+	char *token;     /* from Login; owned */
+	int64_t task_id; /* from CreateTask */
 	Taskapi__V1__Principal principal;
 } walk;
 
@@ -41,7 +41,7 @@ typedef struct walk {
  * reply and may record state for later methods.
  */
 typedef struct method_case {
-	const char *method;	/* "/taskapi.v1.TaskService/GetTask" */
+	const char *method; /* "/taskapi.v1.TaskService/GetTask" */
 	ProtobufCMessage *(*build)(walk *w, int *needs_principal);
 	void (*check)(walk *w, const ProtobufCMessage *reply);
 } method_case;
@@ -269,28 +269,6 @@ case_of(const char *method)
 	return NULL;
 }
 
-/* Sends raw envelope bytes to url on a REQ socket of our own. */
-static Taskapi__V1__ReplyEnvelope *
-raw_call(const char *url, const void *buf, size_t len)
-{
-	nng_socket s;
-	void *out = NULL;
-	size_t outlen = 0;
-	Taskapi__V1__ReplyEnvelope *r;
-
-	assert_int_equal(nng_req0_open(&s), 0);
-	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 10000), 0);
-	assert_int_equal(nng_dial(s, url, NULL, 0), 0);
-	assert_int_equal(nng_send(s, (void *)buf, len, 0), 0);
-	/* NNG_ETIMEDOUT here is a hang: the worker never answered. */
-	assert_int_equal(nng_recv(s, &out, &outlen, NNG_FLAG_ALLOC), 0);
-	r = taskapi__v1__reply_envelope__unpack(NULL, outlen, out);
-	assert_non_null(r);
-	nng_free(out, outlen);
-	nng_close(s);
-	return r;
-}
-
 /* Calls method with a payload that is not a valid protobuf message. */
 static int32_t
 call_undecodable(const ta_test_proc *p, const char *method)
@@ -307,10 +285,10 @@ call_undecodable(const ta_test_proc *p, const char *method)
 	env.principal = &W.principal;
 	env.payload.data = junk;
 	env.payload.len = sizeof junk;
-	assert_true(taskapi__v1__request_envelope__get_packed_size(&env) <=
-		    sizeof buf);
-	r = raw_call(p->rpc_url, buf,
-	    taskapi__v1__request_envelope__pack(&env, buf));
+	assert_true(
+	    taskapi__v1__request_envelope__get_packed_size(&env) <= sizeof buf);
+	r = ta_test_raw_call(
+	    p->rpc_url, buf, taskapi__v1__request_envelope__pack(&env, buf));
 	code = r->code;
 	assert_int_equal(r->payload.len, 0);
 	taskapi__v1__reply_envelope__free_unpacked(r, NULL);
@@ -334,18 +312,18 @@ walk_service(const ta_test_proc *p, const ProtobufCServiceDescriptor *sd)
 
 		ta_rpc_method_name(sd, i, name, sizeof name);
 		if (!(mc = case_of(name)))
-			fail_msg("%s: declared but not covered by this test",
-			    name);
+			fail_msg(
+			    "%s: declared but not covered by this test", name);
 		rq = mc->build(&W, &needs_principal);
 		assert_ptr_equal(rq->descriptor, md->input);
-		call = ta_test_call(c, sd, md->name,
-		    needs_principal ? &W.principal : NULL, rq);
+		call = ta_test_call(
+		    c, sd, md->name, needs_principal ? &W.principal : NULL, rq);
 		if (call->status != TA_OK)
 			fail_msg("%s: valid request answered %d (%s)", name,
 			    call->status, call->message);
 		assert_non_null(call->reply);
-		assert_int_equal(ta_rpc_call_unpack(call, md->output, &out),
-		    TA_OK);
+		assert_int_equal(
+		    ta_rpc_call_unpack(call, md->output, &out), TA_OK);
 		mc->check(&W, out);
 		protobuf_c_message_free_unpacked(out, NULL);
 		ta_rpc_call_free(call);
@@ -353,10 +331,10 @@ walk_service(const ta_test_proc *p, const ProtobufCServiceDescriptor *sd)
 		bad = call_undecodable(p, name);
 		if (bad != TA_INVALID_ARGUMENT)
 			fail_msg("%s: undecodable request answered %d, want "
-				 "INVALID_ARGUMENT",
+			         "INVALID_ARGUMENT",
 			    name, bad);
-		printf("%-40s valid: OK  undecodable: INVALID_ARGUMENT\n",
-		    name);
+		printf(
+		    "%-40s valid: OK  undecodable: INVALID_ARGUMENT\n", name);
 	}
 	ta_rpc_client_close(c);
 	return sd->n_methods;
@@ -404,9 +382,9 @@ test_undeclared_method_is_unimplemented(void **state)
 			env.principal = &W.principal;
 			env.payload.data = payload;
 			env.payload.len =
-			    taskapi__v1__health_check_request__pack(&rq,
-			        payload);
-			r = raw_call(procs[p]->rpc_url, buf,
+			    taskapi__v1__health_check_request__pack(
+			        &rq, payload);
+			r = ta_test_raw_call(procs[p]->rpc_url, buf,
 			    taskapi__v1__request_envelope__pack(&env, buf));
 			assert_int_equal(r->code, TA_UNIMPLEMENTED);
 			taskapi__v1__reply_envelope__free_unpacked(r, NULL);

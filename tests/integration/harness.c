@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include "alloc.h"
 #include "taskapi/v1/health.pb-c.h"
@@ -437,4 +439,25 @@ ta_test_user_create(PGconn *db, Taskapi__V1__Principal *p, char *name,
 	p->username = name;
 	p->email = "";
 	p->role = "user";
+}
+
+Taskapi__V1__ReplyEnvelope *
+ta_test_raw_call(const char *url, const void *bytes, size_t len)
+{
+	nng_socket s;
+	void *out = NULL;
+	size_t outlen = 0;
+	Taskapi__V1__ReplyEnvelope *r;
+
+	assert_int_equal(nng_req0_open(&s), 0);
+	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 10000), 0);
+	assert_int_equal(nng_dial(s, url, NULL, 0), 0);
+	assert_int_equal(nng_send(s, (void *)bytes, len, 0), 0);
+	/* NNG_ETIMEDOUT here is a hang: the worker never answered. */
+	assert_int_equal(nng_recv(s, &out, &outlen, NNG_FLAG_ALLOC), 0);
+	r = taskapi__v1__reply_envelope__unpack(NULL, outlen, out);
+	assert_non_null(r);
+	nng_free(out, outlen);
+	nng_close(s);
+	return r;
 }

@@ -18,8 +18,8 @@
 /* A process started by the harness. */
 typedef struct ta_test_proc {
 	pid_t pid;
-	char rpc_url[64];	/* "tcp://127.0.0.1:<port>" it listens on */
-	char log_path[256];	/* its stdout+stderr */
+	char rpc_url[64];   /* "tcp://127.0.0.1:<port>" it listens on */
+	char log_path[256]; /* its stdout+stderr */
 } ta_test_proc;
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -32,8 +32,8 @@ int ta_test_free_port(void);
  * ta_test_jwt_secret() unless extra sets it. Waits up to 15 s for
  * Health/Check to answer OK. Aborts the test (cmocka fail) on failure.
  */
-void ta_test_start(ta_test_proc *p, const char *binary,
-    const char *const *extra);
+void ta_test_start(
+    ta_test_proc *p, const char *binary, const char *const *extra);
 
 /* SIGTERM, then SIGKILL after 10 s; returns the exit status (waitpid). */
 int ta_test_stop(ta_test_proc *p);
@@ -43,6 +43,15 @@ const char *ta_test_jwt_secret(void);
 
 /* A client dialled to p->rpc_url; ta_rpc_client_close when done. */
 ta_rpc_client *ta_test_client(const ta_test_proc *p);
+
+/*
+ * Sends len raw bytes (an envelope, or junk) to url on a plain REQ socket
+ * of its own and returns the unpacked reply envelope (caller frees it with
+ * taskapi__v1__reply_envelope__free_unpacked). Fails the test when no
+ * reply comes within 10 s (a hang) or the reply does not decode.
+ */
+Taskapi__V1__ReplyEnvelope *ta_test_raw_call(
+    const char *url, const void *bytes, size_t len);
 
 /*
  * Calls method of service sd (by method name, e.g. "GetTask") with request,

@@ -596,30 +596,6 @@ test_validate_token(void **state)
 	free(foreign);
 }
 
-/*
- * Sends raw bytes over a plain REQ socket and returns the unpacked reply
- * envelope (caller frees).
- */
-static Taskapi__V1__ReplyEnvelope *
-raw_call(const void *bytes, size_t len)
-{
-	nng_socket s;
-	void *buf = NULL;
-	size_t sz = 0;
-	Taskapi__V1__ReplyEnvelope *rep;
-
-	assert_int_equal(nng_req0_open(&s), 0);
-	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 10000), 0);
-	assert_int_equal(nng_dial(s, proc.rpc_url, NULL, 0), 0);
-	assert_int_equal(nng_send(s, (void *)bytes, len, 0), 0);
-	assert_int_equal(nng_recv(s, &buf, &sz, NNG_FLAG_ALLOC), 0);
-	rep = taskapi__v1__reply_envelope__unpack(NULL, sz, buf);
-	assert_non_null(rep);
-	nng_free(buf, sz);
-	nng_close(s);
-	return rep;
-}
-
 static void
 test_deadline_passed(void **state)
 {
@@ -648,8 +624,8 @@ test_deadline_passed(void **state)
 	env.deadline = &dl;
 	assert_true(taskapi__v1__request_envelope__get_packed_size(&env) <
 	            sizeof packed);
-	rep =
-	    raw_call(packed, taskapi__v1__request_envelope__pack(&env, packed));
+	rep = ta_test_raw_call(proc.rpc_url, packed,
+	    taskapi__v1__request_envelope__pack(&env, packed));
 	assert_int_equal(rep->code, TA_DEADLINE_EXCEEDED);
 	assert_int_equal(rep->payload.len, 0);
 	taskapi__v1__reply_envelope__free_unpacked(rep, NULL);
@@ -686,7 +662,8 @@ test_malformed_envelope(void **state)
 	(void)state;
 	static const uint8_t junk[] = {
 	    0xff, 0xff, 0xff, 0xff, 0x0f, 0x42, 0x13, 0x37, 0x00, 0x99};
-	Taskapi__V1__ReplyEnvelope *rep = raw_call(junk, sizeof junk);
+	Taskapi__V1__ReplyEnvelope *rep =
+	    ta_test_raw_call(proc.rpc_url, junk, sizeof junk);
 
 	assert_int_equal(rep->code, TA_INVALID_ARGUMENT);
 	taskapi__v1__reply_envelope__free_unpacked(rep, NULL);
@@ -698,8 +675,8 @@ test_malformed_envelope(void **state)
 	env.method = "/taskapi.v1.AuthService/RegisterUser";
 	env.payload.data = (uint8_t *)junk;
 	env.payload.len = sizeof junk;
-	rep =
-	    raw_call(packed, taskapi__v1__request_envelope__pack(&env, packed));
+	rep = ta_test_raw_call(proc.rpc_url, packed,
+	    taskapi__v1__request_envelope__pack(&env, packed));
 	assert_int_equal(rep->code, TA_INVALID_ARGUMENT);
 	taskapi__v1__reply_envelope__free_unpacked(rep, NULL);
 
@@ -843,10 +820,10 @@ test_hash_queue_deadline(void **state)
 	bool is_seen = false;
 
 	for (int i = 0; i < 50 && !is_seen; i++) {
-		is_seen = ta_test_file_contains(proc.log_path,
-		              "hash_queue_timeout") ||
-		          ta_test_file_contains(proc.log_path,
-		              "\"code\":\"DEADLINE_EXCEEDED\"");
+		is_seen = ta_test_file_contains(
+		              proc.log_path, "hash_queue_timeout") ||
+		          ta_test_file_contains(
+		              proc.log_path, "\"code\":\"DEADLINE_EXCEEDED\"");
 		if (!is_seen)
 			nng_msleep(100);
 	}

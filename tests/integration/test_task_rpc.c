@@ -465,27 +465,6 @@ test_validation_details(void **state)
 	free_msg(cr);
 }
 
-/* Sends raw bytes on a REQ socket of our own; returns the reply. */
-static Taskapi__V1__ReplyEnvelope *
-raw_call(const void *buf, size_t len)
-{
-	nng_socket s;
-	void *out = NULL;
-	size_t outlen = 0;
-	Taskapi__V1__ReplyEnvelope *r;
-
-	assert_int_equal(nng_req0_open(&s), 0);
-	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 10000), 0);
-	assert_int_equal(nng_dial(s, proc.rpc_url, NULL, 0), 0);
-	assert_int_equal(nng_send(s, (void *)buf, len, 0), 0);
-	assert_int_equal(nng_recv(s, &out, &outlen, NNG_FLAG_ALLOC), 0);
-	r = taskapi__v1__reply_envelope__unpack(NULL, outlen, out);
-	assert_non_null(r);
-	nng_free(out, outlen);
-	nng_close(s);
-	return r;
-}
-
 static void
 test_deadline_passed(void **state)
 {
@@ -504,7 +483,8 @@ test_deadline_passed(void **state)
 	env.principal = &alice;
 	env.payload.data = payload;
 	env.payload.len = taskapi__v1__get_task_request__pack(&g, payload);
-	r = raw_call(buf, taskapi__v1__request_envelope__pack(&env, buf));
+	r = ta_test_raw_call(
+	    proc.rpc_url, buf, taskapi__v1__request_envelope__pack(&env, buf));
 	assert_int_equal(r->code, TA_DEADLINE_EXCEEDED);
 	taskapi__v1__reply_envelope__free_unpacked(r, NULL);
 }
@@ -516,7 +496,7 @@ test_malformed_envelope(void **state)
 	Taskapi__V1__ReplyEnvelope *r;
 
 	(void)state;
-	r = raw_call(junk, sizeof junk);
+	r = ta_test_raw_call(proc.rpc_url, junk, sizeof junk);
 	assert_int_equal(r->code, TA_INVALID_ARGUMENT);
 	taskapi__v1__reply_envelope__free_unpacked(r, NULL);
 	/* still serving */
