@@ -2,7 +2,8 @@
  * auth-svc: wires configuration, logging, libsodium, the AuthService and
  * Health services and the RPC server, then waits for SIGTERM or SIGINT.
  * With --health-check it instead asks the running instance's Health/Check
- * and exits 0 when it answers OK (the container health check).
+ * for liveness and exits 0 when it answers (the container health check);
+ * --ready-check also needs its database to answer.
  */
 #include <signal.h>
 #include <stddef.h>
@@ -73,9 +74,9 @@ thread_fini(void *thread_state)
 	ta_pg_free(thread_state);
 }
 
-/* --health-check: RPC_LISTEN alone decides where to probe. */
+/* --health-check / --ready-check: RPC_LISTEN alone decides where to probe. */
 static int
-health_check(void)
+health_check(ta_health_mode mode)
 {
 	auth_cfg cfg = {0};
 	char err[256];
@@ -84,7 +85,7 @@ health_check(void)
 		ta_log(TA_LOG_ERROR, "health_check_failed", err);
 		return 1;
 	}
-	return ta_health_probe(cfg.rpc_listen);
+	return ta_health_probe(cfg.rpc_listen, mode);
 }
 
 int
@@ -102,9 +103,12 @@ main(int argc, char **argv)
 
 	ta_log_init("auth-svc", TA_LOG_INFO);
 	if (argc == 2 && strcmp(argv[1], "--health-check") == 0)
-		return health_check();
+		return health_check(TA_HEALTH_LIVENESS);
+	if (argc == 2 && strcmp(argv[1], "--ready-check") == 0)
+		return health_check(TA_HEALTH_READINESS);
 	if (argc != 1) {
-		fprintf(stderr, "usage: %s [--health-check]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--health-check | --ready-check]\n",
+		    argv[0]);
 		return 2;
 	}
 	ta_cfg_load_or_exit(

@@ -36,9 +36,10 @@ health_check(Taskapi__V1__Health_Service *service,
 	Taskapi__V1__HealthCheckReply reply =
 	    TASKAPI__V1__HEALTH_CHECK_REPLY__INIT;
 
-	(void)input;
-	/* ta_pg_ping logs the database failure itself. */
-	if (!ctx->thread_state || ta_pg_ping(ctx->thread_state) != TA_OK) {
+	/* Liveness answers without the database; ta_pg_ping logs its own
+	 * failure. */
+	if (!input->liveness &&
+	    (!ctx->thread_state || ta_pg_ping(ctx->thread_state) != TA_OK)) {
 		ta_rpc_fail(ctx, TA_UNAVAILABLE, "database unavailable");
 		closure(NULL, closure_data);
 		return;
@@ -56,7 +57,7 @@ ta_health_service(const char *service_name)
 }
 
 int
-ta_health_probe(const char *rpc_listen)
+ta_health_probe(const char *rpc_listen, ta_health_mode mode)
 {
 	Taskapi__V1__HealthCheckRequest req =
 	    TASKAPI__V1__HEALTH_CHECK_REQUEST__INIT;
@@ -73,6 +74,7 @@ ta_health_probe(const char *rpc_listen)
 		ta_log(TA_LOG_ERROR, "health_check_failed", "bad RPC_LISTEN");
 		return 1;
 	}
+	req.liveness = mode == TA_HEALTH_LIVENESS;
 	ta_rpc_method_name(
 	    &taskapi__v1__health__descriptor, 0, method, sizeof method);
 	call = ta_rpc_call_new(method, "health-check", 2000, NULL, NULL,

@@ -55,7 +55,7 @@ static const ta_cfg_item cfg_items[] = {
     ITEM("DRAIN_DELAY_S", TA_CFG_INT, "0", 0, 300, false, NULL, drain_delay_s),
     ITEM("HTTP_CONNECTION_LIMIT", TA_CFG_INT, "1024", 1, 1000000, false, NULL,
         http_connection_limit),
-    ITEM("HTTP_TIMEOUT_S", TA_CFG_INT, "30", 1, 3600, false, NULL,
+    ITEM("HTTP_TIMEOUT_S", TA_CFG_INT, "75", 1, 3600, false, NULL,
         http_timeout_s),
 };
 

@@ -1,9 +1,10 @@
 /*
  * task-svc: serves taskapi.v1.TaskService and Health over nng REP, one
  * PostgreSQL connection per serving thread. main only wires: config, log,
- * server, wait for SIGTERM/SIGINT, teardown. With --health-check it calls
- * Health/Check on the local instance instead and exits 0 or 1 (for
- * container health checks, which have no curl).
+ * server, wait for SIGTERM/SIGINT, teardown. With --health-check
+ * (liveness: the instance serves) or --ready-check (readiness: and its
+ * database answers) it calls Health/Check on the local instance instead and
+ * exits 0 or 1 (for container health checks, which have no curl).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -74,7 +75,8 @@ main(int argc, char **argv)
 	int sig;
 
 	ta_log_init("task-svc", TA_LOG_INFO);
-	if (argc == 2 && strcmp(argv[1], "--health-check") == 0) {
+	if (argc == 2 && (strcmp(argv[1], "--health-check") == 0 ||
+			     strcmp(argv[1], "--ready-check") == 0)) {
 		char err[256];
 
 		/* Quiet: only the exit status matters to the caller. */
@@ -84,10 +86,14 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
-		return ta_health_probe(cfg.rpc_listen);
+		return ta_health_probe(cfg.rpc_listen,
+		    strcmp(argv[1], "--ready-check") == 0
+			? TA_HEALTH_READINESS
+			: TA_HEALTH_LIVENESS);
 	}
 	if (argc > 1) {
-		fprintf(stderr, "usage: %s [--health-check]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--health-check | --ready-check]\n",
+		    argv[0]);
 		return 2;
 	}
 	ta_cfg_load_or_exit(cfg_items, CFG_N, &cfg);

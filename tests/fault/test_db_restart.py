@@ -4,7 +4,10 @@ While it is down every failure is a quick 503 with the JSON error body (no
 multi-second hang per call); the workers reconnect by themselves and serve
 again within seconds of its return; every acknowledged create is in the
 database afterwards, and a create that failed, repeated with its key,
-succeeds with exactly one row."""
+succeeds with exactly one row. While it is down the workers' liveness probe
+(--health-check, the ECS container health check) still passes, so ECS would
+not replace them, and their readiness probe (--ready-check) fails; both
+pass again after it returns."""
 
 import os
 import sys
@@ -19,6 +22,20 @@ STOP_AT_S = 3.0
 DOWN_S = 3.0
 MAX_FAIL_LATENCY_S = 2.0
 MAX_RECOVERY_S = 5.0
+
+
+def probes(st):
+    """Exit status of --health-check (live) and --ready-check (ready)
+    of auth-0 and task-0."""
+    out = {}
+    for name in ("auth-0", "task-0"):
+        binary = name.split("-")[0] + "-svc"
+        out[name] = {
+            key: st.run_binary(binary, [flag],
+                               {"RPC_LISTEN": st.urls[name]}).returncode
+            for key, flag in (("live", "--health-check"),
+                              ("ready", "--ready-check"))}
+    return out
 
 
 class DbRestartTest(unittest.TestCase):
@@ -39,11 +56,13 @@ class DbRestartTest(unittest.TestCase):
             t_stop = time.monotonic()
             pg.stop()
             t_down = time.monotonic()
-            time.sleep(DOWN_S)
+            probes_down = probes(st)
+            time.sleep(max(0.0, DOWN_S - (time.monotonic() - t_down)))
             pg.start()
             t_up = time.monotonic()
             results = load.wait()
             summary = load.summary()
+            probes_up = probes(st)
 
             failures = [r for r in results
                         if r["error"] or r["status"] not in (200, 201)]
@@ -100,6 +119,8 @@ class DbRestartTest(unittest.TestCase):
                 "acknowledged_missing": len(missing),
                 "failed_creates_replayed_ok": replayed,
                 "duplicated_keys": len(dups) + len(dups_after),
+                "probes_while_down": probes_down,
+                "probes_after": probes_up,
             })
             faultlib.report("db_restart", summary)
 
@@ -114,6 +135,11 @@ class DbRestartTest(unittest.TestCase):
             self.assertEqual(missing, [], "acknowledged creates lost")
             self.assertEqual(dups, {})
             self.assertEqual(dups_after, [])
+            for name in ("auth-0", "task-0"):
+                self.assertEqual(probes_down[name], {"live": 0, "ready": 1},
+                                 "probes while the database was down")
+                self.assertEqual(probes_up[name], {"live": 0, "ready": 0},
+                                 "probes after the database returned")
             for name in ("task-0", "task-1"):
                 events = [x.get("event") for x in st.log_events(name)]
                 self.assertIn("db_reconnected", events, name)
