@@ -13,14 +13,17 @@ SOURCE_DIR = os.environ.get(
     "TA_SOURCE_DIR",
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ECS_DIR = os.path.join(SOURCE_DIR, "ecs")
-TEMPLATES = ["ecr.yaml", "network.yaml", "app.yaml"]
+TEMPLATES = ["ecr.yaml", "network.yaml", "data.yaml", "app.yaml"]
+# The two stacks a deployment is made of, in deploy order: data.yaml's
+# exports are imported by app.yaml as ${DataStackName}-<Output>.
+STACKS = ["data.yaml", "app.yaml"]
 
 # Placeholders the standalone policies in iam-policies/ use as well.
 PSEUDO = {"AWS::Region": "<REGION>", "AWS::AccountId": "<ACCOUNT_ID>",
           "AWS::Partition": "aws", "AWS::StackName": "<STACK_NAME>",
           "AWS::URLSuffix": "amazonaws.com"}
 PARAMS = {"Project": "<PROJECT>", "ImageTag": "<IMAGE_TAG>",
-          "EcrStackName": "<ECR_STACK>"}
+          "EcrStackName": "<ECR_STACK>", "DataStackName": "<DATA_STACK>"}
 # What app.yaml imports from ecr.yaml, rendered like the ECR stack makes it.
 REPO = {"Edge": "edge-api", "Auth": "auth-svc", "Task": "task-svc"}
 IMPORTS = {}
@@ -54,6 +57,73 @@ def load(path):
 
 def load_named(name):
     return load(os.path.join(ECS_DIR, name))
+
+
+def _exports(tpl):
+    """{output name: value node} of the outputs a template exports as
+    ${AWS::StackName}-<output name>."""
+    out = {}
+    for name, o in tpl.get("Outputs", {}).items():
+        exp = o.get("Export", {}).get("Name")
+        if exp == {"Fn::Sub": "${AWS::StackName}-%s" % name}:
+            out[name] = o["Value"]
+    return out
+
+
+def _inline_imports(v, exports, unresolved):
+    """v with every {"Fn::ImportValue": {"Fn::Sub": "${DataStackName}-X"}}
+    replaced by the data stack's value node for X."""
+    if isinstance(v, list):
+        return [_inline_imports(x, exports, unresolved) for x in v]
+    if not isinstance(v, dict):
+        return v
+    if list(v) == ["Fn::ImportValue"]:
+        m = re.fullmatch(r"\$\{DataStackName\}-(\w+)",
+                         str(v["Fn::ImportValue"].get("Fn::Sub", ""))
+                         if isinstance(v["Fn::ImportValue"], dict) else "")
+        if m:
+            if m.group(1) not in exports:
+                unresolved.add(m.group(1))
+                return v
+            return copy.deepcopy(exports[m.group(1)])
+    return {k: _inline_imports(x, exports, unresolved) for k, x in v.items()}
+
+
+def load_merged():
+    """data.yaml and app.yaml as one template, the way the two stacks work
+    together: app.yaml's imports of data.yaml's exports become the exported
+    value itself (a Ref/GetAtt of the data stack's resource), so references
+    and dependencies can be followed across the stacks. Resource and
+    parameter names are unique across the two (checked here)."""
+    data, app = (load_named(n) for n in STACKS)
+    clash = set(data["Resources"]) & set(app["Resources"])
+    if clash:
+        raise ValueError("resources in both stacks: %s" % sorted(clash))
+    unresolved = set()
+    app = _inline_imports(app, _exports(data), unresolved)
+    if unresolved:
+        raise ValueError("app.yaml imports what data.yaml does not export: %s"
+                         % sorted(unresolved))
+    merged = {"Parameters": dict(data.get("Parameters", {})),
+              "Conditions": dict(data.get("Conditions", {})),
+              "Resources": dict(data["Resources"]),
+              "Outputs": {}}
+    for key in ("Parameters", "Conditions", "Resources"):
+        for name, v in app.get(key, {}).items():
+            old = merged[key].get(name)
+            if key == "Parameters" and old is not None:
+                if (old.get("Type"), old.get("Default")) != (
+                        v.get("Type"), v.get("Default")):
+                    raise ValueError("parameter %s: type or default differs "
+                                     "between the stacks" % name)
+            elif old is not None and old != v:
+                raise ValueError("%s %s differs between the stacks"
+                                 % (key, name))
+            merged[key][name] = v
+    merged["Outputs"] = dict(app.get("Outputs", {}))
+    merged["Stack"] = {n: ("data" if n in data["Resources"] else "app")
+                       for n in merged["Resources"]}
+    return merged
 
 
 def snake_upper(name):
