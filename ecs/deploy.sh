@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make deploy: taskapi on ECS Fargate in one command, AWS CLI only.
 #
-#   1. checks the caller's identity and region (aws sts get-caller-identity);
+#   1. checks the caller's identity and region (aws sts get-caller-identity)
+#      and that the ECS service-linked role exists (a new account may lack
+#      it: "Unable to assume the service linked role"), creating it if not;
 #   2. deploys the ECR stack (<project>-ecr, ecs/ecr.yaml);
 #   3. builds the images Docker-less (ecs/build-images.sh) and pushes each
 #      with skopeo, tagged with the project version, unless ECR already has
@@ -10,12 +12,26 @@
 #   5. deploys the network stack (<project>-network, ecs/network.yaml)
 #      unless --vpc-id/--public-subnets/--private-subnets name an existing
 #      VPC;
-#   6. deploys the application stack (<project>-app, ecs/app.yaml);
-#   7. runs the migrations as a one-off Fargate task and checks exit code 0;
-#   8. waits until every service's PRIMARY deployment is COMPLETED (CFN can
+#   6. deploys the data stack (<project>-data, ecs/data.yaml): database,
+#      secrets, security groups, logs, role, cluster, namespace, and the
+#      migrate task definition of this version;
+#   7. runs the migrations as a one-off Fargate task and checks its exit
+#      code (the migrate container's, found by name: GuardDuty may add a
+#      sidecar);
+#   8. deploys the application stack (<project>-app, ecs/app.yaml): the
+#      services start only now, against a migrated database;
+#   9. waits until every service's PRIMARY deployment is COMPLETED (CFN can
 #      report success although ECS rolled back);
-#   9. calls the public /health and prints the URL.
-# On any failure: the failed stack events and the stopped tasks' reasons.
+#  10. calls the public /health and prints the URL. With a certificate it
+#      checks https://<domain>/health with TLS verification against the
+#      load balancer's address (--domain-name, else the certificate's own
+#      name: no certificate covers the *.elb.amazonaws.com name), and that
+#      port 80 redirects to it.
+# `ecs/deploy.sh --plan` prints these steps, in order, one per line (the
+# rehearsal, tests/rehearsal/, plays them).
+# A stack whose first create failed (ROLLBACK_COMPLETE) cannot be updated:
+# it is deleted and created again. On any failure: the failed stack events
+# and the stopped tasks' reasons.
 #
 # Usage: ecs/deploy.sh [options]
 #   --project NAME        resource name prefix (default taskapi)
@@ -26,14 +42,18 @@
 #                         use an existing VPC instead of the network stack
 #   --egress endpoints|nat   network stack: VPC endpoints (default) or NAT
 #   --certificate-arn ARN HTTPS on 443, 80 redirects
+#   --domain-name NAME    the name the certificate covers and DNS will point
+#                         at the load balancer (default: the certificate's
+#                         domain name; a wildcard gets a label in front)
 #   --db-engine-version N PostgreSQL major version (default: the template's)
 #   --alarm-email ADDR    subscribe an address to the alarm topic
 #   --bin-dir DIR         built binaries for the images (default build/bin)
 #   --skip-images         do not build or push (the tags must exist in ECR)
 #   --skip-lint           do not run cfn-lint
 #   --skip-migrate --skip-rollout --skip-health
-#                         skip steps 7, 8, 9 (for emulators that cannot run
+#                         skip steps 7, 9, 10 (for emulators that cannot run
 #                         tasks; never needed on AWS)
+#   --plan                print the steps and exit (no AWS call)
 #   --timeout S           rollout and health wait, seconds (default 1200)
 set -euo pipefail
 PROG=deploy
@@ -46,10 +66,17 @@ VERSION=
 VPC_ID='' PUBLIC_SUBNETS='' PRIVATE_SUBNETS=''
 EGRESS=endpoints
 CERT_ARN=
+DOMAIN=
 DB_VERSION=
 ALARM_EMAIL=
 BIN_DIR=$ROOT/build/bin
 SKIP_IMAGES=0 SKIP_LINT=0 SKIP_MIGRATE=0 SKIP_ROLLOUT=0 SKIP_HEALTH=0
+PLAN_ONLY=0
+# The order of the deployment. The database and its schema come before any
+# service: a worker never starts against an empty database, and a failed
+# services stack never takes the database with it.
+PLAN=("stack ecr" "images" "lint" "stack network" "stack data" "migrate"
+    "stack app" "rollout" "health")
 TIMEOUT=1200
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -62,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--private-subnets) PRIVATE_SUBNETS=$2; shift 2 ;;
 	--egress) EGRESS=$2; shift 2 ;;
 	--certificate-arn) CERT_ARN=$2; shift 2 ;;
+	--domain-name) DOMAIN=$2; shift 2 ;;
 	--db-engine-version) DB_VERSION=$2; shift 2 ;;
 	--alarm-email) ALARM_EMAIL=$2; shift 2 ;;
 	--bin-dir) BIN_DIR=$2; shift 2 ;;
@@ -71,6 +99,7 @@ while [ $# -gt 0 ]; do
 	--skip-rollout) SKIP_ROLLOUT=1; shift ;;
 	--skip-health) SKIP_HEALTH=1; shift ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
+	--plan) PLAN_ONLY=1; shift ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument: $1 (see --help)" ;;
 	esac
@@ -79,12 +108,17 @@ if [ -n "$VPC_ID$PUBLIC_SUBNETS$PRIVATE_SUBNETS" ] &&
     { [ -z "$VPC_ID" ] || [ -z "$PUBLIC_SUBNETS" ] || [ -z "$PRIVATE_SUBNETS" ]; }; then
 	die "--vpc-id, --public-subnets and --private-subnets go together"
 fi
+if [ "$PLAN_ONLY" -eq 1 ]; then
+	printf '%s\n' "${PLAN[@]}"
+	exit 0
+fi
 [ -n "$VERSION" ] || VERSION=$(sed -n 's/^project(taskapi VERSION \([0-9.]*\).*/\1/p' "$ROOT/CMakeLists.txt")
 [ -n "$VERSION" ] || die "no version: pass --version"
 command -v aws >/dev/null || die "the AWS CLI (aws) is required"
 
 ECR_STACK=$PROJECT-ecr
 NET_STACK=$PROJECT-network
+DATA_STACK=$PROJECT-data
 APP_STACK=$PROJECT-app
 CLUSTER=$PROJECT-cluster
 SERVICES=(edge-api auth-svc task-svc)
@@ -101,11 +135,43 @@ fail() {
 	exit 1
 }
 
+# A stack in a state `cloudformation deploy` cannot update: wait for one in
+# progress; delete one whose first create failed (ROLLBACK_COMPLETE: nothing
+# of it exists any more, and it can only be deleted); refuse the rest.
+prepare_stack() {
+	local stack=$1 status deadline=$(( $(date +%s) + TIMEOUT ))
+	while :; do
+		status=$(stack_status "$stack")
+		case $status in
+		REVIEW_IN_PROGRESS)
+			# A change set made but never run: deploy creates anew.
+			return 0 ;;
+		*_IN_PROGRESS)
+			[ "$(date +%s)" -lt "$deadline" ] ||
+			    fail "stack $stack still $status after $TIMEOUT s"
+			say "stack $stack is $status: waiting"
+			sleep 15 ;;
+		ROLLBACK_COMPLETE|ROLLBACK_FAILED)
+			say "stack $stack is $status (its first create failed): deleting it to create it again"
+			stack_failures "$stack"
+			awsc cloudformation delete-stack --stack-name "$stack" ||
+			    fail "cannot delete $stack"
+			awsc cloudformation wait stack-delete-complete --stack-name "$stack" ||
+			    fail "stack $stack was not deleted"
+			return 0 ;;
+		DELETE_FAILED|UPDATE_ROLLBACK_FAILED)
+			fail "stack $stack is $status: fix it by hand (see the events above) and run again" ;;
+		*) return 0 ;;
+		esac
+	done
+}
+
 # cfn_deploy STACK TEMPLATE [parameter overrides...]
 cfn_deploy() {
 	local stack=$1 template=$2 size
 	shift 2
 	touched+=("$stack")
+	prepare_stack "$stack"
 	size=$(wc -c <"$template")
 	# Inline templates are limited to 51,200 bytes (beyond: --s3-bucket).
 	[ "$size" -le 51200 ] || fail "$template is $size bytes, over the 51,200 inline limit"
@@ -128,6 +194,7 @@ cfn_deploy() {
 # ---- 1. who and where
 resolve_region
 check_identity
+ensure_ecs_service_linked_role
 
 # ---- 2. registries
 cfn_deploy "$ECR_STACK" "$ECS_DIR/ecr.yaml" "Project=$PROJECT"
@@ -198,21 +265,18 @@ if [ -z "$VPC_ID" ]; then
 	PRIVATE_SUBNETS=$(stack_output "$NET_STACK" PrivateSubnetIds)
 fi
 
-# ---- 6. application
-params=("Project=$PROJECT" "ImageTag=$VERSION" "EcrStackName=$ECR_STACK"
-    "VpcId=$VPC_ID" "PublicSubnetIds=$PUBLIC_SUBNETS"
-    "PrivateSubnetIds=$PRIVATE_SUBNETS" "CertificateArn=$CERT_ARN"
-    "AlarmEmail=$ALARM_EMAIL")
-[ -n "$DB_VERSION" ] && params+=("DbEngineVersion=$DB_VERSION")
-cfn_deploy "$APP_STACK" "$ECS_DIR/app.yaml" "${params[@]}"
-CLUSTER=$(stack_output "$APP_STACK" ClusterName)
-API_URL=$(stack_output "$APP_STACK" ApiUrl)
+# ---- 6. data: database, secrets, groups, logs, role, cluster, namespace
+data_params=("Project=$PROJECT" "ImageTag=$VERSION" "EcrStackName=$ECR_STACK"
+    "VpcId=$VPC_ID" "PrivateSubnetIds=$PRIVATE_SUBNETS")
+[ -n "$DB_VERSION" ] && data_params+=("DbEngineVersion=$DB_VERSION")
+cfn_deploy "$DATA_STACK" "$ECS_DIR/data.yaml" "${data_params[@]}"
+CLUSTER=$(stack_output "$DATA_STACK" ClusterName)
 
-# ---- 7. migrations, one-off task
+# ---- 7. migrations, one-off task, before any service of this version
 if [ "$SKIP_MIGRATE" -eq 0 ]; then
-	td=$(stack_output "$APP_STACK" MigrateTaskDefinitionArn)
-	subnets=$(stack_output "$APP_STACK" PrivateSubnetIds)
-	sg=$(stack_output "$APP_STACK" MigrateSecurityGroupId)
+	td=$(stack_output "$DATA_STACK" MigrateTaskDefinitionArn)
+	subnets=$(stack_output "$DATA_STACK" PrivateSubnetIds)
+	sg=$(stack_output "$DATA_STACK" MigrateSecurityGroupId)
 	say "running migrations ($td)"
 	task=$(awsc ecs run-task --cluster "$CLUSTER" --task-definition "$td" \
 	    --launch-type FARGATE --started-by "$PROJECT-deploy" \
@@ -220,13 +284,24 @@ if [ "$SKIP_MIGRATE" -eq 0 ]; then
 	    --query 'tasks[0].taskArn' --output text) || fail "run-task of the migrations failed"
 	awsc ecs wait tasks-stopped --cluster "$CLUSTER" --tasks "$task" ||
 	    fail "migration task did not stop"
+	# By name: GuardDuty runtime monitoring adds a sidecar container.
 	code=$(awsc ecs describe-tasks --cluster "$CLUSTER" --tasks "$task" \
-	    --query 'tasks[0].containers[0].exitCode' --output text)
-	[ "$code" = 0 ] || fail "migrations exited with $code (log group $(stack_output "$APP_STACK" MigrateLogGroupName))"
+	    --query "tasks[0].containers[?name=='taskapi-migrate'] | [0].exitCode" \
+	    --output text)
+	[ "$code" = 0 ] || fail "migrations exited with $code (log group $(stack_output "$DATA_STACK" MigrateLogGroupName))"
 	say "migrations applied"
 fi
 
-# ---- 8. every service rolled out
+# ---- 8. application: the services, against a migrated database
+params=("Project=$PROJECT" "ImageTag=$VERSION" "EcrStackName=$ECR_STACK"
+    "DataStackName=$DATA_STACK" "VpcId=$VPC_ID"
+    "PublicSubnetIds=$PUBLIC_SUBNETS" "PrivateSubnetIds=$PRIVATE_SUBNETS"
+    "CertificateArn=$CERT_ARN" "AlarmEmail=$ALARM_EMAIL")
+cfn_deploy "$APP_STACK" "$ECS_DIR/app.yaml" "${params[@]}"
+API_URL=$(stack_output "$APP_STACK" ApiUrl)
+LB_DNS=$(stack_output "$APP_STACK" LoadBalancerDnsName)
+
+# ---- 9. every service rolled out
 if [ "$SKIP_ROLLOUT" -eq 0 ]; then
 	names=()
 	for k in EdgeServiceName AuthServiceName TaskServiceName; do
@@ -245,17 +320,37 @@ if [ "$SKIP_ROLLOUT" -eq 0 ]; then
 	done
 fi
 
-# ---- 9. the public health check
-if [ "$SKIP_HEALTH" -eq 0 ]; then
-	ok=0
+# ---- 10. the public health check
+# curl_retry DESCRIPTION CURL-ARGS...: 30 tries, 10 s apart.
+curl_retry() {
+	local what=$1
+	shift
 	for _ in $(seq 1 30); do
-		if curl -fsS --max-time 5 "$API_URL/health" >/dev/null 2>&1; then
-			ok=1
-			break
-		fi
+		curl -fsS --max-time 5 "$@" >/dev/null 2>&1 && return 0
 		sleep 10
 	done
-	[ "$ok" -eq 1 ] || fail "$API_URL/health does not answer 200"
+	fail "$what does not answer 200"
+}
+if [ "$SKIP_HEALTH" -eq 0 ]; then
+	if [ -z "$CERT_ARN" ]; then
+		curl_retry "$API_URL/health" "$API_URL/health"
+	else
+		# No certificate covers the load balancer's own name: ask for the
+		# certificate's name and send the connection to the load balancer.
+		if [ -z "$DOMAIN" ]; then
+			DOMAIN=$(awsc acm describe-certificate --certificate-arn "$CERT_ARN" \
+			    --query 'Certificate.DomainName' --output text) ||
+			    fail "cannot read the certificate's domain name (pass --domain-name)"
+		fi
+		case $DOMAIN in '*.'*) DOMAIN="$PROJECT-deploy-check.${DOMAIN#\*.}" ;; esac
+		say "checking https://$DOMAIN/health at $LB_DNS"
+		curl_retry "https://$DOMAIN/health" \
+		    --connect-to "$DOMAIN:443:$LB_DNS:443" "https://$DOMAIN/health"
+		loc=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' \
+		    "http://$LB_DNS/health" || true)
+		case $loc in 301\ https://*) ;; *) fail "port 80 does not redirect to HTTPS (got: $loc)" ;; esac
+		API_URL="https://$DOMAIN"
+	fi
 fi
 say "deployed taskapi $VERSION"
 echo "$API_URL"

@@ -33,6 +33,35 @@ check_identity() {
 	say "account $ACCOUNT, identity $(printf '%s' "$who" | cut -f2), region $REGION"
 }
 
+# The stack's status, or NONE when there is no such stack.
+stack_status() {
+	local st
+	st=$(awsc cloudformation describe-stacks --stack-name "$1" \
+	    --query 'Stacks[0].StackStatus' --output text 2>/dev/null) || st=NONE
+	printf '%s\n' "${st:-NONE}"
+}
+
+# A new account may not have the ECS service-linked role yet; ECS creates it
+# on first use, but not always before CloudFormation's first service call
+# ("Unable to assume the service linked role"). Creating it is idempotent
+# in effect: "has been taken" means another caller made it first.
+ensure_ecs_service_linked_role() {
+	local out
+	# By its path (/aws-service-role/ecs.amazonaws.com/), not its name.
+	out=$(awsc iam list-roles --path-prefix /aws-service-role/ecs.amazonaws.com/ \
+	    --query 'length(Roles)' --output text 2>/dev/null) || out=0
+	[ "${out:-0}" != 0 ] && return 0
+	say "creating the ECS service-linked role (AWSServiceRoleForECS)"
+	if ! out=$(awsc iam create-service-linked-role \
+	    --aws-service-name ecs.amazonaws.com 2>&1); then
+		case $out in
+		*"has been taken"*|*EntityAlreadyExists*) ;;
+		*) printf '%s\n' "$out" >&2
+		   die "cannot create the ECS service-linked role (iam:CreateServiceLinkedRole)" ;;
+		esac
+	fi
+}
+
 stack_exists() {
 	awsc cloudformation describe-stacks --stack-name "$1" \
 	    --query 'Stacks[0].StackStatus' --output text >/dev/null 2>&1
@@ -62,7 +91,77 @@ stopped_tasks() {
 	[ -n "$arns" ] && [ "$arns" != None ] || return 0
 	say "stopped tasks of $cluster:"
 	# shellcheck disable=SC2086
+	# Every container by name: GuardDuty may add a sidecar to each task.
 	awsc ecs describe-tasks --cluster "$cluster" --tasks $arns \
-	    --query 'tasks[].[group,lastStatus,stoppedReason,containers[0].reason,containers[0].exitCode]' \
+	    --query 'tasks[].[group,lastStatus,stoppedReason,join(`; `, containers[].join(`=`, [name, to_string(exitCode), to_string(reason)]))]' \
 	    --output text >&2 2>/dev/null || true
+}
+
+# resource_exists ARN: 0 if the resource still exists, 1 if its own service
+# says it is gone. The Resource Groups Tagging API keeps listing resources
+# for a while after they were deleted, so teardown confirms each ARN here.
+# An answer that is neither (access denied, an unknown type) counts as
+# "exists": better a false alarm than a forgotten, billed resource.
+resource_exists() {
+	local arn=$1 service rest id out
+	service=$(printf '%s' "$arn" | cut -d: -f3)
+	rest=$(printf '%s' "$arn" | cut -d: -f6-)
+	id=${rest#*/}
+	case $service:$rest in
+	ec2:vpc-endpoint/*)
+		out=$(awsc ec2 describe-vpc-endpoints --vpc-endpoint-ids "$id" \
+		    --query 'VpcEndpoints[0].State' --output text 2>&1) ;;
+	ec2:natgateway/*)
+		out=$(awsc ec2 describe-nat-gateways --nat-gateway-ids "$id" \
+		    --query 'NatGateways[0].State' --output text 2>&1) ;;
+	ec2:vpc/*) out=$(awsc ec2 describe-vpcs --vpc-ids "$id" --output text 2>&1) ;;
+	ec2:subnet/*) out=$(awsc ec2 describe-subnets --subnet-ids "$id" --output text 2>&1) ;;
+	ec2:security-group/*) out=$(awsc ec2 describe-security-groups --group-ids "$id" --output text 2>&1) ;;
+	ec2:route-table/*) out=$(awsc ec2 describe-route-tables --route-table-ids "$id" --output text 2>&1) ;;
+	ec2:internet-gateway/*) out=$(awsc ec2 describe-internet-gateways --internet-gateway-ids "$id" --output text 2>&1) ;;
+	ec2:elastic-ip/*) out=$(awsc ec2 describe-addresses --allocation-ids "$id" --output text 2>&1) ;;
+	ecs:cluster/*)
+		out=$(awsc ecs describe-clusters --clusters "$arn" \
+		    --query 'clusters[0].status' --output text 2>&1) ;;
+	ecs:service/*)
+		out=$(awsc ecs describe-services --cluster "$(printf '%s' "$id" | cut -d/ -f1)" \
+		    --services "$arn" --query 'services[0].status' --output text 2>&1) ;;
+	ecs:task-definition/*)
+		out=$(awsc ecs describe-task-definition --task-definition "$arn" \
+		    --query 'taskDefinition.status' --output text 2>&1) ;;
+	rds:db:*) out=$(awsc rds describe-db-instances --db-instance-identifier "${rest#db:}" \
+		    --query 'DBInstances[0].DBInstanceStatus' --output text 2>&1) ;;
+	rds:subgrp:*) out=$(awsc rds describe-db-subnet-groups --db-subnet-group-name "${rest#subgrp:}" --output text 2>&1) ;;
+	rds:pg:*) out=$(awsc rds describe-db-parameter-groups --db-parameter-group-name "${rest#pg:}" --output text 2>&1) ;;
+	rds:snapshot:*) out=$(awsc rds describe-db-snapshots --db-snapshot-identifier "${rest#snapshot:}" --output text 2>&1) ;;
+	secretsmanager:*)
+		out=$(awsc secretsmanager describe-secret --secret-id "$arn" \
+		    --query 'DeletedDate' --output text 2>&1)
+		[ $? -eq 0 ] && [ "$out" != None ] && return 1 ;;
+	logs:log-group:*)
+		id=${rest#log-group:}
+		id=${id%:\*}
+		out=$(awsc logs describe-log-groups --log-group-name-prefix "$id" \
+		    --query "logGroups[?logGroupName=='$id'] | [0].logGroupName" --output text 2>&1)
+		[ "$out" = None ] && return 1 ;;
+	elasticloadbalancing:loadbalancer/*)
+		out=$(awsc elbv2 describe-load-balancers --load-balancer-arns "$arn" --output text 2>&1) ;;
+	elasticloadbalancing:targetgroup/*)
+		out=$(awsc elbv2 describe-target-groups --target-group-arns "$arn" --output text 2>&1) ;;
+	servicediscovery:namespace/*) out=$(awsc servicediscovery get-namespace --id "$id" --output text 2>&1) ;;
+	servicediscovery:service/*) out=$(awsc servicediscovery get-service --id "$id" --output text 2>&1) ;;
+	sns:*) out=$(awsc sns get-topic-attributes --topic-arn "$arn" --output text 2>&1) ;;
+	cloudwatch:alarm:*)
+		out=$(awsc cloudwatch describe-alarms --alarm-names "${rest#alarm:}" \
+		    --query 'MetricAlarms[0].AlarmName || CompositeAlarms[0].AlarmName' --output text 2>&1)
+		[ "$out" = None ] && return 1 ;;
+	ecr:repository/*) out=$(awsc ecr describe-repositories --repository-names "$id" --output text 2>&1) ;;
+	*) return 0 ;;
+	esac
+	case $out in
+	*NotFound*|*"does not exist"*|*"not found"*|*NoSuch*|*InvalidGroup.NotFound*|\
+	*deleted*|*INACTIVE*|*DELETE_IN_PROGRESS*|*DELETED*|*Deleted*|*deleting*)
+		return 1 ;;
+	*) return 0 ;;
+	esac
 }

@@ -4,11 +4,18 @@
 #   1. scales the three services to 0 (auto scaling pinned to 0 first, so it
 #      cannot scale them back) and waits until they are stable, so Cloud Map
 #      has no registered instance left;
-#   2. deletes the application stack, then the network stack, then the ECR
-#      stack (its repositories emptied first), waiting for each;
+#   2. deletes the application stack, then the data stack (database,
+#      secrets, cluster...), then the network stack, then the ECR stack (its
+#      repositories emptied first), waiting for each. Before the network
+#      stack: the VPC endpoint and security group GuardDuty runtime
+#      monitoring adds to a VPC with Fargate tasks (tagged/named
+#      GuardDutyManaged), which would keep the VPC from being deleted;
 #   3. deletes the log group Container Insights made by itself
 #      (/aws/ecs/containerinsights/<cluster>/performance);
 #   4. lists anything still tagged project=<project> (exit status 3 if so).
+#      The tagging API also lists resources deleted a short while ago, so
+#      each ARN it returns is confirmed with its own service's describe
+#      call; only those that still exist count.
 #
 # Usage: ecs/teardown.sh [--project NAME] [--region REGION]
 #                        [--endpoint-url URL] [--keep-ecr]
@@ -35,6 +42,7 @@ resolve_region
 check_identity
 
 APP_STACK=$PROJECT-app
+DATA_STACK=$PROJECT-data
 NET_STACK=$PROJECT-network
 ECR_STACK=$PROJECT-ecr
 CLUSTER=$PROJECT-cluster
@@ -54,10 +62,46 @@ delete_stack() {
 	fi
 }
 
+# GuardDuty runtime monitoring's own VPC endpoint (tag GuardDutyManaged=true)
+# and security group (GuardDutyManagedSecurityGroup-<vpc>) in our VPC.
+delete_guardduty_leftovers() {
+	local vpc=$1 eps sgs left
+	eps=$(awsc ec2 describe-vpc-endpoints --filters "Name=vpc-id,Values=$vpc" \
+	    "Name=tag:GuardDutyManaged,Values=true" \
+	    --query 'VpcEndpoints[?State!=`deleted`].VpcEndpointId' --output text 2>/dev/null) || eps=
+	case $eps in ""|None) ;; *)
+		say "deleting GuardDuty's VPC endpoint(s) in $vpc: $eps"
+		# shellcheck disable=SC2086 # one id per word
+		awsc ec2 delete-vpc-endpoints --vpc-endpoint-ids $eps >/dev/null ||
+		    say "could not delete $eps"
+		for _ in $(seq 1 60); do
+			left=$(awsc ec2 describe-vpc-endpoints --filters "Name=vpc-id,Values=$vpc" \
+			    "Name=tag:GuardDutyManaged,Values=true" \
+			    --query 'VpcEndpoints[?State!=`deleted`].VpcEndpointId' --output text 2>/dev/null) || left=
+			case $left in ""|None) break ;; esac
+			sleep 5
+		done ;;
+	esac
+	sgs=$(awsc ec2 describe-security-groups --filters "Name=vpc-id,Values=$vpc" \
+	    "Name=group-name,Values=GuardDutyManagedSecurityGroup-*" \
+	    --query 'SecurityGroups[].GroupId' --output text 2>/dev/null) || sgs=
+	for sg in $sgs; do
+		[ "$sg" = None ] && continue
+		say "deleting GuardDuty's security group $sg"
+		# Its endpoint's network interfaces may take a moment to go.
+		for _ in $(seq 1 24); do
+			awsc ec2 delete-security-group --group-id "$sg" >/dev/null 2>&1 && break
+			sleep 5
+		done
+	done
+}
+
 # ---- 1. services to 0
-if stack_exists "$APP_STACK"; then
-	c=$(stack_output "$APP_STACK" ClusterName)
+if stack_exists "$DATA_STACK"; then
+	c=$(stack_output "$DATA_STACK" ClusterName)
 	case $c in ""|None) ;; *) CLUSTER=$c ;; esac
+fi
+if stack_exists "$APP_STACK"; then
 	names=()
 	for k in EdgeServiceName AuthServiceName TaskServiceName; do
 		n=$(stack_output "$APP_STACK" "$k")
@@ -81,6 +125,11 @@ fi
 
 # ---- 2. stacks, dependents first
 delete_stack "$APP_STACK"
+delete_stack "$DATA_STACK"
+if stack_exists "$NET_STACK"; then
+	vpc=$(stack_output "$NET_STACK" VpcId)
+	case $vpc in ""|None) ;; *) delete_guardduty_leftovers "$vpc" ;; esac
+fi
 delete_stack "$NET_STACK"
 if [ "$KEEP_ECR" -eq 0 ]; then
 	# The repositories have EmptyOnDelete; emptying them first also works
@@ -114,6 +163,18 @@ left=$(awsc resourcegroupstaggingapi get-resources \
     --query 'ResourceTagMappingList[].ResourceARN' --output text || echo "(query failed)")
 # shellcheck disable=SC2086 # one ARN per word
 [ "$KEEP_ECR" -eq 1 ] && left=$(printf '%s\n' $left | grep -v ':repository/' || true)
+case $left in "(query failed)") ;; *)
+	confirmed=
+	for arn in $left; do
+		[ "$arn" = None ] && continue
+		if resource_exists "$arn"; then
+			confirmed="$confirmed $arn"
+		else
+			say "listed by the tagging API but already deleted: $arn"
+		fi
+	done
+	left=${confirmed# } ;;
+esac
 if [ -n "$left" ] && [ "$left" != None ]; then
 	say "still tagged project=$PROJECT (delete by hand):"
 	# shellcheck disable=SC2086 # one ARN per word

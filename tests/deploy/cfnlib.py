@@ -142,7 +142,9 @@ class Renderer:
         self.params = dict(PARAMS)
         for name, p in tpl.get("Parameters", {}).items():
             if name not in self.params:
-                self.params[name] = p.get("Default", "<%s>" % snake_upper(name))
+                # CloudFormation hands every parameter over as a string.
+                self.params[name] = str(p.get("Default",
+                                              "<%s>" % snake_upper(name)))
         self.params.update(params or {})
 
     def ref(self, name):

@@ -34,12 +34,12 @@ class CfnLint(unittest.TestCase):
     def test_broken_template_fails(self):
         # Broken on purpose: a log retention CloudWatch does not offer and
         # a Fargate memory size that does not fit 0.25 vCPU.
-        with open(os.path.join(cfnlib.ECS_DIR, "app.yaml")) as f:
+        with open(os.path.join(cfnlib.ECS_DIR, "data.yaml")) as f:
             text = f.read()
         text = text.replace("RetentionInDays: 30", "RetentionInDays: 31", 1)
         text = text.replace('Memory: "512"', 'Memory: "4096"', 1)
         with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "app.yaml")
+            path = os.path.join(d, "data.yaml")
             with open(path, "w") as f:
                 f.write(text)
             out = cfn_lint(path)

@@ -12,12 +12,13 @@ deals with it:
     --skip-images; the images are put with ecr put-image (a manifest only)
     as a push would, and the script's "tag exists" check and "already in
     ECR, not pushed again" path run for real;
-  - the application stack: moto's RDS model crashes on a DBInstance with
-    its own parameter group (HTTP 500) -> the test asserts the script stops
-    there with its failure report (failed stack events), exit status 1;
-    so the migrate task, the rollout wait and /health cannot run against
-    moto (--skip-migrate/--skip-rollout/--skip-health exist for emulators
-    that get further);
+  - the data stack: moto's RDS model crashes on a DBInstance with its own
+    parameter group (HTTP 500) -> the test asserts the script stops there
+    with its failure report (failed stack events), exit status 1, before
+    the application stack (the services come only after the database and
+    the migrations); so the migrate task, the app stack, the rollout wait
+    and /health cannot run against moto (tests/rehearsal/ plays them on
+    this machine instead);
   - scaling services to 0 in teardown: no services exist without the app
     stack; the step is skipped by the script when the stack is absent;
   - EmptyOnDelete of the ECR repositories is ignored by moto: teardown
@@ -145,6 +146,7 @@ class DeployAndTeardown(unittest.TestCase):
         rc, out = run("deploy.sh", "--skip-images", "--skip-lint", *net)
         self.assertEqual(rc, 1, out)
         self.assertIn("account 123456789012", out)
+        self.assertIn("creating the ECS service-linked role", out)
         self.assertIn("%s/edge-api:%s is not in ECR" % (PROJECT, VERSION),
                       out)
         st = cfn.describe_stacks(StackName=PROJECT + "-ecr")["Stacks"][0]
@@ -181,10 +183,19 @@ class DeployAndTeardown(unittest.TestCase):
         self.assertIn("cfn-lint ecs/*.yaml", out)
         self.assertNotIn("cfn-lint reported problems", out)
         self.assertNotIn("deploying stack %s-network" % PROJECT, out)
-        self.assertIn("deploying stack %s-app" % PROJECT, out)
+        self.assertIn("deploying stack %s-data" % PROJECT, out)
         self.assertEqual(rc, 1, out)
-        self.assertIn("FAILED: stack %s-app did not deploy" % PROJECT, out)
-        self.assertIn("failed events of stack %s-app" % PROJECT, out)
+        self.assertIn("FAILED: stack %s-data did not deploy" % PROJECT, out)
+        self.assertIn("failed events of stack %s-data" % PROJECT, out)
+        self.assertNotIn("deploying stack %s-app" % PROJECT, out)
+        self.assertNotIn("running migrations", out)
+        # The ECS service-linked role a new account may lack: made once.
+        # (moto names it AWSServiceRoleForecs; AWS, AWSServiceRoleForECS:
+        # the script looks for it by path.)
+        iam = client("iam")
+        slr = iam.list_roles(PathPrefix="/aws-service-role/ecs.amazonaws.com/")
+        self.assertEqual(len(slr["Roles"]), 1)
+        self.assertNotIn("creating the ECS service-linked role", out)
 
         # 4. Teardown: the log group Container Insights makes by itself
         # exists; the stacks and that group must go; nothing tagged stays.
@@ -218,6 +229,57 @@ class DeployAndTeardown(unittest.TestCase):
         self.assertEqual(rc, 3, out)
         self.assertIn("still tagged project=%s" % PROJECT, out)
         self.assertIn(vpc, out)
+
+    def test_leftovers_confirmed_by_their_own_service(self):
+        # The tagging API keeps listing deleted resources for a while;
+        # teardown asks each resource's own service (ecs/lib.sh
+        # resource_exists). Live ones count, deleted ones do not.
+        ec2 = client("ec2")
+        logs = client("logs")
+        sm = client("secretsmanager")
+        vpc = ec2.create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
+        gone_vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+        sg = ec2.create_security_group(GroupName="gone", Description="x",
+                                       VpcId=vpc)["GroupId"]
+        ec2.delete_security_group(GroupId=sg)
+        ec2.delete_vpc(VpcId=gone_vpc)
+        logs.create_log_group(logGroupName="/ecs/%s/live" % PROJECT)
+        logs.create_log_group(logGroupName="/ecs/%s/gone" % PROJECT)
+        logs.delete_log_group(logGroupName="/ecs/%s/gone" % PROJECT)
+        sec = sm.create_secret(Name=PROJECT + "/gone",
+                               SecretString="x")["ARN"]
+        sm.delete_secret(SecretId=sec, ForceDeleteWithoutRecovery=True)
+        acct = "arn:aws:%s:" + REGION + ":123456789012:%s"
+        cases = {
+            acct % ("ec2", "vpc/" + vpc): 0,
+            acct % ("ec2", "vpc/" + gone_vpc): 1,
+            acct % ("ec2", "security-group/" + sg): 1,
+            acct % ("logs", "log-group:/ecs/%s/live" % PROJECT): 0,
+            acct % ("logs", "log-group:/ecs/%s/gone" % PROJECT): 1,
+            sec: 1,
+            acct % ("unknownsvc", "thing/x"): 0,
+        }
+        lib = os.path.join(state["src"], "ecs", "lib.sh")
+        for arn, want in cases.items():
+            with self.subTest(arn=arn):
+                r = subprocess.run(
+                    ["bash", "-c", 'PROG=t; . "$1"; REGION=$2; '
+                     'ENDPOINT_URL=$3; resource_exists "$4"', "bash", lib,
+                     REGION, state["url"], arn],
+                    env=state["env"], capture_output=True, timeout=120)
+                self.assertEqual(r.returncode, want, r.stderr)
+        ec2.delete_vpc(VpcId=vpc)
+        logs.delete_log_group(logGroupName="/ecs/%s/live" % PROJECT)
+
+    def test_plan_puts_migrations_between_data_and_services(self):
+        r = subprocess.run([os.path.join(state["src"], "ecs", "deploy.sh"),
+                            "--plan"], capture_output=True, text=True,
+                           timeout=30, env=state["env"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = r.stdout.split("\n")
+        self.assertLess(plan.index("stack data"), plan.index("migrate"))
+        self.assertLess(plan.index("migrate"), plan.index("stack app"))
+        self.assertLess(plan.index("stack app"), plan.index("rollout"))
 
     def test_bad_arguments(self):
         rc, out = run("deploy.sh", "--vpc-id", "vpc-1")

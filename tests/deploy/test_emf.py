@@ -9,7 +9,7 @@ reference names a top-level string member, every metric reference a number
 (or an array of at most 100 numbers), no high-cardinality key is a
 dimension, routes are patterns (no task ids), a 5xx counts as an error.
 
-Then ecs/app.yaml: every metric an alarm (or a dashboard query) names in a
+Then ecs/app.yaml (with data.yaml): every metric an alarm (or a dashboard query) names in a
 non-AWS namespace must be one the code emits, in that namespace, with a
 dimension set CloudWatch actually creates from these lines (a metric
 exists only for the exact dimension sets of the directive; SCHEMA(...) in
@@ -168,7 +168,7 @@ def custom_metrics(tpl):
 
 class AlarmsUseEmittedMetrics(unittest.TestCase):
     def test_alarm_metrics_are_emitted(self):
-        tpl = cfnlib.load_named("app.yaml")
+        tpl = cfnlib.load_merged()
         used = custom_metrics(tpl)
         alarms = [u for u in used
                   if tpl["Resources"][u[0]]["Type"] ==

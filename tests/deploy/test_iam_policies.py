@@ -1,5 +1,5 @@
 """iam-policies/*.json are the execution role's trust and permission
-policies of ecs/app.yaml, identical once the template is rendered with the
+policies of ecs/data.yaml (the stack that holds the role), identical once the template is rendered with the
 placeholders (<REGION>, <ACCOUNT_ID>, <PROJECT>, <DB_SECRET_ARN>, ...)."""
 import copy
 import json
@@ -41,7 +41,7 @@ def differences(tpl):
 
 class IamPolicies(unittest.TestCase):
     def setUp(self):
-        self.tpl = cfnlib.load_named("app.yaml")
+        self.tpl = cfnlib.load_merged()
 
     def test_standalone_files_equal_template(self):
         self.assertEqual(differences(self.tpl), [])
@@ -67,6 +67,12 @@ class IamPolicies(unittest.TestCase):
         self.assertEqual(secrets[0]["Resource"],
                          ["<DB_SECRET_ARN>", "<JWT_SECRET_ARN>"])
         self.assertNotIn("kms:", json.dumps(stmts))
+        # Pulls from other accounts: only GuardDuty's agent repository.
+        for st in stmts:
+            res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            for arn in res:
+                if ":*:" in arn:
+                    self.assertTrue(arn.endswith(":repository/aws-guardduty-agent-fargate"), arn)
         self.assertEqual(cfnlib.of_type(self.tpl, "AWS::IAM::Policy"), {})
         for td in cfnlib.of_type(self.tpl, "AWS::ECS::TaskDefinition").values():
             self.assertNotIn("TaskRoleArn", td["Properties"])
@@ -75,7 +81,8 @@ class IamPolicies(unittest.TestCase):
         # Broken on purpose: a third secret ARN in the template only.
         tpl = copy.deepcopy(self.tpl)
         pol = tpl["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]
-        pol["PolicyDocument"]["Statement"][3]["Resource"].append("*")
+        next(st for st in pol["PolicyDocument"]["Statement"]
+             if st["Sid"] == "Secrets")["Resource"].append("*")
         self.assertEqual(differences(tpl), ["ecs-task-execution-policy.json"])
         tpl = copy.deepcopy(self.tpl)
         trust = tpl["Resources"]["ExecutionRole"]["Properties"]

@@ -1,4 +1,4 @@
-"""Each task definition of ecs/app.yaml, rendered as ECS API JSON, passes
+"""Each task definition of ecs/data.yaml and ecs/app.yaml, rendered as ECS API JSON, passes
 the AWS CLI's client-side validation of register-task-definition, offline:
 dummy credentials and an endpoint on a closed port, so valid input fails
 only when connecting. Exit codes alone do not tell the two apart: awscli v1
@@ -45,7 +45,7 @@ def register(doc):
 class TaskDefValidation(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tpl = cfnlib.load_named("app.yaml")
+        cls.tpl = cfnlib.load_merged()
         cls.names = sorted(cfnlib.of_type(cls.tpl, "AWS::ECS::TaskDefinition"))
 
     def test_all_four_valid(self):

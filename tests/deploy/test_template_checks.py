@@ -1,11 +1,19 @@
-"""The project checker: what cfn-lint does not check in ecs/app.yaml.
-Health-check ranges and exec form, stopTimeout <= 120 and >= the drain
+"""The project checker: what cfn-lint does not check in ecs/data.yaml and
+ecs/app.yaml, read together (cfnlib.load_merged: app.yaml's imports of the
+data stack's exports followed to the exported resource).
+Health-check ranges and exec form, the container health check being the
+liveness probe (never the database), stopTimeout <= 120 and >= the drain
 time, target type ip and /health, load balancer container name/port,
 services depending on their listeners and the workers, non-root user,
 read-only root, pinned images, every valueFrom key present in its secret's
-JSON, and each binary's configuration table (TA_PRINT_CONFIG=1 on the built
-binaries in TA_BIN_DIR) against its task definition. Each rule is also
-shown to fire on a copy of the template broken on purpose."""
+JSON, each binary's configuration table (TA_PRINT_CONFIG=1 on the built
+binaries in TA_BIN_DIR) against its task definition, and the runtime rules
+of a real deployment: services and the database in separate stacks (the
+migrations run between them), no DesiredCount next to auto scaling, at most
+8 tasks per Cloud Map service, the database connection budget, the edge's
+keep-alive above the load balancer's idle timeout, the load balancer's own
+5xx in the error-rate alarm, the awslogs mode pinned, major engine upgrades
+allowed. Each rule is also shown to fire on a copy broken on purpose."""
 import copy
 import json
 import os
@@ -45,8 +53,13 @@ def value_from(tpl, v):
     """(secret logical id, json key or None) of a ValueFrom."""
     if "Ref" in v:
         return v["Ref"], None
-    m = re.fullmatch(r"\$\{(\w+)\}(?::([^:]*):([^:]*):([^:]*))?", v["Fn::Sub"])
-    return m.group(1), (m.group(2) or None)
+    sub = v["Fn::Sub"]
+    text, names = (sub[0], sub[1]) if isinstance(sub, list) else (sub, {})
+    m = re.fullmatch(r"\$\{(\w+)\}(?::([^:]*):([^:]*):([^:]*))?", text)
+    sid = m.group(1)
+    if sid in names:
+        sid = next(iter(cfnlib.references(names[sid])))
+    return sid, (m.group(2) or None)
 
 
 def setting(c, name, sch):
@@ -88,7 +101,10 @@ def check(tpl):
                 if cmd[0] != "CMD" or not cmd[1].startswith("/"):
                     P.append("%s: health check not exec form" % where)
                 elif cmd[1:] != ["/usr/local/bin/" + c["Name"], "--health-check"]:
-                    P.append("%s: health check is not the binary's --health-check" % where)
+                    # --ready-check (the database) would make ECS replace
+                    # every worker while the database is away, and fail a
+                    # first deploy before the migrations ran.
+                    P.append("%s: health check is not the binary's --health-check (liveness)" % where)
                 for k, (lo, hi) in HC_RANGES.items():
                     if k in hc and not lo <= hc[k] <= hi:
                         P.append("%s: health check %s %s outside %d-%d" % (where, k, hc[k], lo, hi))
@@ -194,12 +210,111 @@ def check(tpl):
                     P.append("%s: %s port %s is not a port of %s" % (sn, e["Name"], m.group(3), wn))
                 if wn not in deps:
                     P.append("%s: does not depend on worker service %s" % (sn, wn))
+    P += runtime_rules(tpl)
     for ln, lg in cfnlib.of_type(tpl, "AWS::Logs::LogGroup").items():
         if lg["Properties"].get("RetentionInDays") != 30:
             P.append("%s: retention is not 30 days" % ln)
     for name in tpl.get("Parameters", {}):
         if re.search(r"password|secret|token", name, re.I):
             P.append("parameter %s: secrets must be generated, not passed" % name)
+    return P
+
+
+def _env(c, name, sch=None):
+    return setting(c, name, sch or {"settings": []})
+
+
+def runtime_rules(tpl):
+    """What only a running deployment shows (shared/NOTES-aws.md section 4)."""
+    P = []
+    res = tpl["Resources"]
+    stack = tpl.get("Stack", {})
+    r = cfnlib.Renderer(tpl)
+    services = cfnlib.of_type(tpl, "AWS::ECS::Service")
+    targets = cfnlib.of_type(tpl, "AWS::ApplicationAutoScaling::ScalableTarget")
+    params = tpl.get("Parameters", {})
+
+    def value(v):
+        """A number: a literal, or a parameter's default."""
+        if isinstance(v, dict) and "Ref" in v:
+            return int(params[v["Ref"]]["Default"])
+        return int(v)
+
+    # The database outlives a failed services stack, and the migrations
+    # run between the two: never in the same stack as a service.
+    for dn in cfnlib.of_type(tpl, "AWS::RDS::DBInstance"):
+        for sn in services:
+            if stack.get(dn, "?") == stack.get(sn, "!"):
+                P.append("%s and %s in one stack: migrations cannot run between them" % (dn, sn))
+        db = res[dn]["Properties"]
+        if db.get("AllowMajorVersionUpgrade") is not True:
+            P.append("%s: AllowMajorVersionUpgrade not set (major upgrades fail)" % dn)
+    max_tasks = {}
+    for sn, s in services.items():
+        p = s["Properties"]
+        if "DesiredCount" in p:
+            P.append("%s: DesiredCount set (every update resets auto scaling)" % sn)
+        st = [t for t in targets.values()
+              if sn in cfnlib.references(t["Properties"]["ResourceId"])]
+        if len(st) != 1:
+            P.append("%s: not exactly one scalable target" % sn)
+            continue
+        max_tasks[sn] = value(st[0]["Properties"]["MaxCapacity"])
+        if p.get("ServiceRegistries") and max_tasks[sn] > 8:
+            P.append("%s: MaxCapacity %d above the 8 records a Cloud Map answer holds" % (sn, max_tasks[sn]))
+    # Database connections at the worst moment: every worker service at
+    # its maximum, mid-rollout (MaximumPercent), plus the migrate task and
+    # PostgreSQL's reserved superuser connections.
+    max_conn = None
+    for pg in cfnlib.of_type(tpl, "AWS::RDS::DBParameterGroup").values():
+        if "max_connections" in pg["Properties"].get("Parameters", {}):
+            max_conn = value(pg["Properties"]["Parameters"]["max_connections"])
+    if max_conn is None:
+        P.append("database max_connections not set explicitly")
+    else:
+        need = 1 + 3
+        for sn, s in services.items():
+            td = res[next(iter(cfnlib.references(s["Properties"]["TaskDefinition"])))]
+            pct = s["Properties"].get("DeploymentConfiguration", {}).get("MaximumPercent", 200)
+            for c in td["Properties"]["ContainerDefinitions"]:
+                if "DB_POOL_SIZE" in [s["name"] for s in schema(c["Name"])["settings"]]:
+                    pool = next((e["Value"] for e in c.get("Environment", [])
+                                 if e["Name"] == "DB_POOL_SIZE"), None)
+                    pool = value(pool) if pool is not None else int(
+                        setting(c, "DB_POOL_SIZE", schema(c["Name"])))
+                    need += pool * max_tasks.get(sn, 0) * pct // 100
+        if need > max_conn:
+            P.append("database connections: %d needed at full scale mid-rollout > max_connections %d" % (need, max_conn))
+    # Keep-alive: the edge must not close an idle connection before the
+    # load balancer does.
+    idle = 60
+    for lb in cfnlib.of_type(tpl, "AWS::ElasticLoadBalancingV2::LoadBalancer").values():
+        for a in lb["Properties"].get("LoadBalancerAttributes", []):
+            if a["Key"] == "idle_timeout.timeout_seconds":
+                idle = int(a["Value"])
+    for sn, s in services.items():
+        if not s["Properties"].get("LoadBalancers"):
+            continue
+        td = res[next(iter(cfnlib.references(s["Properties"]["TaskDefinition"])))]
+        for c in td["Properties"]["ContainerDefinitions"]:
+            keep = int(setting(c, "HTTP_TIMEOUT_S", schema(c["Name"])))
+            if keep <= idle:
+                P.append("%s: HTTP_TIMEOUT_S %d <= load balancer idle timeout %d (502s)" % (sn, keep, idle))
+    # Logs: the mode pinned (the default changed to non-blocking, which
+    # drops lines, EMF metrics included).
+    for tdn, td in cfnlib.of_type(tpl, "AWS::ECS::TaskDefinition").items():
+        for c in td["Properties"]["ContainerDefinitions"]:
+            opts = c.get("LogConfiguration", {}).get("Options", {})
+            if opts.get("mode") != "blocking":
+                P.append("%s/%s: awslogs mode not pinned to blocking" % (tdn, c["Name"]))
+    # The error-rate alarm counts the load balancer's own 5xx too.
+    names = set()
+    for a in cfnlib.of_type(tpl, "AWS::CloudWatch::Alarm").values():
+        for m in a["Properties"].get("Metrics", []):
+            names.add(m.get("MetricStat", {}).get("Metric", {}).get("MetricName"))
+    for need_metric in ("HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"):
+        if need_metric not in names:
+            P.append("no alarm counts %s" % need_metric)
     return P
 
 
@@ -222,7 +337,7 @@ MUTATIONS = [
     ("root user", lambda t: container(t, "TaskTaskDefinition").pop("User"), "runs as root"),
     ("writable root", lambda t: container(t, "EdgeTaskDefinition").update(ReadonlyRootFilesystem=False), "not read-only"),
     ("unknown secret key", lambda t: container(t, "AuthTaskDefinition")["Secrets"][0].update(ValueFrom={"Fn::Sub": "${DbSecret}:hostname::"}), "key hostname not in secret"),
-    ("no attachment: no host key", lambda t: t["Resources"].pop("DbSecretAttachment") and t["Resources"]["AuthService"].pop("DependsOn") and t["Resources"]["TaskService"].pop("DependsOn"), "key host not in secret"),
+    ("no attachment: no host key", lambda t: t["Resources"].pop("DbSecretAttachment"), "key host not in secret"),
     ("required setting missing", lambda t: container(t, "EdgeTaskDefinition").pop("Secrets"), "required JWT_SECRET not provided"),
     ("unknown setting", lambda t: container(t, "TaskTaskDefinition")["Environment"].append({"Name": "DB_PASS", "Value": "x"}), "sets DB_PASS, which task-svc does not read"),
     ("secret in plain env", lambda t: container(t, "AuthTaskDefinition")["Environment"].append({"Name": "JWT_SECRET", "Value": "x" * 40}), "secret JWT_SECRET given in plain Environment"),
@@ -233,13 +348,24 @@ MUTATIONS = [
     ("no circuit breaker", lambda t: t["Resources"]["TaskService"]["Properties"]["DeploymentConfiguration"].pop("DeploymentCircuitBreaker"), "no circuit breaker"),
     ("retention", lambda t: t["Resources"]["EdgeLogGroup"]["Properties"].update(RetentionInDays=7), "retention is not 30"),
     ("secret parameter", lambda t: t["Parameters"].update(DbPassword={"Type": "String", "NoEcho": True}), "secrets must be generated"),
+    ("readiness as health check", lambda t: container(t, "TaskTaskDefinition")["HealthCheck"].update(Command=["CMD", "/usr/local/bin/task-svc", "--ready-check"]), "not the binary's --health-check (liveness)"),
+    ("database with the services", lambda t: t["Stack"].update(Database="app"), "Database and AuthService in one stack"),
+    ("DesiredCount", lambda t: t["Resources"]["TaskService"]["Properties"].update(DesiredCount=2), "TaskService: DesiredCount set"),
+    ("10 workers", lambda t: t["Parameters"]["WorkerMaxCapacity"].update(Default=10), "MaxCapacity 10 above the 8 records"),
+    ("pool of 5", lambda t: next(e for e in container(t, "AuthTaskDefinition")["Environment"] if e["Name"] == "DB_POOL_SIZE").update(Value="5"), "needed at full scale mid-rollout > max_connections 100"),
+    ("max_connections unset", lambda t: t["Resources"]["DbParameterGroup"]["Properties"]["Parameters"].pop("max_connections"), "max_connections not set explicitly"),
+    ("edge keep-alive 30 s", lambda t: next(e for e in container(t, "EdgeTaskDefinition")["Environment"] if e["Name"] == "HTTP_TIMEOUT_S").update(Value="30"), "HTTP_TIMEOUT_S 30 <= load balancer idle timeout 60"),
+    ("edge keep-alive default", lambda t: container(t, "EdgeTaskDefinition").update(Environment=[e for e in container(t, "EdgeTaskDefinition")["Environment"] if e["Name"] != "HTTP_TIMEOUT_S"]) or t["Resources"]["LoadBalancer"]["Properties"]["LoadBalancerAttributes"][1].update(Value="120"), "HTTP_TIMEOUT_S 75 <= load balancer idle timeout 120"),
+    ("awslogs mode default", lambda t: container(t, "EdgeTaskDefinition")["LogConfiguration"]["Options"].pop("mode"), "awslogs mode not pinned"),
+    ("ELB 5xx not alarmed", lambda t: t["Resources"]["ErrorRateAlarm"]["Properties"]["Metrics"].pop(1), "no alarm counts HTTPCode_ELB_5XX_Count"),
+    ("no major upgrade", lambda t: t["Resources"]["Database"]["Properties"].pop("AllowMajorVersionUpgrade"), "AllowMajorVersionUpgrade not set"),
 ]
 
 
 class TemplateChecks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tpl = cfnlib.load_named("app.yaml")
+        cls.tpl = cfnlib.load_merged()
 
     def test_binaries_print_their_tables(self):
         for b in ("edge-api", "auth-svc", "task-svc", "taskapi-migrate"):
