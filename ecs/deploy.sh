@@ -135,43 +135,12 @@ fail() {
 	exit 1
 }
 
-# A stack in a state `cloudformation deploy` cannot update: wait for one in
-# progress; delete one whose first create failed (ROLLBACK_COMPLETE: nothing
-# of it exists any more, and it can only be deleted); refuse the rest.
-prepare_stack() {
-	local stack=$1 status deadline=$(( $(date +%s) + TIMEOUT ))
-	while :; do
-		status=$(stack_status "$stack")
-		case $status in
-		REVIEW_IN_PROGRESS)
-			# A change set made but never run: deploy creates anew.
-			return 0 ;;
-		*_IN_PROGRESS)
-			[ "$(date +%s)" -lt "$deadline" ] ||
-			    fail "stack $stack still $status after $TIMEOUT s"
-			say "stack $stack is $status: waiting"
-			sleep 15 ;;
-		ROLLBACK_COMPLETE|ROLLBACK_FAILED)
-			say "stack $stack is $status (its first create failed): deleting it to create it again"
-			stack_failures "$stack"
-			awsc cloudformation delete-stack --stack-name "$stack" ||
-			    fail "cannot delete $stack"
-			awsc cloudformation wait stack-delete-complete --stack-name "$stack" ||
-			    fail "stack $stack was not deleted"
-			return 0 ;;
-		DELETE_FAILED|UPDATE_ROLLBACK_FAILED)
-			fail "stack $stack is $status: fix it by hand (see the events above) and run again" ;;
-		*) return 0 ;;
-		esac
-	done
-}
-
 # cfn_deploy STACK TEMPLATE [parameter overrides...]
 cfn_deploy() {
 	local stack=$1 template=$2 size
 	shift 2
 	touched+=("$stack")
-	prepare_stack "$stack"
+	prepare_stack "$stack" "$TIMEOUT" || fail "stack $stack cannot be deployed"
 	size=$(wc -c <"$template")
 	# Inline templates are limited to 51,200 bytes (beyond: --s3-bucket).
 	[ "$size" -le 51200 ] || fail "$template is $size bytes, over the 51,200 inline limit"
@@ -321,19 +290,9 @@ if [ "$SKIP_ROLLOUT" -eq 0 ]; then
 fi
 
 # ---- 10. the public health check
-# curl_retry DESCRIPTION CURL-ARGS...: 30 tries, 10 s apart.
-curl_retry() {
-	local what=$1
-	shift
-	for _ in $(seq 1 30); do
-		curl -fsS --max-time 5 "$@" >/dev/null 2>&1 && return 0
-		sleep 10
-	done
-	fail "$what does not answer 200"
-}
 if [ "$SKIP_HEALTH" -eq 0 ]; then
 	if [ -z "$CERT_ARN" ]; then
-		curl_retry "$API_URL/health" "$API_URL/health"
+		public_health "$API_URL/health" || fail "$API_URL/health does not answer 200"
 	else
 		# No certificate covers the load balancer's own name: ask for the
 		# certificate's name and send the connection to the load balancer.
@@ -342,13 +301,12 @@ if [ "$SKIP_HEALTH" -eq 0 ]; then
 			    --query 'Certificate.DomainName' --output text) ||
 			    fail "cannot read the certificate's domain name (pass --domain-name)"
 		fi
-		case $DOMAIN in '*.'*) DOMAIN="$PROJECT-deploy-check.${DOMAIN#\*.}" ;; esac
+		DOMAIN=$(check_name "$DOMAIN" "$PROJECT")
 		say "checking https://$DOMAIN/health at $LB_DNS"
-		curl_retry "https://$DOMAIN/health" \
-		    --connect-to "$DOMAIN:443:$LB_DNS:443" "https://$DOMAIN/health"
-		loc=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' \
-		    "http://$LB_DNS/health" || true)
-		case $loc in 301\ https://*) ;; *) fail "port 80 does not redirect to HTTPS (got: $loc)" ;; esac
+		public_health "https://$DOMAIN/health" "$DOMAIN:443:$LB_DNS:443" ||
+		    fail "https://$DOMAIN/health (at $LB_DNS) does not answer 200"
+		redirects_to_https "http://$LB_DNS/health" ||
+		    fail "port 80 of $LB_DNS does not redirect to HTTPS"
 		API_URL="https://$DOMAIN"
 	fi
 fi

@@ -62,6 +62,41 @@ ensure_ecs_service_linked_role() {
 	fi
 }
 
+# A stack in a state `cloudformation deploy` cannot update: wait for one in
+# progress; delete one whose first create failed (ROLLBACK_COMPLETE: nothing
+# of it exists any more, and it can only be deleted); refuse the rest.
+# prepare_stack STACK TIMEOUT_S; returns 1 (with a message) when it cannot.
+# PREPARE_SLEEP_S (default 15) between looks at a stack in progress.
+prepare_stack() {
+	local stack=$1 status deadline=$(( $(date +%s) + $2 ))
+	while :; do
+		status=$(stack_status "$stack")
+		case $status in
+		REVIEW_IN_PROGRESS)
+			# A change set made but never run: deploy creates anew.
+			return 0 ;;
+		*_IN_PROGRESS)
+			if [ "$(date +%s)" -ge "$deadline" ]; then
+				say "stack $stack still $status after $2 s"
+				return 1
+			fi
+			say "stack $stack is $status: waiting"
+			sleep "${PREPARE_SLEEP_S:-15}" ;;
+		ROLLBACK_COMPLETE|ROLLBACK_FAILED)
+			say "stack $stack is $status (its first create failed): deleting it to create it again"
+			stack_failures "$stack"
+			awsc cloudformation delete-stack --stack-name "$stack" &&
+			    awsc cloudformation wait stack-delete-complete --stack-name "$stack" ||
+			    { say "stack $stack was not deleted"; return 1; }
+			return 0 ;;
+		DELETE_FAILED|UPDATE_ROLLBACK_FAILED)
+			say "stack $stack is $status: fix it by hand (see its events) and run again"
+			return 1 ;;
+		*) return 0 ;;
+		esac
+	done
+}
+
 stack_exists() {
 	awsc cloudformation describe-stacks --stack-name "$1" \
 	    --query 'Stacks[0].StackStatus' --output text >/dev/null 2>&1
@@ -163,5 +198,39 @@ resource_exists() {
 	*deleted*|*INACTIVE*|*DELETE_IN_PROGRESS*|*DELETED*|*Deleted*|*deleting*)
 		return 1 ;;
 	*) return 0 ;;
+	esac
+}
+
+# public_health URL [CONNECT_TO]: GET URL until it answers 200, HEALTH_TRIES
+# times (default 30), HEALTH_SLEEP_S apart (default 10). CONNECT_TO
+# (host:port:address:port, curl --connect-to) sends the connection
+# elsewhere while TLS still verifies the URL's host name: the certificate's
+# name, checked at the load balancer before DNS points there.
+public_health() {
+	local url=$1 args=(-fsS --max-time 5 -o /dev/null)
+	[ -n "${2:-}" ] && args+=(--connect-to "$2")
+	for _ in $(seq 1 "${HEALTH_TRIES:-30}"); do
+		curl "${args[@]}" "$url" 2>/dev/null && return 0
+		sleep "${HEALTH_SLEEP_S:-10}"
+	done
+	return 1
+}
+
+# redirects_to_https URL: answers 301 with an https:// Location.
+redirects_to_https() {
+	local got
+	got=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' \
+	    "$1" 2>/dev/null) || return 1
+	case $got in 301\ https://*) return 0 ;; esac
+	say "$1 answered: $got"
+	return 1
+}
+
+# check_name DOMAIN PROJECT: a host name the certificate for DOMAIN covers
+# (a wildcard certificate gets a label of ours in front).
+check_name() {
+	case $1 in
+	'*.'*) printf '%s-deploy-check.%s\n' "$2" "${1#\*.}" ;;
+	*) printf '%s\n' "$1" ;;
 	esac
 }
