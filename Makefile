@@ -6,7 +6,7 @@
 #   make clean      remove build/ and build-asan/ (never the make run data)
 # ARGS are passed to ctest, e.g. make test ARGS="-R migrate".
 
-.PHONY: run test test-unit build clean bench
+.PHONY: run test test-unit build clean bench rehearse
 
 run:
 	AUTH="$(AUTH)" TASK="$(TASK)" scripts/run.sh
@@ -16,6 +16,11 @@ test:
 
 test-unit:
 	scripts/test.sh --unit $(ARGS)
+
+# The ECS deployment played on this machine from the templates
+# (docs/rehearsal.md); needs root. ARGS go to ctest, e.g. ARGS="-R scale".
+rehearse:
+	scripts/rehearse.sh $(ARGS)
 
 # Throughput of the main endpoints as ratios to GET /health (bench/bench.py).
 bench:

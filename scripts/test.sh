@@ -60,11 +60,11 @@ elif ! "$TA_ROOT/scripts/build.sh" build-asan -DCMAKE_BUILD_TYPE=Debug \
 	ta_say "sanitizer build failed"
 	rc=1
 else
-	# The deploy checks look at documents and images built from build/;
-	# instrumented binaries add nothing there.
+	# The deploy checks and the rehearsal look at documents and images
+	# built from build/; instrumented binaries add nothing there.
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-	    run_ctest "$TA_ROOT/build-asan" -LE deploy "$@" || rc=1
+	    run_ctest "$TA_ROOT/build-asan" -LE 'deploy|rehearsal' "$@" || rc=1
 fi
 
 if [ "$rc" = 0 ]; then
