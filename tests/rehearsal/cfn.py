@@ -209,14 +209,15 @@ class Stack:
             r.drop_secret(m.r.ref(n))
 
     # ---- update: new parameters (a new ImageTag), changed task definitions
-    def update(self, cancel=None):
+    def update(self):
         r = self.r
         names = self.resources()
-        changed = []
+        changed, before = [], {}
         for n in names:
             if r.model.res[n]["Type"] == "AWS::ECS::TaskDefinition":
                 td = self._taskdef(n)
                 if td != r.taskdefs.get(n):
+                    before[n] = r.taskdefs.get(n)
                     r.taskdefs[n] = td
                     changed.append(n)
         r.log("stack %s: UPDATE_IN_PROGRESS (task definitions: %s)" % (
@@ -224,23 +225,30 @@ class Stack:
         svcs = [n for n in names
                 if r.model.res[n]["Type"] == "AWS::ECS::Service"
                 and r.model.service(n)["taskdef"] in changed]
-        done, errors = set(), []
+        done, errors, updated = set(), [], []
+        cancel = threading.Event()
 
         def one(n):
             deps = r.model.deps(n) & set(svcs)
-            while not deps <= done:
+            while not deps <= done and not cancel.is_set():
                 time.sleep(0.1)
-            s = r.cluster.services[r.model.service(n)["name"]]
-            s.deploy(r.taskdefs[r.model.service(n)["taskdef"]])
+            if cancel.is_set():
+                return
+            spec = r.model.service(n)
+            s = r.cluster.services[spec["name"]]
+            d = s.deploy(r.taskdefs[spec["taskdef"]])
+            updated.append((s, before[spec["taskdef"]]))
             try:
-                while not s.steady():
-                    if s.deployments[0]["rollback_of"] or \
-                            s.deployments[0]["rollout"] == "FAILED":
+                while not s.steady() or s.primary["rollback_of"]:
+                    if d["rollout"] == "FAILED" or s.primary["rollback_of"]:
                         raise StackFailed("service %s: deployment FAILED "
                                           "(circuit breaker)" % s.name)
+                    if cancel.is_set():
+                        return
                     time.sleep(0.25)
             except StackFailed as e:
                 errors.append(e)
+                cancel.set()
             done.add(n)
         ths = [threading.Thread(target=one, args=(n,), daemon=True)
                for n in svcs]
@@ -249,9 +257,18 @@ class Stack:
         for th in ths:
             th.join()
         if errors:
+            r.log("stack %s: UPDATE_FAILED: %s; UPDATE_ROLLBACK_IN_PROGRESS"
+                  % (self.name, errors[0]))
+            for n, td in before.items():
+                r.taskdefs[n] = td
+            for s, td in updated:
+                if s.primary["taskdef"] != td:
+                    s.deploy(td)
+            for s, _ in updated:
+                while not s.steady():
+                    time.sleep(0.25)
             self.status = "UPDATE_ROLLBACK_COMPLETE"
-            r.log("stack %s: UPDATE_FAILED: %s; UPDATE_ROLLBACK_COMPLETE" % (
-                self.name, errors[0]))
+            r.log("stack %s: UPDATE_ROLLBACK_COMPLETE" % self.name)
             raise StackFailed(str(errors[0]))
         self.status = "UPDATE_COMPLETE"
         r.log("stack %s: UPDATE_COMPLETE" % self.name)

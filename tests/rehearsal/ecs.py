@@ -59,6 +59,13 @@ class Service:
             d = {"id": "ecs-svc/%d" % next(_ids), "taskdef": taskdef,
                  "rollout": "IN_PROGRESS", "failed": 0,
                  "started": time.monotonic(), "rollback_of": rollback_of}
+            # Tasks already running this task definition belong to the new
+            # deployment (a rollback keeps the last completed revision's
+            # tasks instead of replacing them).
+            for t in self.tasks:
+                if t.deployment["taskdef"] == taskdef and t.last in (
+                        "PROVISIONING", "RUNNING"):
+                    t.deployment = d
             self.deployments.insert(0, d)
             self.cluster.log("%s: deployment %s of %s:%s%s" % (
                 self.name, d["id"], taskdef["family"], taskdef["tag"],

@@ -13,21 +13,13 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cfn  # noqa: E402
 import client  # noqa: E402
-from rehearsal import Rehearsal  # noqa: E402
+from scenario import ScenarioCase  # noqa: E402
 
 
-class FirstDeploy(unittest.TestCase):
-    def tearDown(self):
-        r = getattr(self, "r", None)
-        if r:
-            if not self._outcome.success:
-                print(r.task_logs())
-            print(r.timeline())
-            r.save_timeline("PASS" if self._outcome.success else "FAIL")
-            r.close()
+class FirstDeploy(ScenarioCase):
 
     def test_deploy_order_converges(self):
-        self.r = r = Rehearsal("first_deploy")
+        r = self.rehearsal("first_deploy")
         steps = r.deploy()
         t_done = r.now()
         r.log("deployed in %.1f s" % t_done)
@@ -67,7 +59,7 @@ class FirstDeploy(unittest.TestCase):
         r.log("register/login/create/get through the ALB: OK")
 
     def test_old_order_fails(self):
-        self.r = r = Rehearsal("first_deploy_old_order")
+        r = self.rehearsal("first_deploy_old_order")
         ready = {}
         for n in r.model.service_taskdefs():
             td = r.model.taskdef(n)
