@@ -259,6 +259,8 @@ class Cluster:
             self.log("%s: STOPPED: %s" % (t.id, t.stop_reason))
             return
         t.container, t.env = c, env
+        for hook in self.r.task_hooks:
+            hook(t)
         t.log_path = os.path.join(t.dir, "container.log")
         with open(t.log_path, "ab") as f:
             t.proc = subprocess.Popen(c.argv(argv), env=env, stdout=f,

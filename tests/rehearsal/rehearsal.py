@@ -70,6 +70,7 @@ class Rehearsal:
         self.search_domain = "local"
         self.taskdefs = {}
         self.capacity = {}
+        self.task_hooks = []    # f(task): after its namespace, before start
         self.stacks = {}
         self.cluster = ecs.Cluster(self)
         self.closed = False
@@ -253,6 +254,22 @@ class Rehearsal:
         self.params.update(params)
         self.model = model.Model(self.params)
         self.stacks[stack].update()
+
+    def override_env(self, service, env, timeout=600):
+        """A new revision of service's task definition with env changed,
+        deployed like an update (new tasks, then the old ones drained)."""
+        s = self.cluster.services[service]
+        td = dict(s.primary["taskdef"])
+        td["env"] = dict(td["env"], **env)
+        td["revision"] = td.get("revision", 1) + 1
+        self.log("update: %s with %s" % (service, env))
+        d = s.deploy(td)
+        deadline = time.monotonic() + timeout
+        while not (s.steady() and s.primary is d):
+            if d["rollout"] == "FAILED" or time.monotonic() > deadline:
+                raise RuntimeError("%s: deployment of %s failed" % (service,
+                                                                    env))
+            time.sleep(0.25)
 
     def set_desired(self, service, n):
         lo, hi = self.capacity.get(service, (0, 10 ** 6))
