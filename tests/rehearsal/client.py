@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
@@ -20,6 +21,7 @@ class Api:
     def __init__(self, r):
         self.r = r
         self.host, self.port = r.alb.addr, r.alb.port
+        self.trace = []     # (monotonic end, status, Retry-After or None)
 
     def request(self, method, path, body=None, headers=None, token=None,
                 timeout=15, conn=None):
@@ -43,6 +45,8 @@ class Api:
         finally:
             if not conn:
                 c.close()
+        self.trace.append((time.monotonic(), resp.status,
+                           hdrs.get("retry-after")))
         try:
             parsed = json.loads(raw.decode()) if raw else None
         except ValueError:

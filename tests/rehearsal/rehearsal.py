@@ -249,6 +249,29 @@ class Rehearsal:
         raise RuntimeError("GET /health through the ALB never answered 200")
 
     # ---- later changes
+    def upgrade(self, params):
+        """A new version the way deploy.sh does it: the plan's stack steps
+        as stack updates (the migrate task definition moves first), the
+        migrations, then the services roll."""
+        plan, _ = model.deploy_plan()
+        self.params.update(params)
+        self.model = model.Model(self.params)
+        self.log("upgrade to %s" % params)
+        for step in plan:
+            kind, _, arg = step.partition(" ")
+            if kind in model.NO_LOCAL_MEANING or \
+                    arg in model.NO_LOCAL_MEANING:
+                continue
+            self.log("step: %s (upgrade)" % step)
+            if kind == "stack":
+                self.stacks[arg].update()
+            elif kind == "migrate":
+                self.migrate()
+            elif kind == "rollout":
+                self.wait_rollout(600)
+            elif kind == "health":
+                self.wait_health()
+
     def update_app(self, params, stack="app"):
         """A stack update with new parameters (e.g. a new ImageTag)."""
         self.params.update(params)

@@ -68,6 +68,12 @@ class ScenarioCase(unittest.TestCase):
                 min(x["t"] for x in bad) - off, max(x["t"] for x in bad) - off)
         self.r.log("load: %d sent, %d succeeded, failed %s%s" % (
             s["sent"], s["succeeded"], s["failed"], when))
+        per = {}
+        for x in bad:
+            k = int(x["t"] - self.r.t0)
+            per.setdefault(k, []).append(x["error"] and "error" or x["status"])
+        for k in sorted(per):
+            self.r.log("load: failures in second %d: %s" % (k, per[k]))
         return s
 
     def assert_no_failures(self, ld):
