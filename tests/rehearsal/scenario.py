@@ -71,7 +71,9 @@ class ScenarioCase(unittest.TestCase):
         per = {}
         for x in bad:
             k = int(x["t"] - self.r.t0)
-            per.setdefault(k, []).append(x["error"] and "error" or x["status"])
+            what = "error" if x["error"] else str(x["status"])
+            per.setdefault(k, {}).setdefault(what, 0)
+            per[k][what] += 1
         for k in sorted(per):
             self.r.log("load: failures in second %d: %s" % (k, per[k]))
         return s

@@ -39,7 +39,7 @@ class Scale(ScenarioCase):
                 s = repr(e)
             if s != 200:
                 self.auth_fail.append((time.monotonic(), s))
-            time.sleep(0.1)
+            time.sleep(0.5)
 
     def last_query(self):
         """{client address: newest query_start (epoch s)} of the DB."""
@@ -75,15 +75,15 @@ class Scale(ScenarioCase):
             first = {}
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
-                new = [t.ip for w in WORKERS for t in r.tasks(w)
-                       if t.ip not in old[w]]
+                new = {t.ip: w for w in WORKERS for t in r.tasks(w)
+                       if t.ip not in old[w]}
                 q = self.last_query()
-                for ip in new:
+                for ip, w in new.items():
                     if ip in registered and ip not in first and \
                             q.get(ip, 0) > registered[ip]:
                         first[ip] = q[ip] - registered[ip]
-                        r.log("scale: %s served its first call %.1f s after "
-                              "its record" % (ip, first[ip]))
+                        r.log("scale: %s %s served its first call %.1f s "
+                              "after its record" % (w, ip, first[ip]))
                 if len(new) == 12 and len(first) == 12:
                     break
                 time.sleep(0.5)
