@@ -250,7 +250,9 @@ body_append(edge_req *r, const char *data, size_t n, long cap)
 static enum MHD_Result
 parse_body(edge_req *r, bool *is_ok)
 {
-	char msg[128];
+	const char *msg = NULL;
+	ta_violations v = {0};
+	enum MHD_Result ret;
 
 	*is_ok = false;
 	if (!edge_content_type_is_json(
@@ -260,10 +262,12 @@ parse_body(edge_req *r, bool *is_ok)
 	if (r->len == 0) {
 		/* Like the old service: the worker reports missing fields. */
 		r->json = cJSON_CreateObject();
-	} else if (ta_json_parse_strict(
-	               r->body, r->len, &r->json, msg, sizeof msg) != TA_OK) {
-		return respond_error(
-		    r, 400, "Malformed JSON in request body", NULL, NULL);
+	} else if (ta_json_parse_body(r->body, r->len, &r->json, &msg, &v) !=
+	           TA_OK) {
+		/* RFC 8259 strictly: details say what and where (issue 9). */
+		ret = respond_error(r, 400, msg, &v, NULL);
+		ta_violations_fini(&v);
+		return ret;
 	}
 	if (!r->json)
 		return respond_error(r, 500, NULL, NULL, NULL);
