@@ -389,17 +389,28 @@ dns_skip_name(const uint8_t *m, size_t len, size_t *at)
 	return false;
 }
 
-/* Adds the A records of reply m to got; TA_UNAVAILABLE when malformed. */
+/*
+ * Adds the A records of reply m to got, all or none: TA_UNAVAILABLE (got
+ * unchanged) when m is not our answer, is truncated, or is malformed
+ * anywhere, even after some records read well.
+ */
 static ta_status
 dns_reply_parse(const uint8_t *m, size_t len, uint16_t id, const char *port,
     ta_addr_set *got)
 {
+	ta_addr_set mine = {0};
+	ta_status status = TA_UNAVAILABLE;
 	size_t at = 12;
 	unsigned qd, an;
 
 	if (len < 12 || ((m[0] << 8) | m[1]) != id || !(m[2] & 0x80) ||
 	    (m[3] & 0x0F) != 0)
 		return TA_UNAVAILABLE; /* not our reply, or NXDOMAIN/SERVFAIL */
+	/* TC: the answer lists only some of the instances; using it would
+	 * close the dialers of the rest. Fail the lookup (the caller keeps
+	 * the last good set); there is no TCP retry (docs/discovery.md). */
+	if (m[2] & 0x02)
+		return TA_UNAVAILABLE;
 	qd = (unsigned)(m[4] << 8 | m[5]);
 	an = (unsigned)(m[6] << 8 | m[7]);
 	for (unsigned i = 0; i < qd; i++) {
@@ -411,18 +422,23 @@ dns_reply_parse(const uint8_t *m, size_t len, uint16_t id, const char *port,
 		unsigned type, cls, rdlen;
 
 		if (!dns_skip_name(m, len, &at) || at + 10 > len)
-			return TA_UNAVAILABLE;
+			goto out;
 		type = (unsigned)(m[at] << 8 | m[at + 1]);
 		cls = (unsigned)(m[at + 2] << 8 | m[at + 3]);
 		rdlen = (unsigned)(m[at + 8] << 8 | m[at + 9]);
 		at += 10;
 		if (at + rdlen > len)
-			return TA_UNAVAILABLE;
+			goto out;
 		if (type == 1 && cls == 1 && rdlen == 4)
-			add_addr(got, AF_INET, m + at, port);
+			add_addr(&mine, AF_INET, m + at, port);
 		at += rdlen; /* CNAMEs are skipped: their A records follow */
 	}
-	return TA_OK;
+	for (size_t i = 0; i < mine.n; i++)
+		ta_addr_set_add(got, mine.urls[i]);
+	status = TA_OK;
+out:
+	ta_addr_set_fini(&mine);
+	return status;
 }
 
 static ta_status
