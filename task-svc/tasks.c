@@ -118,7 +118,15 @@ task_set_fini(task_set *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* A nullable timestamp column into *ts; *field stays NULL for NULL. */
+static const char *const col_names[] = {"id", "user_id", "title",
+    "description", "status", "priority", "due_date", "created_at",
+    "updated_at"};
+
+/*
+ * A nullable timestamp column into *ts; *field stays NULL for NULL. A
+ * value beyond RFC 3339's years (infinity, > 9999, BC) is clamped and
+ * logged: the task stays readable and fixable (issue 9).
+ */
 static bool
 row_timestamp(const PGresult *res, int r, int c,
     Google__Protobuf__Timestamp *ts, Google__Protobuf__Timestamp **field)
@@ -128,8 +136,19 @@ row_timestamp(const PGresult *res, int r, int c,
 
 	if (PQgetisnull(res, r, c))
 		return true;
-	if (!ta_pg_parse_timestamp(PQgetvalue(res, r, c), &s, &ns))
+	switch (ta_pg_timestamp_clamped(PQgetvalue(res, r, c), &s, &ns)) {
+	case TA_PG_TS_INVALID:
 		return false;
+	case TA_PG_TS_CLAMPED:
+		ta_log(TA_LOG_WARN, "task_timestamp_clamped",
+		    "a task timestamp is beyond years 1-9999; sent clamped",
+		    TA_S("task_id", PQgetvalue(res, r, C_ID)),
+		    TA_S("column", col_names[c]),
+		    TA_S("value", PQgetvalue(res, r, c)));
+		break;
+	case TA_PG_TS_EXACT:
+		break;
+	}
 	google__protobuf__timestamp__init(ts);
 	ts->seconds = s;
 	ts->nanos = ns;
@@ -162,27 +181,39 @@ row_to_task(const PGresult *res, int r, struct task_row *row)
 	           res, r, C_UPDATED, &row->updated_at, &t->updated_at);
 }
 
-/* Takes res (on success and failure) and builds the set from its rows. */
+/*
+ * Takes res (on success and failure) and builds the set from its rows. A
+ * row that does not convert fails the whole set (TA_INTERNAL), unless
+ * is_list: a list leaves it out (logged) rather than fail for every
+ * other task of the user.
+ */
 static ta_status
-set_from_result(PGresult *res, task_set *out)
+set_from_result(PGresult *res, bool is_list, task_set *out)
 {
-	size_t n = (size_t)PQntuples(res);
-	task_set s = {.res = res, .n = n};
+	size_t n = (size_t)PQntuples(res), k = 0;
+	task_set s = {.res = res};
 
 	if (n > 0) {
 		s.rows = ta_xcalloc(n, sizeof *s.rows);
 		s.tasks = ta_xcalloc(n, sizeof *s.tasks);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!row_to_task(res, (int)i, &s.rows[i])) {
-			ta_log(TA_LOG_ERROR, "task_row_invalid",
-			    "a task row does not convert",
+		if (!row_to_task(res, (int)i, &s.rows[k])) {
+			ta_log(is_list ? TA_LOG_WARN : TA_LOG_ERROR,
+			    "task_row_invalid",
+			    is_list ? "a task row does not convert; left out "
+			              "of the list"
+			            : "a task row does not convert",
 			    TA_S("id", PQgetvalue(res, (int)i, C_ID)));
+			if (is_list)
+				continue;
 			task_set_fini(&s);
 			return TA_INTERNAL;
 		}
-		s.tasks[i] = &s.rows[i].task;
+		s.tasks[k] = &s.rows[k].task;
+		k++;
 	}
+	s.n = k;
 	*out = s;
 	return TA_OK;
 }
@@ -216,7 +247,7 @@ one_task(ta_pg *pg, size_t stmt, int nparams, const char *const *params,
 		PQclear(res);
 		return missing_status(pg, params[0]);
 	}
-	return set_from_result(res, out);
+	return set_from_result(res, false, out);
 }
 
 ta_status
@@ -232,7 +263,7 @@ task_store_create(
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
 	if ((status = ta_pg_exec(pg, SQL_CREATE, 6, params, &res)) != TA_OK)
 		return status;
-	return set_from_result(res, out);
+	return set_from_result(res, false, out);
 }
 
 /* Every this many keyed creates, a thread deletes expired keys. */
@@ -272,7 +303,7 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 			return status;
 		if (PQntuples(res) > 0) {
 			*is_replay = false;
-			return set_from_result(res, out);
+			return set_from_result(res, false, out);
 		}
 		PQclear(res);
 		status = ta_pg_exec(pg, SQL_REPLAY, 2, replay, &res);
@@ -280,7 +311,7 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 			return status;
 		if (PQntuples(res) > 0) {
 			*is_replay = true;
-			return set_from_result(res, out);
+			return set_from_result(res, false, out);
 		}
 		PQclear(res);
 	}
@@ -299,7 +330,7 @@ task_store_list(ta_pg *pg, int64_t user_id, task_set *out)
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
 	if ((status = ta_pg_exec(pg, SQL_LIST, 1, params, &res)) != TA_OK)
 		return status;
-	return set_from_result(res, out);
+	return set_from_result(res, true, out);
 }
 
 ta_status

@@ -250,6 +250,82 @@ test_list_own_newest_first(void **state)
 	    NULL, params, NULL, NULL, 0));
 }
 
+/*
+ * Issue 9: one row with a timestamp beyond what RFC 3339 can write (year
+ * 10000 and later, 'infinity', years BC: rows an old service or a manual
+ * fix may leave) used to turn that user's whole ListTasks into INTERNAL.
+ * Such a value is clamped to 9999-12-31T23:59:59.999999Z or
+ * 0001-01-01T00:00:00Z, with a warning naming the task and column.
+ */
+static void
+test_out_of_range_timestamps(void **state)
+{
+	static const struct {
+		const char *sql;
+		int64_t seconds; /* what due_date/updated_at becomes */
+	} rows[] = {
+	    {"UPDATE tasks SET due_date = 'infinity' WHERE id = $1",
+	        253402300799LL},
+	    {"UPDATE tasks SET due_date = '12000-01-01 00:00:00' WHERE id = $1",
+	        253402300799LL},
+	    {"UPDATE tasks SET due_date = '-infinity' WHERE id = $1",
+	        -62135596800LL},
+	    {"UPDATE tasks SET updated_at = '0044-03-15 12:00:00 BC' "
+	     "WHERE id = $1",
+	        -62135596800LL},
+	};
+	enum { N = sizeof rows / sizeof rows[0] };
+	Taskapi__V1__Principal dave = TASKAPI__V1__PRINCIPAL__INIT;
+	Taskapi__V1__ListTasksRequest rq =
+	    TASKAPI__V1__LIST_TASKS_REQUEST__INIT;
+	Taskapi__V1__ListTasksReply *l;
+	Taskapi__V1__Task *t;
+	char dave_name[96], sid[24];
+	int64_t ids[N + 1];
+	const char *params[1];
+
+	(void)state;
+	ta_test_user_create(db, &dave, dave_name, sizeof dave_name, "tr-dave");
+	for (int i = 0; i <= N; i++) {
+		Taskapi__V1__CreateTaskReply *r = create(&dave, "dated");
+
+		ids[i] = r->task->id;
+		free_msg(r);
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(sid, sizeof sid, "%lld", (long long)ids[i]);
+		params[0] = sid;
+		PQclear(PQexecParams(
+		    db, rows[i].sql, 1, NULL, params, NULL, NULL, 0));
+	}
+	l = call("ListTasks", &dave, &rq.base, TA_OK, NULL);
+	assert_int_equal(l->count, N + 1);
+	assert_int_equal(l->n_tasks, N + 1);
+	for (size_t k = 0; k < l->n_tasks; k++) {
+		Taskapi__V1__Task *lt = l->tasks[k];
+
+		for (int i = 0; i < N; i++) {
+			const Google__Protobuf__Timestamp *ts =
+			    i == 3 ? lt->updated_at : lt->due_date;
+
+			if (lt->id != ids[i])
+				continue;
+			assert_non_null(ts);
+			assert_int_equal(ts->seconds, rows[i].seconds);
+		}
+	}
+	free_msg(l);
+	/* The row itself reads and updates too. */
+	t = get(&dave, ids[1]);
+	assert_int_equal(t->due_date->seconds, 253402300799LL);
+	free_msg(t);
+	assert_true(
+	    ta_test_file_contains(proc.log_path, "task_timestamp_clamped"));
+	params[0] = dave_name;
+	PQclear(PQexecParams(db, "DELETE FROM users WHERE username = $1", 1,
+	    NULL, params, NULL, NULL, 0));
+}
+
 static void
 test_ownership(void **state)
 {
@@ -561,6 +637,7 @@ main(void)
 	    cmocka_unit_test(test_create_defaults),
 	    cmocka_unit_test(test_create_all_fields),
 	    cmocka_unit_test(test_list_own_newest_first),
+	    cmocka_unit_test(test_out_of_range_timestamps),
 	    cmocka_unit_test(test_ownership),
 	    cmocka_unit_test(test_unauthenticated),
 	    cmocka_unit_test(test_partial_update),
