@@ -61,10 +61,11 @@
 #define IDEMPOTENCY_KEY_MAX 128
 
 /*
- * RPCs that create something: running one twice would create twice, so
- * each call carries an idempotency key and the owning worker answers a
- * repeat with the first result. Every other routed RPC is idempotent (a
- * read, a check, or an update/delete that converges).
+ * RPCs whose second run answers differently: a create would create twice,
+ * and a delete that already ran answers 404 (issue 9). Each call carries
+ * an idempotency key and the owning worker answers a repeat with the
+ * first result. Every other routed RPC is idempotent (a read, a check, or
+ * an update that converges).
  */
 static const struct {
 	const ProtobufCServiceDescriptor *service;
@@ -72,6 +73,7 @@ static const struct {
 } creating_rpcs[] = {
     {&taskapi__v1__task_service__descriptor, "CreateTask"},
     {&taskapi__v1__auth_service__descriptor, "RegisterUser"},
+    {&taskapi__v1__task_service__descriptor, "DeleteTask"},
 };
 
 struct edge_http {

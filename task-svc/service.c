@@ -243,6 +243,7 @@ impl_delete_task(Taskapi__V1__TaskService_Service *svc,
 	Taskapi__V1__DeleteTaskReply reply =
 	    TASKAPI__V1__DELETE_TASK_REPLY__INIT;
 	ta_status status = TA_NOT_FOUND;
+	bool is_replay = false;
 	int64_t uid;
 
 	(void)svc;
@@ -250,13 +251,25 @@ impl_delete_task(Taskapi__V1__TaskService_Service *svc,
 		closure(NULL, closure_data);
 		return;
 	}
+	if (strlen(ctx->idempotency_key) > TASK_IDEMPOTENCY_KEY_MAX) {
+		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT,
+		    "Idempotency-Key is longer than 255 characters");
+		closure(NULL, closure_data);
+		return;
+	}
 	if (is_task_id(in->id))
-		status = task_store_delete(ctx->thread_state, uid, in->id);
+		status = task_store_delete(ctx->thread_state, uid, in->id,
+		    ctx->idempotency_key, &is_replay);
 	if (status != TA_OK) {
 		fail(ctx, status);
 		closure(NULL, closure_data);
 		return;
 	}
+	if (is_replay)
+		ta_log(TA_LOG_INFO, "idempotent_replay",
+		    "repeated delete answered with the first result",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),
+		    TA_I("task_id", in->id));
 	reply.message = "Task deleted successfully";
 	closure(&reply, closure_data);
 }

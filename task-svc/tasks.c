@@ -30,6 +30,8 @@ enum {
 	SQL_CREATE_KEYED,
 	SQL_REPLAY,
 	SQL_KEYS_PURGE,
+	SQL_DELETE_KEYED,
+	SQL_DELETE_REPLAY,
 };
 
 const ta_pg_stmt task_stmts[] = {
@@ -87,6 +89,24 @@ const ta_pg_stmt task_stmts[] = {
         "FROM idempotency_keys WHERE created_at < now() - interval '24 hours' "
         "LIMIT 1000)",
         false},
+    /*
+     * A delete with an idempotency key ($3): the key row is written in the
+     * same statement, only when the task was deleted (a data-modifying
+     * CTE runs whether or not the query reads it). A repeat finds no task
+     * and SQL_DELETE_REPLAY (new snapshot: sees a concurrent first call
+     * that committed while this one waited for the row lock) finds the
+     * key of this very task.
+     */
+    [SQL_DELETE_KEYED] = {"task_delete_keyed",
+        "WITH d AS (DELETE FROM tasks WHERE id = $1 AND user_id = $2 "
+        "RETURNING id), k AS (INSERT INTO idempotency_keys "
+        "(method, user_id, key, result_id) SELECT 'DeleteTask', $2, $3, d.id "
+        "FROM d ON CONFLICT DO NOTHING) SELECT id FROM d",
+        false},
+    [SQL_DELETE_REPLAY] = {"task_delete_replay",
+        "SELECT 1 FROM idempotency_keys WHERE method = 'DeleteTask' "
+        "AND user_id = $2 AND key = $3 AND result_id = $1",
+        true},
 };
 const size_t task_nstmts = sizeof task_stmts / sizeof task_stmts[0];
 
@@ -366,19 +386,37 @@ task_store_update(ta_pg *pg, int64_t user_id, int64_t id, unsigned set,
 }
 
 ta_status
-task_store_delete(ta_pg *pg, int64_t user_id, int64_t id)
+task_store_delete(ta_pg *pg, int64_t user_id, int64_t id, const char *key,
+    bool *is_replay)
 {
 	char sid[24], uid[24];
-	const char *params[] = {sid, uid};
+	const char *params[] = {sid, uid, key};
+	bool is_keyed = key && *key;
 	PGresult *res;
 	ta_status status;
 
 	snprintf(sid, sizeof sid, "%" PRId64, id);
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	if ((status = ta_pg_exec(pg, SQL_DELETE, 2, params, &res)) != TA_OK)
+	*is_replay = false;
+	if (is_keyed)
+		purge_keys(pg);
+	status = ta_pg_exec(pg, is_keyed ? SQL_DELETE_KEYED : SQL_DELETE,
+	    is_keyed ? 3 : 2, params, &res);
+	if (status != TA_OK)
 		return status;
-	if (PQntuples(res) == 0)
-		status = missing_status(pg, sid);
+	if (PQntuples(res) > 0) {
+		PQclear(res);
+		return TA_OK;
+	}
 	PQclear(res);
-	return status;
+	if (is_keyed) {
+		status = ta_pg_exec(pg, SQL_DELETE_REPLAY, 3, params, &res);
+		if (status != TA_OK)
+			return status;
+		*is_replay = PQntuples(res) > 0;
+		PQclear(res);
+		if (*is_replay)
+			return TA_OK;
+	}
+	return missing_status(pg, sid);
 }

@@ -297,6 +297,28 @@ class Delete(unittest.TestCase):
         ts.check_error(self, SYS.request("DELETE", "/tasks/%d" % t["id"],
                                          token=ALICE["token"]), 404)
 
+    def test_repeat_with_idempotency_key(self):
+        # Issue 9: a delete re-sent (by the edge after a dropped
+        # connection, or by a client) with its key answers like the first.
+        t = created(self, ALICE, {"title": "bye twice"})
+        key = {"Idempotency-Key": "del-%d" % t["id"]}
+        first = SYS.request("DELETE", "/tasks/%d" % t["id"], headers=key,
+                            token=ALICE["token"])
+        self.assertEqual(first.status, 200, first)
+        again = SYS.request("DELETE", "/tasks/%d" % t["id"], headers=key,
+                            token=ALICE["token"])
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json, first.json)
+        self.assertIsNone(ts.task_row(t["id"]))
+        ts.check_error(self, SYS.request("DELETE", "/tasks/%d" % t["id"],
+                                         token=ALICE["token"]), 404)
+        ts.check_error(self, SYS.request(
+            "DELETE", "/tasks/%d" % t["id"], token=ALICE["token"],
+            headers={"Idempotency-Key": "other-%d" % t["id"]}), 404)
+        ts.check_error(self, SYS.request(
+            "DELETE", "/tasks/%d" % t["id"], token=ALICE["token"],
+            headers={"Idempotency-Key": "bad key!"}), 400)
+
     def test_forbidden(self):
         t = created(self, BOB, {"title": "bob's"})
         r = SYS.request("DELETE", "/tasks/%d" % t["id"], token=ALICE["token"])
