@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "list_budget.h"
 #include "log.h"
 #include "pg.h"
 #include "rpc.h"
@@ -141,6 +142,7 @@ impl_list_tasks(Taskapi__V1__TaskService_Service *svc,
 	Taskapi__V1__ListTasksReply reply = TASKAPI__V1__LIST_TASKS_REPLY__INIT;
 	task_set set = {0};
 	ta_status status;
+	bool is_truncated = false;
 	int64_t uid;
 
 	(void)svc;
@@ -149,14 +151,22 @@ impl_list_tasks(Taskapi__V1__TaskService_Service *svc,
 		closure(NULL, closure_data);
 		return;
 	}
-	if ((status = task_store_list(ctx->thread_state, uid, &set)) != TA_OK) {
+	status = task_store_list(
+	    ctx->thread_state, uid, TASK_LIST_JSON_MAX, &set, &is_truncated);
+	if (status != TA_OK) {
 		fail(ctx, status);
 		closure(NULL, closure_data);
 		return;
 	}
+	if (is_truncated)
+		ta_log(TA_LOG_INFO, "task_list_truncated",
+		    "older tasks left out to keep the list within its budget",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),
+		    TA_I("tasks", (int64_t)set.n));
 	reply.n_tasks = set.n;
 	reply.tasks = set.tasks;
 	reply.count = (int32_t)set.n;
+	reply.truncated = is_truncated;
 	closure(&reply, closure_data);
 	task_set_fini(&set);
 }

@@ -1,6 +1,6 @@
 /*
  * task-svc's SQL: the statement table and the store functions over the
- * tasks table, plus the conversion of a row into a Taskapi__V1__Task.
+ * tasks table (rows become messages in task_rows.c).
  */
 #include "tasks.h"
 
@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "list_budget.h"
+#include "task_rows.h"
 #include "log.h"
 
 #define TASK_COLS                                                              \
@@ -40,8 +42,19 @@ const ta_pg_stmt task_stmts[] = {
         "due_date) VALUES ($1, $2, $3, $4, $5, "
         "$6::timestamptz AT TIME ZONE 'UTC') RETURNING " TASK_COLS,
         false},
+    /*
+     * Newest first, only as far as the budget $3 reaches: a row is read
+     * when the rows before it take less than $3 by their stored size plus
+     * $2 each (their JSON is never smaller), so one row past the budget
+     * at most. total is every row of the user, to tell a cut list.
+     */
     [SQL_LIST] = {"task_list",
-        "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 "
+        "SELECT " TASK_COLS ", total FROM (SELECT " TASK_COLS ", "
+        "count(*) OVER () AS total, coalesce(sum(octet_length(title) + "
+        "coalesce(octet_length(description), 0) + $2::bigint) OVER "
+        "(ORDER BY created_at DESC, id DESC ROWS BETWEEN UNBOUNDED "
+        "PRECEDING AND 1 PRECEDING), 0) AS before FROM tasks "
+        "WHERE user_id = $1) t WHERE before < $3::bigint "
         "ORDER BY created_at DESC, id DESC",
         true},
     [SQL_GET] = {"task_get",
@@ -110,134 +123,6 @@ const ta_pg_stmt task_stmts[] = {
 };
 const size_t task_nstmts = sizeof task_stmts / sizeof task_stmts[0];
 
-/* A Task and the sub-messages it points to, in one allocation per row. */
-struct task_row {
-	Taskapi__V1__Task task;
-	Google__Protobuf__StringValue description;
-	Google__Protobuf__Timestamp due_date, created_at, updated_at;
-};
-
-enum {
-	C_ID,
-	C_USER_ID,
-	C_TITLE,
-	C_DESC,
-	C_STATUS,
-	C_PRIORITY,
-	C_DUE,
-	C_CREATED,
-	C_UPDATED
-};
-
-void
-task_set_fini(task_set *s)
-{
-	PQclear(s->res);
-	free(s->tasks);
-	free(s->rows);
-	memset(s, 0, sizeof *s);
-}
-
-static const char *const col_names[] = {"id", "user_id", "title",
-    "description", "status", "priority", "due_date", "created_at",
-    "updated_at"};
-
-/*
- * A nullable timestamp column into *ts; *field stays NULL for NULL. A
- * value beyond RFC 3339's years (infinity, > 9999, BC) is clamped and
- * logged: the task stays readable and fixable (issue 9).
- */
-static bool
-row_timestamp(const PGresult *res, int r, int c,
-    Google__Protobuf__Timestamp *ts, Google__Protobuf__Timestamp **field)
-{
-	int64_t s;
-	int32_t ns;
-
-	if (PQgetisnull(res, r, c))
-		return true;
-	switch (ta_pg_timestamp_clamped(PQgetvalue(res, r, c), &s, &ns)) {
-	case TA_PG_TS_INVALID:
-		return false;
-	case TA_PG_TS_CLAMPED:
-		ta_log(TA_LOG_WARN, "task_timestamp_clamped",
-		    "a task timestamp is beyond years 1-9999; sent clamped",
-		    TA_S("task_id", PQgetvalue(res, r, C_ID)),
-		    TA_S("column", col_names[c]),
-		    TA_S("value", PQgetvalue(res, r, c)));
-		break;
-	case TA_PG_TS_EXACT:
-		break;
-	}
-	google__protobuf__timestamp__init(ts);
-	ts->seconds = s;
-	ts->nanos = ns;
-	*field = ts;
-	return true;
-}
-
-static bool
-row_to_task(const PGresult *res, int r, struct task_row *row)
-{
-	Taskapi__V1__Task *t = &row->task;
-
-	taskapi__v1__task__init(t);
-	t->id = strtoll(PQgetvalue(res, r, C_ID), NULL, 10);
-	t->user_id = strtoll(PQgetvalue(res, r, C_USER_ID), NULL, 10);
-	t->title = PQgetvalue(res, r, C_TITLE);
-	if (!PQgetisnull(res, r, C_DESC)) {
-		google__protobuf__string_value__init(&row->description);
-		row->description.value = PQgetvalue(res, r, C_DESC);
-		t->description = &row->description;
-	}
-	/* Rows written by the old service may hold NULL status/priority
-	 * (the columns allow it): UNSPECIFIED then. */
-	t->status = task_status_from_db(PQgetvalue(res, r, C_STATUS));
-	t->priority = task_priority_from_db(PQgetvalue(res, r, C_PRIORITY));
-	return row_timestamp(res, r, C_DUE, &row->due_date, &t->due_date) &&
-	       row_timestamp(
-	           res, r, C_CREATED, &row->created_at, &t->created_at) &&
-	       row_timestamp(
-	           res, r, C_UPDATED, &row->updated_at, &t->updated_at);
-}
-
-/*
- * Takes res (on success and failure) and builds the set from its rows. A
- * row that does not convert fails the whole set (TA_INTERNAL), unless
- * is_list: a list leaves it out (logged) rather than fail for every
- * other task of the user.
- */
-static ta_status
-set_from_result(PGresult *res, bool is_list, task_set *out)
-{
-	size_t n = (size_t)PQntuples(res), k = 0;
-	task_set s = {.res = res};
-
-	if (n > 0) {
-		s.rows = ta_xcalloc(n, sizeof *s.rows);
-		s.tasks = ta_xcalloc(n, sizeof *s.tasks);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!row_to_task(res, (int)i, &s.rows[k])) {
-			ta_log(is_list ? TA_LOG_WARN : TA_LOG_ERROR,
-			    "task_row_invalid",
-			    is_list ? "a task row does not convert; left out "
-			              "of the list"
-			            : "a task row does not convert",
-			    TA_S("id", PQgetvalue(res, (int)i, C_ID)));
-			if (is_list)
-				continue;
-			task_set_fini(&s);
-			return TA_INTERNAL;
-		}
-		s.tasks[k] = &s.rows[k].task;
-		k++;
-	}
-	s.n = k;
-	*out = s;
-	return TA_OK;
-}
-
 /* After an owner-scoped statement matched nothing: 403 or 404. */
 static ta_status
 missing_status(ta_pg *pg, const char *sid)
@@ -267,7 +152,7 @@ one_task(ta_pg *pg, size_t stmt, int nparams, const char *const *params,
 		PQclear(res);
 		return missing_status(pg, params[0]);
 	}
-	return set_from_result(res, false, out);
+	return task_rows_to_set(res, false, out);
 }
 
 ta_status
@@ -283,7 +168,7 @@ task_store_create(
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
 	if ((status = ta_pg_exec(pg, SQL_CREATE, 6, params, &res)) != TA_OK)
 		return status;
-	return set_from_result(res, false, out);
+	return task_rows_to_set(res, false, out);
 }
 
 /* Every this many keyed creates, a thread deletes expired keys. */
@@ -323,7 +208,7 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 			return status;
 		if (PQntuples(res) > 0) {
 			*is_replay = false;
-			return set_from_result(res, false, out);
+			return task_rows_to_set(res, false, out);
 		}
 		PQclear(res);
 		status = ta_pg_exec(pg, SQL_REPLAY, 2, replay, &res);
@@ -331,7 +216,7 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 			return status;
 		if (PQntuples(res) > 0) {
 			*is_replay = true;
-			return set_from_result(res, false, out);
+			return task_rows_to_set(res, false, out);
 		}
 		PQclear(res);
 	}
@@ -340,17 +225,29 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 }
 
 ta_status
-task_store_list(ta_pg *pg, int64_t user_id, task_set *out)
+task_store_list(ta_pg *pg, int64_t user_id, size_t budget, task_set *out,
+    bool *is_truncated)
 {
-	char uid[24];
-	const char *params[] = {uid};
+	char uid[24], fixed[24], limit[24];
+	const char *params[] = {uid, fixed, limit};
 	PGresult *res;
 	ta_status status;
+	long long total;
 
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	if ((status = ta_pg_exec(pg, SQL_LIST, 1, params, &res)) != TA_OK)
+	snprintf(fixed, sizeof fixed, "%u", TASK_JSON_FIXED);
+	snprintf(limit, sizeof limit, "%zu", budget);
+	if ((status = ta_pg_exec(pg, SQL_LIST, 3, params, &res)) != TA_OK)
 		return status;
-	return set_from_result(res, true, out);
+	total = PQntuples(res) > 0
+	            ? strtoll(PQgetvalue(res, 0, TASK_COL_TOTAL), NULL, 10)
+	            : 0;
+	if ((status = task_rows_to_set(res, true, out)) != TA_OK)
+		return status;
+	/* The SQL cut counts stored bytes; JSON escapes may need more. */
+	out->n = task_list_fit(out->tasks, out->n, budget);
+	*is_truncated = (long long)out->n < total;
+	return TA_OK;
 }
 
 ta_status

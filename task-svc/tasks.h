@@ -51,7 +51,13 @@ ta_status task_store_create(
  */
 ta_status task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
     const task_values *v, task_set *out, bool *is_replay);
-ta_status task_store_list(ta_pg *pg, int64_t user_id, task_set *out);
+/*
+ * The user's tasks, newest first, as many as fit budget bytes of JSON
+ * (list_budget.h); *is_truncated when older ones were left out (or a row
+ * that does not convert, logged).
+ */
+ta_status task_store_list(ta_pg *pg, int64_t user_id, size_t budget,
+    task_set *out, bool *is_truncated);
 ta_status task_store_get(ta_pg *pg, int64_t user_id, int64_t id, task_set *out);
 ta_status task_store_update(ta_pg *pg, int64_t user_id, int64_t id,
     unsigned set, const task_values *v, task_set *out);

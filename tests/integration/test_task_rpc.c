@@ -326,6 +326,57 @@ test_out_of_range_timestamps(void **state)
 	    NULL, params, NULL, NULL, 0));
 }
 
+/*
+ * Issue 9: a list used to carry every task of the user, so enough stored
+ * text made every later ListTasks fail with RESOURCE_EXHAUSTED "reply too
+ * large" (503 + Retry-After: clients retried for ever). 400 tasks of
+ * 40 kB (16 MB, twice the 8 MiB message cap) now list as the newest that
+ * fit 2 MiB of JSON, flagged truncated.
+ */
+static void
+test_list_within_budget(void **state)
+{
+	Taskapi__V1__Principal erin = TASKAPI__V1__PRINCIPAL__INIT;
+	Taskapi__V1__ListTasksRequest rq =
+	    TASKAPI__V1__LIST_TASKS_REQUEST__INIT;
+	Taskapi__V1__ListTasksReply *l;
+	char erin_name[96], uid[24];
+	const char *params[1];
+	size_t json = 0;
+
+	(void)state;
+	ta_test_user_create(db, &erin, erin_name, sizeof erin_name, "tr-erin");
+	snprintf(uid, sizeof uid, "%lld", (long long)erin.user_id);
+	params[0] = uid;
+	PQclear(PQexecParams(db,
+	    "INSERT INTO tasks (user_id, title, description, created_at) "
+	    "SELECT $1::int, 'big ' || i, repeat(U&'\\+01F600', 10000), "
+	    "now() + i * interval '1 second' FROM generate_series(1, 400) i",
+	    1, NULL, params, NULL, NULL, 0));
+	assert_int_equal(ta_test_db_value(db,
+	                     "SELECT count(*) FROM tasks WHERE user_id = $1",
+	                     1, params),
+	    400);
+	l = call("ListTasks", &erin, &rq.base, TA_OK, NULL);
+	assert_true(l->truncated);
+	assert_int_equal(l->count, (int32_t)l->n_tasks);
+	assert_true(l->n_tasks >= 40 && l->n_tasks < 60);
+	for (size_t i = 0; i < l->n_tasks; i++) {
+		char want[16];
+
+		/* Newest first: big 400, big 399, ... */
+		snprintf(want, sizeof want, "big %zu", 400 - i);
+		assert_string_equal(l->tasks[i]->title, want);
+		json += 256 + strlen(l->tasks[i]->title) + 2 +
+		        strlen(l->tasks[i]->description->value) + 2;
+	}
+	assert_true(json <= 2u * 1024u * 1024u);
+	free_msg(l);
+	params[0] = erin_name;
+	PQclear(PQexecParams(db, "DELETE FROM users WHERE username = $1", 1,
+	    NULL, params, NULL, NULL, 0));
+}
+
 static void
 test_ownership(void **state)
 {
@@ -638,6 +689,7 @@ main(void)
 	    cmocka_unit_test(test_create_all_fields),
 	    cmocka_unit_test(test_list_own_newest_first),
 	    cmocka_unit_test(test_out_of_range_timestamps),
+	    cmocka_unit_test(test_list_within_budget),
 	    cmocka_unit_test(test_ownership),
 	    cmocka_unit_test(test_unauthenticated),
 	    cmocka_unit_test(test_partial_update),

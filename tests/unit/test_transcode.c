@@ -375,7 +375,7 @@ test_nested_and_repeated_render(void **state)
 	    TASKAPI__V1__VALIDATE_TOKEN_REPLY__INIT;
 
 	(void)state;
-	assert_render(&r.base, "{\"tasks\":[],\"count\":0}");
+	assert_render(&r.base, "{\"tasks\":[],\"count\":0,\"truncated\":false}");
 	a.id = 3;
 	a.title = "x";
 	r.n_tasks = 1;
@@ -385,7 +385,7 @@ test_nested_and_repeated_render(void **state)
 	    "{\"tasks\":[{\"id\":3,\"user_id\":0,\"title\":\"x\","
 	    "\"description\":null,\"status\":null,\"priority\":null,"
 	    "\"due_date\":null,\"created_at\":null,\"updated_at\":null}],"
-	    "\"count\":1}");
+	    "\"count\":1,\"truncated\":false}");
 	rr.message = "User registered successfully";
 	assert_render(&rr.base,
 	    "{\"message\":\"User registered successfully\",\"user\":null}");
@@ -616,7 +616,8 @@ test_integers(void **state)
 	lr = (Taskapi__V1__ListTasksReply *)fill_ok(
 	    l, "{\"count\":-2147483648}");
 	assert_int_equal(lr->count, INT32_MIN);
-	assert_render(&lr->base, "{\"tasks\":[],\"count\":-2147483648}");
+	assert_render(
+	    &lr->base, "{\"tasks\":[],\"count\":-2147483648,\"truncated\":false}");
 	protobuf_c_message_free_unpacked(&lr->base, NULL);
 	expect_one(
 	    l, "{\"count\":2147483648}", "count", "count is out of range");
