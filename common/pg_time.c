@@ -143,18 +143,23 @@ ta_pg_format_timestamp(int64_t seconds, int32_t nanos, char *buf, size_t cap)
 	    (int)(nanos / 1000));
 }
 
-/* The text PostgreSQL writes for a value beyond 9999 or before year 1. */
+/*
+ * Which end the text PostgreSQL writes for a value beyond 9999 or before
+ * year 1 lies at: 1 the far future, -1 the far past, 0 neither.
+ */
 static int
 beyond_range(const char *text)
 {
 	size_t n = strlen(text), digits_run = strspn(text, "0123456789");
 
-	if (strcmp(text, "infinity") == 0 ||
-	    (digits_run >= 5 && text[digits_run] == '-'))
-		return 1;
+	/* Years BC first: "0044-03-15 12:00:00 BC" (PostgreSQL stops at
+	 * 4713 BC, but a five-digit year BC would still be the past). */
 	if (strcmp(text, "-infinity") == 0 ||
 	    (n > 3 && strcmp(text + n - 3, " BC") == 0))
 		return -1;
+	if (strcmp(text, "infinity") == 0 ||
+	    (digits_run >= 5 && text[digits_run] == '-'))
+		return 1;
 	return 0;
 }
 

@@ -178,6 +178,7 @@ test_clamped(void **state)
 	    {"-infinity", TA_PG_TS_CLAMPED, TA_PG_TS_MIN, 0},
 	    {"0001-12-31 00:00:00 BC", TA_PG_TS_CLAMPED, TA_PG_TS_MIN, 0},
 	    {"4713-01-01 00:00:00+00 BC", TA_PG_TS_CLAMPED, TA_PG_TS_MIN, 0},
+	    {"10000-01-01 00:00:00 BC", TA_PG_TS_CLAMPED, TA_PG_TS_MIN, 0},
 	    {"", TA_PG_TS_INVALID, 7, 7},
 	    {"12345", TA_PG_TS_INVALID, 7, 7},
 	    {"Sun Mar 02 10:15:04 2025", TA_PG_TS_INVALID, 7, 7},
