@@ -1,9 +1,6 @@
 /*
  * Backend URL lists, address sets and name resolution for the RPC client
- * (see discovery.h). With a DNS server given, the A query is a hand-built
- * UDP packet sent to that server alone: glibc's res_state lets a caller
- * replace nsaddr_list, but IPv6 servers from resolv.conf live in private
- * fields that still win, so the override is not reliable there.
+ * (see discovery.h). With a DNS server given, the A query is dns.c's.
  */
 #include "discovery.h"
 
@@ -11,7 +8,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "alloc.h"
-
-#define DNS_TIMEOUT_MS 1000
-#define DNS_TRIES 2
-#define DNS_MAX_PACKET 1500
+#include "dns.h"
 
 static char *
 dup_range(const char *s, size_t n)
@@ -292,8 +283,9 @@ ta_addr_set_join(const ta_addr_set *s)
 	return out;
 }
 
-static void
-add_addr(ta_addr_set *out, int family, const void *a, const char *port)
+void
+ta_addr_set_add_ip(
+    ta_addr_set *out, int family, const void *a, const char *port)
 {
 	char ip[INET6_ADDRSTRLEN], url[INET6_ADDRSTRLEN + 16];
 
@@ -317,12 +309,12 @@ resolve_gai(const ta_disc_target *t, ta_addr_set *out)
 		return TA_UNAVAILABLE;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		if (ai->ai_family == AF_INET)
-			add_addr(&got, AF_INET,
+			ta_addr_set_add_ip(&got, AF_INET,
 			    &((struct sockaddr_in *)(void *)ai->ai_addr)
 			         ->sin_addr,
 			    t->port);
 		else if (ai->ai_family == AF_INET6)
-			add_addr(&got, AF_INET6,
+			ta_addr_set_add_ip(&got, AF_INET6,
 			    &((struct sockaddr_in6 *)(void *)ai->ai_addr)
 			         ->sin6_addr,
 			    t->port);
@@ -334,150 +326,6 @@ resolve_gai(const ta_disc_target *t, ta_addr_set *out)
 		ta_addr_set_add(out, got.urls[i]);
 	ta_addr_set_fini(&got);
 	return TA_OK;
-}
-
-/* A standard query for name, type A, class IN; length or 0 if too long. */
-static size_t
-dns_query_build(const char *name, uint16_t id, uint8_t *q, size_t cap)
-{
-	size_t at = 12;
-	const char *p = name;
-
-	memset(q, 0, 12);
-	q[0] = (uint8_t)(id >> 8);
-	q[1] = (uint8_t)id;
-	q[2] = 0x01; /* RD */
-	q[5] = 1;    /* QDCOUNT */
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-		if (n == 0 || n > 63 || at + n + 1 + 5 > cap)
-			return 0;
-		q[at++] = (uint8_t)n;
-		memcpy(q + at, p, n);
-		at += n;
-		p += n + (dot ? 1 : 0);
-	}
-	if (at + 5 > cap)
-		return 0;
-	q[at++] = 0;
-	q[at++] = 0; /* QTYPE A */
-	q[at++] = 1;
-	q[at++] = 0; /* QCLASS IN */
-	q[at++] = 1;
-	return at;
-}
-
-/* Skips a (possibly compressed) name at *at; false when it runs out. */
-static bool
-dns_skip_name(const uint8_t *m, size_t len, size_t *at)
-{
-	while (*at < len) {
-		uint8_t b = m[*at];
-
-		if (b == 0) {
-			(*at)++;
-			return true;
-		}
-		if ((b & 0xC0) == 0xC0) {
-			*at += 2;
-			return *at <= len;
-		}
-		*at += 1u + b;
-	}
-	return false;
-}
-
-/* Adds the A records of reply m to got; TA_UNAVAILABLE when malformed. */
-static ta_status
-dns_reply_parse(const uint8_t *m, size_t len, uint16_t id, const char *port,
-    ta_addr_set *got)
-{
-	size_t at = 12;
-	unsigned qd, an;
-
-	if (len < 12 || ((m[0] << 8) | m[1]) != id || !(m[2] & 0x80) ||
-	    (m[3] & 0x0F) != 0)
-		return TA_UNAVAILABLE; /* not our reply, or NXDOMAIN/SERVFAIL */
-	qd = (unsigned)(m[4] << 8 | m[5]);
-	an = (unsigned)(m[6] << 8 | m[7]);
-	for (unsigned i = 0; i < qd; i++) {
-		if (!dns_skip_name(m, len, &at) || at + 4 > len)
-			return TA_UNAVAILABLE;
-		at += 4;
-	}
-	for (unsigned i = 0; i < an; i++) {
-		unsigned type, cls, rdlen;
-
-		if (!dns_skip_name(m, len, &at) || at + 10 > len)
-			return TA_UNAVAILABLE;
-		type = (unsigned)(m[at] << 8 | m[at + 1]);
-		cls = (unsigned)(m[at + 2] << 8 | m[at + 3]);
-		rdlen = (unsigned)(m[at + 8] << 8 | m[at + 9]);
-		at += 10;
-		if (at + rdlen > len)
-			return TA_UNAVAILABLE;
-		if (type == 1 && cls == 1 && rdlen == 4)
-			add_addr(got, AF_INET, m + at, port);
-		at += rdlen; /* CNAMEs are skipped: their A records follow */
-	}
-	return TA_OK;
-}
-
-static ta_status
-resolve_dns(const ta_disc_target *t, const char *server, ta_addr_set *out)
-{
-	struct sockaddr_in sa;
-	unsigned short port;
-	uint8_t q[512], r[DNS_MAX_PACKET];
-	ta_addr_set got = {0};
-	ta_status status = TA_UNAVAILABLE;
-	uint16_t id;
-	size_t qlen;
-	int fd;
-
-	memset(&sa, 0, sizeof sa);
-	if (ta_disc_dns_server_parse(
-	        server, (unsigned char *)&sa.sin_addr, &port) != TA_OK)
-		return TA_INVALID_ARGUMENT;
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(port);
-	randombytes_buf(&id, sizeof id);
-	if ((qlen = dns_query_build(t->host, id, q, sizeof q)) == 0)
-		return TA_UNAVAILABLE;
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return TA_UNAVAILABLE;
-	/* connect(): replies from any other address are dropped. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-		goto out;
-	for (int try = 0; try < DNS_TRIES && status != TA_OK; try++) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-
-		if (send(fd, q, qlen, 0) != (ssize_t)qlen)
-			continue;
-		while (poll(&pfd, 1, DNS_TIMEOUT_MS) == 1) {
-			n = recv(fd, r, sizeof r, 0);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			if (dns_reply_parse(r, (size_t)n, id, t->port, &got) ==
-			    TA_OK) {
-				status = TA_OK;
-				break;
-			}
-		}
-	}
-out:
-	close(fd);
-	if (status == TA_OK && got.n == 0)
-		status = TA_UNAVAILABLE;
-	for (size_t i = 0; status == TA_OK && i < got.n; i++)
-		ta_addr_set_add(out, got.urls[i]);
-	ta_addr_set_fini(&got);
-	return status;
 }
 
 ta_status
@@ -492,14 +340,14 @@ ta_disc_resolve(
 		return TA_OK;
 	}
 	if (inet_pton(AF_INET, t->host, &a4) == 1) {
-		add_addr(out, AF_INET, &a4, t->port);
+		ta_addr_set_add_ip(out, AF_INET, &a4, t->port);
 		return TA_OK;
 	}
 	if (inet_pton(AF_INET6, t->host, &a6) == 1) {
-		add_addr(out, AF_INET6, &a6, t->port);
+		ta_addr_set_add_ip(out, AF_INET6, &a6, t->port);
 		return TA_OK;
 	}
 	if (dns_server && *dns_server)
-		return resolve_dns(t, dns_server, out);
+		return ta_dns_resolve_a(t->host, t->port, dns_server, out);
 	return resolve_gai(t, out);
 }

@@ -58,6 +58,13 @@ void ta_addr_set_fini(ta_addr_set *s);
 void ta_addr_set_diff(const ta_addr_set *have, const ta_addr_set *want,
     ta_addr_set *added, ta_addr_set *removed);
 
+/*
+ * Adds "tcp://ip:port" ("tcp://[ip6]:port") for the address a of family
+ * (AF_INET: 4 bytes, AF_INET6: 16, network order).
+ */
+void ta_addr_set_add_ip(
+    ta_addr_set *out, int family, const void *a, const char *port);
+
 /* "a,b,c" as a heap string the caller free()s; "" for an empty set. */
 char *ta_addr_set_join(const ta_addr_set *s);
 
@@ -65,8 +72,8 @@ char *ta_addr_set_join(const ta_addr_set *s);
  * Adds the dial URL of every address of t to out: the URL itself for a
  * literal, the host itself for an IP address, else every A/AAAA address
  * from getaddrinfo; or, when dns_server ("ip:port") is not NULL, every A
- * record from a query sent to that server alone (res_nquery, no search
- * list, no cache). Blocks for the lookup. TA_UNAVAILABLE (out unchanged)
+ * record from a query sent to that server alone (ta_dns_resolve_a: no
+ * search list, no cache; a truncated or malformed reply counts as none). Blocks for the lookup. TA_UNAVAILABLE (out unchanged)
  * when the name does not resolve or has no address.
  */
 ta_status ta_disc_resolve(

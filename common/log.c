@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,26 @@ ta_json_quote(char *buf, size_t cap, const char *s)
 	return len;
 }
 
+/*
+ * d as a JSON number in buf (cap >= 32): "%.3f" while that stays short,
+ * "%.17g" beyond 1e15 (printf's "%.3f" of 1e300 is 305 characters), and
+ * null for NaN and the infinities, which JSON has no spelling for
+ * (printf's "nan" and "inf" made the whole line unparseable).
+ */
+static size_t
+json_double(char *buf, size_t cap, double d)
+{
+	int n;
+
+	if (!isfinite(d))
+		n = snprintf(buf, cap, "null");
+	else if (d < 1e15 && d > -1e15)
+		n = snprintf(buf, cap, "%.3f", d);
+	else
+		n = snprintf(buf, cap, "%.17g", d);
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
 typedef struct line {
 	char *buf;
 	size_t len, cap;
@@ -230,8 +251,7 @@ ta_log_kv(ta_log_level level, const char *event, const char *msg,
 			line_raw(&l, num, (size_t)n);
 			break;
 		case TA_KV_DBL:
-			n = snprintf(num, sizeof num, "%.3f", kvs->d);
-			line_raw(&l, num, (size_t)n);
+			line_raw(&l, num, json_double(num, sizeof num, kvs->d));
 			break;
 		case TA_KV_BOOL:
 			line_raw(&l, kvs->i ? "true" : "false", kvs->i ? 4 : 5);

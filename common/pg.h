@@ -89,6 +89,26 @@ const char *ta_pg_last_sqlstate(const ta_pg *pg);
  */
 bool ta_pg_parse_timestamp(const char *text, int64_t *seconds, int32_t *nanos);
 
+/* The range RFC 3339 can write: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. */
+#define TA_PG_TS_MIN (-62135596800LL)
+#define TA_PG_TS_MAX 253402300799LL
+
+typedef enum ta_pg_ts_fit {
+	TA_PG_TS_EXACT,   /* parsed as is */
+	TA_PG_TS_CLAMPED, /* beyond RFC 3339's range: clamped into it */
+	TA_PG_TS_INVALID, /* not a timestamp's text; out-params untouched */
+} ta_pg_ts_fit;
+
+/*
+ * ta_pg_parse_timestamp, except that a value PostgreSQL can hold but RFC
+ * 3339 cannot write ('infinity', a year past 9999 such as "12000-01-01
+ * 00:00:00", '-infinity', a year BC) is clamped to TA_PG_TS_MAX +
+ * .999999 s or TA_PG_TS_MIN and reported as TA_PG_TS_CLAMPED, so one such
+ * row does not make a whole result unreadable (the caller logs it).
+ */
+ta_pg_ts_fit ta_pg_timestamp_clamped(
+    const char *text, int64_t *seconds, int32_t *nanos);
+
 /* Formats unix seconds and nanos as "YYYY-MM-DD HH:MM:SS.ffffff+00". */
 void ta_pg_format_timestamp(int64_t seconds, int32_t nanos, char *buf,
     size_t cap);

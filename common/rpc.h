@@ -204,6 +204,17 @@ ta_status ta_rpc_call_unpack(const ta_rpc_call *call,
 char *ta_rpc_method_name(const ProtobufCServiceDescriptor *sd, unsigned i,
     char *buf, size_t cap);
 
+/*
+ * An envelope deadline as unix epoch milliseconds: 0 for NULL (no
+ * deadline), saturated at INT64_MAX / INT64_MIN for timestamps beyond
+ * +-9.2e15 s, whose milliseconds int64 cannot hold (a peer may send any
+ * value); nanos outside [0, 999999999] are clamped. Pure.
+ */
+int64_t ta_rpc_deadline_ms(const Google__Protobuf__Timestamp *ts);
+
+/* The inverse: ms as a Timestamp with nanos in [0, 999999999]. */
+void ta_rpc_deadline_to_timestamp(int64_t ms, Google__Protobuf__Timestamp *ts);
+
 /* Current time as unix epoch milliseconds (CLOCK_REALTIME). */
 int64_t ta_now_ms(void);
 

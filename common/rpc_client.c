@@ -458,8 +458,7 @@ ta_rpc_call_new(const char *method, const char *request_id, int64_t timeout_ms,
 	p->method = ta_xstrdup(method);
 	p->request_id = ta_xstrdup(request_id ? request_id : "");
 	p->deadline_ms = ta_now_ms() + timeout_ms;
-	deadline.seconds = p->deadline_ms / 1000;
-	deadline.nanos = (int32_t)(p->deadline_ms % 1000) * 1000000;
+	ta_rpc_deadline_to_timestamp(p->deadline_ms, &deadline);
 
 	/* The envelope only borrows; packing never writes through these. */
 	env.method = p->method;

@@ -255,14 +255,6 @@ find_method(const ta_rpc_server_cfg *cfg, const char *method,
 	return TA_UNIMPLEMENTED;
 }
 
-static int64_t
-deadline_ms_of(const Taskapi__V1__RequestEnvelope *env)
-{
-	if (!env->deadline)
-		return 0;
-	return env->deadline->seconds * 1000 + env->deadline->nanos / 1000000;
-}
-
 /* Runs the call described by env; the outcome is left in ctx->reply. */
 static void
 dispatch(
@@ -395,7 +387,7 @@ serve_one(srv_thread *t, nng_msg *req)
 		ctx.request_id = env->request_id;
 		ctx.idempotency_key = env->idempotency_key;
 		ctx.principal = env->principal;
-		ctx.deadline_ms = deadline_ms_of(env);
+		ctx.deadline_ms = ta_rpc_deadline_ms(env->deadline);
 		dispatch(s, env, &ctx);
 	}
 	rep = reply_msg(&r);

@@ -1,15 +1,16 @@
 /*
- * JSON <-> protobuf transcoding driven only by protobuf-c descriptors: the
- * strict body parser, message filling with field violations, rendering by
- * the public contract's rules, and RFC 3339 timestamps (see transcode.h).
+ * JSON <-> protobuf transcoding driven only by protobuf-c descriptors:
+ * message filling with field violations, rendering by the public
+ * contract's rules, and RFC 3339 timestamps (see transcode.h).
  *
  * Design notes: pure functions, no globals, safe from any thread. Every
  * string, array and sub-message written into a message is malloc'd, so
  * protobuf_c_message_free_unpacked(msg, NULL) frees it; unset strings keep
  * their descriptor default pointer, which free_unpacked skips. Duplicate
- * JSON keys: the first occurrence wins (as cJSON_GetObjectItem), later ones
- * are ignored. Oneof members: rendering emits only the selected member, or
- * every member as null when none is selected.
+ * JSON keys never come from a request body (ta_json_parse_body refuses
+ * them); in a tree built otherwise the first one wins. Oneof members:
+ * rendering emits only the selected member, or every member as null when
+ * none is selected.
  */
 #include "transcode.h"
 
@@ -28,8 +29,6 @@
 #define INT53_MAX 9007199254740991.0 /* a double is exact up to here */
 #define TS_MIN -62135596800LL        /* 0001-01-01T00:00:00Z */
 #define TS_MAX 253402300799LL        /* 9999-12-31T23:59:59Z */
-
-#define MSG_MALFORMED "Malformed JSON in request body"
 
 typedef enum wkt_kind {
 	WKT_NONE = 0,
@@ -550,101 +549,6 @@ ta_rfc3339_format(int64_t seconds, int32_t nanos, char *buf, size_t cap)
 	*o = '\0';
 	if (cap > 0)
 		snprintf(buf, cap, "%s", tmp);
-}
-
-/* ------------------------------------------------------------------ */
-/* Strict body parsing */
-
-/* 0 when body is NUL-free, valid UTF-8 without \u0000; else a message. */
-static const char *
-body_check(const uint8_t *s, size_t len)
-{
-	bool in_str = false;
-
-	for (size_t i = 0; i < len;) {
-		uint8_t c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c == 0)
-			return "Request body must not contain NUL characters";
-		if (c < 0x80) {
-			if (c == '"') {
-				in_str = !in_str;
-			} else if (c == '\\' && in_str && i + 1 < len) {
-				/* cJSON would truncate the string at \u0000. */
-				if (s[i + 1] == 'u' && i + 5 < len &&
-				    memcmp(s + i + 2, "0000", 4) == 0)
-					return "Request body must not contain "
-					       "NUL characters";
-				i++; /* skip the escaped character */
-			}
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return "Request body is not valid UTF-8";
-		}
-		if (i + n >= len)
-			return "Request body is not valid UTF-8";
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return "Request body is not valid UTF-8";
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-			return "Request body is not valid UTF-8";
-		i += n + 1;
-	}
-	return NULL;
-}
-
-ta_status
-ta_json_parse_strict(
-    const char *body, size_t len, cJSON **out, char *msg, size_t msgcap)
-{
-	const char *why =
-	    body ? body_check((const uint8_t *)body, len) : MSG_MALFORMED;
-	const char *end = NULL;
-	cJSON *item = NULL;
-	char *copy;
-
-	if (why)
-		goto fail;
-	/* cJSON needs a NUL-terminated string to reject trailing garbage. */
-	copy = ta_xstrndup(body, len);
-	item = cJSON_ParseWithOpts(copy, &end, 0);
-	if (item) {
-		while (
-		    *end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-			end++;
-		if (*end != '\0') {
-			cJSON_Delete(item);
-			item = NULL;
-		}
-	}
-	free(copy);
-	if (!item) {
-		why = MSG_MALFORMED;
-		goto fail;
-	}
-	*out = item;
-	return TA_OK;
-fail:
-	if (msg && msgcap)
-		snprintf(msg, msgcap, "%s", why);
-	return TA_INVALID_ARGUMENT;
 }
 
 /* ------------------------------------------------------------------ */

@@ -30,19 +30,12 @@
 #include <cjson/cJSON.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "json_strict.h" /* ta_json_parse_strict, ta_json_parse_body */
 #include "status.h"
 #include "violations.h"
 
 /* An enum string that names no value of the enum (the worker rejects it). */
 #define TA_ENUM_UNRECOGNIZED (-1)
-
-/*
- * Parses body (len bytes, need not be NUL-terminated) strictly: one JSON
- * value and nothing but whitespace after it. *out set on TA_OK (caller
- * cJSON_Deletes it). TA_INVALID_ARGUMENT with a sentence in msg otherwise.
- */
-ta_status ta_json_parse_strict(const char *body, size_t len, cJSON **out,
-    char *msg, size_t msgcap);
 
 /*
  * Fills msg (an initialised message of its descriptor, e.g. from

@@ -61,10 +61,11 @@
 #define IDEMPOTENCY_KEY_MAX 128
 
 /*
- * RPCs that create something: running one twice would create twice, so
- * each call carries an idempotency key and the owning worker answers a
- * repeat with the first result. Every other routed RPC is idempotent (a
- * read, a check, or an update/delete that converges).
+ * RPCs whose second run answers differently: a create would create twice,
+ * and a delete that already ran answers 404 (issue 9). Each call carries
+ * an idempotency key and the owning worker answers a repeat with the
+ * first result. Every other routed RPC is idempotent (a read, a check, or
+ * an update that converges).
  */
 static const struct {
 	const ProtobufCServiceDescriptor *service;
@@ -72,6 +73,7 @@ static const struct {
 } creating_rpcs[] = {
     {&taskapi__v1__task_service__descriptor, "CreateTask"},
     {&taskapi__v1__auth_service__descriptor, "RegisterUser"},
+    {&taskapi__v1__task_service__descriptor, "DeleteTask"},
 };
 
 struct edge_http {
@@ -250,7 +252,9 @@ body_append(edge_req *r, const char *data, size_t n, long cap)
 static enum MHD_Result
 parse_body(edge_req *r, bool *is_ok)
 {
-	char msg[128];
+	const char *msg = NULL;
+	ta_violations v = {0};
+	enum MHD_Result ret;
 
 	*is_ok = false;
 	if (!edge_content_type_is_json(
@@ -260,10 +264,12 @@ parse_body(edge_req *r, bool *is_ok)
 	if (r->len == 0) {
 		/* Like the old service: the worker reports missing fields. */
 		r->json = cJSON_CreateObject();
-	} else if (ta_json_parse_strict(
-	               r->body, r->len, &r->json, msg, sizeof msg) != TA_OK) {
-		return respond_error(
-		    r, 400, "Malformed JSON in request body", NULL, NULL);
+	} else if (ta_json_parse_body(r->body, r->len, &r->json, &msg, &v) !=
+	           TA_OK) {
+		/* RFC 8259 strictly: details say what and where (issue 9). */
+		ret = respond_error(r, 400, msg, &v, NULL);
+		ta_violations_fini(&v);
+		return ret;
 	}
 	if (!r->json)
 		return respond_error(r, 500, NULL, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "list_budget.h"
 #include "log.h"
 #include "pg.h"
 #include "rpc.h"
@@ -141,6 +142,7 @@ impl_list_tasks(Taskapi__V1__TaskService_Service *svc,
 	Taskapi__V1__ListTasksReply reply = TASKAPI__V1__LIST_TASKS_REPLY__INIT;
 	task_set set = {0};
 	ta_status status;
+	bool is_truncated = false;
 	int64_t uid;
 
 	(void)svc;
@@ -149,14 +151,22 @@ impl_list_tasks(Taskapi__V1__TaskService_Service *svc,
 		closure(NULL, closure_data);
 		return;
 	}
-	if ((status = task_store_list(ctx->thread_state, uid, &set)) != TA_OK) {
+	status = task_store_list(
+	    ctx->thread_state, uid, TASK_LIST_JSON_MAX, &set, &is_truncated);
+	if (status != TA_OK) {
 		fail(ctx, status);
 		closure(NULL, closure_data);
 		return;
 	}
+	if (is_truncated)
+		ta_log(TA_LOG_INFO, "task_list_truncated",
+		    "older tasks left out to keep the list within its budget",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),
+		    TA_I("tasks", (int64_t)set.n));
 	reply.n_tasks = set.n;
 	reply.tasks = set.tasks;
 	reply.count = (int32_t)set.n;
+	reply.truncated = is_truncated;
 	closure(&reply, closure_data);
 	task_set_fini(&set);
 }
@@ -243,6 +253,7 @@ impl_delete_task(Taskapi__V1__TaskService_Service *svc,
 	Taskapi__V1__DeleteTaskReply reply =
 	    TASKAPI__V1__DELETE_TASK_REPLY__INIT;
 	ta_status status = TA_NOT_FOUND;
+	bool is_replay = false;
 	int64_t uid;
 
 	(void)svc;
@@ -250,13 +261,25 @@ impl_delete_task(Taskapi__V1__TaskService_Service *svc,
 		closure(NULL, closure_data);
 		return;
 	}
+	if (strlen(ctx->idempotency_key) > TASK_IDEMPOTENCY_KEY_MAX) {
+		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT,
+		    "Idempotency-Key is longer than 255 characters");
+		closure(NULL, closure_data);
+		return;
+	}
 	if (is_task_id(in->id))
-		status = task_store_delete(ctx->thread_state, uid, in->id);
+		status = task_store_delete(ctx->thread_state, uid, in->id,
+		    ctx->idempotency_key, &is_replay);
 	if (status != TA_OK) {
 		fail(ctx, status);
 		closure(NULL, closure_data);
 		return;
 	}
+	if (is_replay)
+		ta_log(TA_LOG_INFO, "idempotent_replay",
+		    "repeated delete answered with the first result",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),
+		    TA_I("task_id", in->id));
 	reply.message = "Task deleted successfully";
 	closure(&reply, closure_data);
 }

@@ -1,6 +1,6 @@
 /*
  * task-svc's SQL: the statement table and the store functions over the
- * tasks table, plus the conversion of a row into a Taskapi__V1__Task.
+ * tasks table (rows become messages in task_rows.c).
  */
 #include "tasks.h"
 
@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "list_budget.h"
+#include "task_rows.h"
 #include "log.h"
 
 #define TASK_COLS                                                              \
@@ -30,6 +32,8 @@ enum {
 	SQL_CREATE_KEYED,
 	SQL_REPLAY,
 	SQL_KEYS_PURGE,
+	SQL_DELETE_KEYED,
+	SQL_DELETE_REPLAY,
 };
 
 const ta_pg_stmt task_stmts[] = {
@@ -38,8 +42,19 @@ const ta_pg_stmt task_stmts[] = {
         "due_date) VALUES ($1, $2, $3, $4, $5, "
         "$6::timestamptz AT TIME ZONE 'UTC') RETURNING " TASK_COLS,
         false},
+    /*
+     * Newest first, only as far as the budget $3 reaches: a row is read
+     * when the rows before it take less than $3 by their stored size plus
+     * $2 each (their JSON is never smaller), so one row past the budget
+     * at most. total is every row of the user, to tell a cut list.
+     */
     [SQL_LIST] = {"task_list",
-        "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 "
+        "SELECT " TASK_COLS ", total FROM (SELECT " TASK_COLS ", "
+        "count(*) OVER () AS total, coalesce(sum(octet_length(title) + "
+        "coalesce(octet_length(description), 0) + $2::bigint) OVER "
+        "(ORDER BY created_at DESC, id DESC ROWS BETWEEN UNBOUNDED "
+        "PRECEDING AND 1 PRECEDING), 0) AS before FROM tasks "
+        "WHERE user_id = $1) t WHERE before < $3::bigint "
         "ORDER BY created_at DESC, id DESC",
         true},
     [SQL_GET] = {"task_get",
@@ -87,105 +102,26 @@ const ta_pg_stmt task_stmts[] = {
         "FROM idempotency_keys WHERE created_at < now() - interval '24 hours' "
         "LIMIT 1000)",
         false},
+    /*
+     * A delete with an idempotency key ($3): the key row is written in the
+     * same statement, only when the task was deleted (a data-modifying
+     * CTE runs whether or not the query reads it). A repeat finds no task
+     * and SQL_DELETE_REPLAY (new snapshot: sees a concurrent first call
+     * that committed while this one waited for the row lock) finds the
+     * key of this very task.
+     */
+    [SQL_DELETE_KEYED] = {"task_delete_keyed",
+        "WITH d AS (DELETE FROM tasks WHERE id = $1 AND user_id = $2 "
+        "RETURNING id), k AS (INSERT INTO idempotency_keys "
+        "(method, user_id, key, result_id) SELECT 'DeleteTask', $2, $3, d.id "
+        "FROM d ON CONFLICT DO NOTHING) SELECT id FROM d",
+        false},
+    [SQL_DELETE_REPLAY] = {"task_delete_replay",
+        "SELECT 1 FROM idempotency_keys WHERE method = 'DeleteTask' "
+        "AND user_id = $2 AND key = $3 AND result_id = $1",
+        true},
 };
 const size_t task_nstmts = sizeof task_stmts / sizeof task_stmts[0];
-
-/* A Task and the sub-messages it points to, in one allocation per row. */
-struct task_row {
-	Taskapi__V1__Task task;
-	Google__Protobuf__StringValue description;
-	Google__Protobuf__Timestamp due_date, created_at, updated_at;
-};
-
-enum {
-	C_ID,
-	C_USER_ID,
-	C_TITLE,
-	C_DESC,
-	C_STATUS,
-	C_PRIORITY,
-	C_DUE,
-	C_CREATED,
-	C_UPDATED
-};
-
-void
-task_set_fini(task_set *s)
-{
-	PQclear(s->res);
-	free(s->tasks);
-	free(s->rows);
-	memset(s, 0, sizeof *s);
-}
-
-/* A nullable timestamp column into *ts; *field stays NULL for NULL. */
-static bool
-row_timestamp(const PGresult *res, int r, int c,
-    Google__Protobuf__Timestamp *ts, Google__Protobuf__Timestamp **field)
-{
-	int64_t s;
-	int32_t ns;
-
-	if (PQgetisnull(res, r, c))
-		return true;
-	if (!ta_pg_parse_timestamp(PQgetvalue(res, r, c), &s, &ns))
-		return false;
-	google__protobuf__timestamp__init(ts);
-	ts->seconds = s;
-	ts->nanos = ns;
-	*field = ts;
-	return true;
-}
-
-static bool
-row_to_task(const PGresult *res, int r, struct task_row *row)
-{
-	Taskapi__V1__Task *t = &row->task;
-
-	taskapi__v1__task__init(t);
-	t->id = strtoll(PQgetvalue(res, r, C_ID), NULL, 10);
-	t->user_id = strtoll(PQgetvalue(res, r, C_USER_ID), NULL, 10);
-	t->title = PQgetvalue(res, r, C_TITLE);
-	if (!PQgetisnull(res, r, C_DESC)) {
-		google__protobuf__string_value__init(&row->description);
-		row->description.value = PQgetvalue(res, r, C_DESC);
-		t->description = &row->description;
-	}
-	/* Rows written by the old service may hold NULL status/priority
-	 * (the columns allow it): UNSPECIFIED then. */
-	t->status = task_status_from_db(PQgetvalue(res, r, C_STATUS));
-	t->priority = task_priority_from_db(PQgetvalue(res, r, C_PRIORITY));
-	return row_timestamp(res, r, C_DUE, &row->due_date, &t->due_date) &&
-	       row_timestamp(
-	           res, r, C_CREATED, &row->created_at, &t->created_at) &&
-	       row_timestamp(
-	           res, r, C_UPDATED, &row->updated_at, &t->updated_at);
-}
-
-/* Takes res (on success and failure) and builds the set from its rows. */
-static ta_status
-set_from_result(PGresult *res, task_set *out)
-{
-	size_t n = (size_t)PQntuples(res);
-	task_set s = {.res = res, .n = n};
-
-	if (n > 0) {
-		s.rows = ta_xcalloc(n, sizeof *s.rows);
-		s.tasks = ta_xcalloc(n, sizeof *s.tasks);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!row_to_task(res, (int)i, &s.rows[i])) {
-			ta_log(TA_LOG_ERROR, "task_row_invalid",
-			    "a task row does not convert",
-			    TA_S("id", PQgetvalue(res, (int)i, C_ID)));
-			task_set_fini(&s);
-			return TA_INTERNAL;
-		}
-		s.tasks[i] = &s.rows[i].task;
-	}
-	*out = s;
-	return TA_OK;
-}
 
 /* After an owner-scoped statement matched nothing: 403 or 404. */
 static ta_status
@@ -216,7 +152,7 @@ one_task(ta_pg *pg, size_t stmt, int nparams, const char *const *params,
 		PQclear(res);
 		return missing_status(pg, params[0]);
 	}
-	return set_from_result(res, out);
+	return task_rows_to_set(res, false, out);
 }
 
 ta_status
@@ -232,7 +168,7 @@ task_store_create(
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
 	if ((status = ta_pg_exec(pg, SQL_CREATE, 6, params, &res)) != TA_OK)
 		return status;
-	return set_from_result(res, out);
+	return task_rows_to_set(res, false, out);
 }
 
 /* Every this many keyed creates, a thread deletes expired keys. */
@@ -272,7 +208,7 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 			return status;
 		if (PQntuples(res) > 0) {
 			*is_replay = false;
-			return set_from_result(res, out);
+			return task_rows_to_set(res, false, out);
 		}
 		PQclear(res);
 		status = ta_pg_exec(pg, SQL_REPLAY, 2, replay, &res);
@@ -280,7 +216,7 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 			return status;
 		if (PQntuples(res) > 0) {
 			*is_replay = true;
-			return set_from_result(res, out);
+			return task_rows_to_set(res, false, out);
 		}
 		PQclear(res);
 	}
@@ -289,17 +225,29 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 }
 
 ta_status
-task_store_list(ta_pg *pg, int64_t user_id, task_set *out)
+task_store_list(ta_pg *pg, int64_t user_id, size_t budget, task_set *out,
+    bool *is_truncated)
 {
-	char uid[24];
-	const char *params[] = {uid};
+	char uid[24], fixed[24], limit[24];
+	const char *params[] = {uid, fixed, limit};
 	PGresult *res;
 	ta_status status;
+	long long total;
 
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	if ((status = ta_pg_exec(pg, SQL_LIST, 1, params, &res)) != TA_OK)
+	snprintf(fixed, sizeof fixed, "%u", TASK_JSON_FIXED);
+	snprintf(limit, sizeof limit, "%zu", budget);
+	if ((status = ta_pg_exec(pg, SQL_LIST, 3, params, &res)) != TA_OK)
 		return status;
-	return set_from_result(res, out);
+	total = PQntuples(res) > 0
+	            ? strtoll(PQgetvalue(res, 0, TASK_COL_TOTAL), NULL, 10)
+	            : 0;
+	if ((status = task_rows_to_set(res, true, out)) != TA_OK)
+		return status;
+	/* The SQL cut counts stored bytes; JSON escapes may need more. */
+	out->n = task_list_fit(out->tasks, out->n, budget);
+	*is_truncated = (long long)out->n < total;
+	return TA_OK;
 }
 
 ta_status
@@ -335,19 +283,37 @@ task_store_update(ta_pg *pg, int64_t user_id, int64_t id, unsigned set,
 }
 
 ta_status
-task_store_delete(ta_pg *pg, int64_t user_id, int64_t id)
+task_store_delete(ta_pg *pg, int64_t user_id, int64_t id, const char *key,
+    bool *is_replay)
 {
 	char sid[24], uid[24];
-	const char *params[] = {sid, uid};
+	const char *params[] = {sid, uid, key};
+	bool is_keyed = key && *key;
 	PGresult *res;
 	ta_status status;
 
 	snprintf(sid, sizeof sid, "%" PRId64, id);
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	if ((status = ta_pg_exec(pg, SQL_DELETE, 2, params, &res)) != TA_OK)
+	*is_replay = false;
+	if (is_keyed)
+		purge_keys(pg);
+	status = ta_pg_exec(pg, is_keyed ? SQL_DELETE_KEYED : SQL_DELETE,
+	    is_keyed ? 3 : 2, params, &res);
+	if (status != TA_OK)
 		return status;
-	if (PQntuples(res) == 0)
-		status = missing_status(pg, sid);
+	if (PQntuples(res) > 0) {
+		PQclear(res);
+		return TA_OK;
+	}
 	PQclear(res);
-	return status;
+	if (is_keyed) {
+		status = ta_pg_exec(pg, SQL_DELETE_REPLAY, 3, params, &res);
+		if (status != TA_OK)
+			return status;
+		*is_replay = PQntuples(res) > 0;
+		PQclear(res);
+		if (*is_replay)
+			return TA_OK;
+	}
+	return missing_status(pg, sid);
 }

@@ -51,10 +51,24 @@ ta_status task_store_create(
  */
 ta_status task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
     const task_values *v, task_set *out, bool *is_replay);
-ta_status task_store_list(ta_pg *pg, int64_t user_id, task_set *out);
+/*
+ * The user's tasks, newest first, as many as fit budget bytes of JSON
+ * (list_budget.h); *is_truncated when older ones were left out (or a row
+ * that does not convert, logged).
+ */
+ta_status task_store_list(ta_pg *pg, int64_t user_id, size_t budget,
+    task_set *out, bool *is_truncated);
 ta_status task_store_get(ta_pg *pg, int64_t user_id, int64_t id, task_set *out);
 ta_status task_store_update(ta_pg *pg, int64_t user_id, int64_t id,
     unsigned set, const task_values *v, task_set *out);
-ta_status task_store_delete(ta_pg *pg, int64_t user_id, int64_t id);
+/*
+ * Deletes task id of user_id. With an idempotency key (non-empty,
+ * borrowed) the delete records it, and a repeat with the same key for the
+ * same task, once the first has deleted it, is TA_OK with *is_replay set
+ * (an edge re-send after a dropped connection); without one, or with
+ * another key, a gone task is TA_NOT_FOUND as always.
+ */
+ta_status task_store_delete(ta_pg *pg, int64_t user_id, int64_t id,
+    const char *key, bool *is_replay);
 
 #endif

@@ -161,12 +161,18 @@ static void
 check_description(
     const Google__Protobuf__StringValue *d, task_values *out, ta_violations *v)
 {
+	long n;
+
 	out->description = NULL;
 	if (!d || !d->value || !*d->value)
 		return;
-	if (task_utf8_count(d->value) < 0)
+	n = task_utf8_count(d->value);
+	if (n < 0)
 		ta_violations_add(
 		    v, "description", "description must be valid UTF-8");
+	else if (n > TASK_DESCRIPTION_MAX)
+		ta_violations_add(v, "description",
+		    "description must be at most 10000 characters");
 	else
 		out->description = d->value;
 }

@@ -13,6 +13,8 @@
 #include "violations.h"
 
 #define TASK_TITLE_MAX 200 /* code points, as varchar(200) counts */
+/* Code points; bounds what one task adds to a list (README "Limits"). */
+#define TASK_DESCRIPTION_MAX 10000
 
 /* Column values as text parameters; NULL is SQL NULL. */
 typedef struct task_values {

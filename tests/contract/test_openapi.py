@@ -218,7 +218,7 @@ class Validator(unittest.TestCase):
     def test_documented_responses_pass(self):
         self.v.check("GET", "/tasks/5", fake_response(200, {"task": TASK}))
         self.v.check("GET", "/tasks/", fake_response(
-            200, {"tasks": [TASK], "count": 1}))
+            200, {"tasks": [TASK], "count": 1, "truncated": False}))
         self.v.check("GET", "/nope?x=1", fake_response(
             404, {"error": "Not Found", "message": "Route not found"}))
         self.v.check("PATCH", "/tasks", fake_response(

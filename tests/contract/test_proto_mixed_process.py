@@ -64,8 +64,8 @@ NEXT = [
     ("proto/taskapi/v1/task.proto",
      "  google.protobuf.Timestamp due_date = 5;\n",
      "  string labels = 6;\n"),
-    ("task-svc/tasks.c",
-     "\tt->title = PQgetvalue(res, r, C_TITLE);\n",
+    ("task-svc/task_rows.c",
+     "\tt->title = PQgetvalue(res, r, TASK_COL_TITLE);\n",
      "\tt->labels = (char *)\"%s\";\n" % NEXT_LABELS),
 ]
 
@@ -227,7 +227,8 @@ class Walk:
 
         r = sysm.request("GET", "/tasks", token=tok)
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(set(r.json), {"tasks", "count"}, r)
+        self.assertEqual(set(r.json), {"tasks", "count", "truncated"}, r)
+        self.assertIs(r.json["truncated"], False, r)
         self.assertEqual(r.json["count"], 1, r)
         self.assertEqual(r.json["tasks"], [t])
 
@@ -251,7 +252,7 @@ class Walk:
         ts.check_error(self, sysm.request("GET", path, token=tok), 404)
         r = sysm.request("GET", "/tasks", token=tok)
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json, {"tasks": [], "count": 0})
+        self.assertEqual(r.json, {"tasks": [], "count": 0, "truncated": False})
 
 
 class CurrentEdgeNextWorker(Walk, unittest.TestCase):

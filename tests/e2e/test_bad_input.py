@@ -122,6 +122,50 @@ class Json(Base):
                  b'{"title": "\xff"}', b'{"title": "a\\u0000b"}',
                  b'{"title": NaN}', b'{"title": "x", "status": pending}']
 
+    # RFC 8259 (issue 9): what cJSON alone let through.
+    STRICT = [b'{"title": "a\x01b"}', b'{"title": "a\tb"}',
+              b'{"title": "x", "description": "\x1f"}',
+              b'{"title": "x", "n": 01}', b'{"title": "x", "n": 1.}',
+              b'{"title": "x", "n": -.5}', b'{"title": "x", "n": 00}',
+              b'{"title": "x"}\x01', b'{"title": "x"} // c']
+
+    def test_strict_json(self):
+        for raw in self.STRICT:
+            for method, path in (("POST", "/tasks"),
+                                 ("PUT", "/tasks/%d" % TASK["id"])):
+                with self.subTest(method=method, body=raw):
+                    r = self.bad(method, path, raw)
+                    ts.check_error(self, r, 400, fields=["body"])
+
+    def test_control_character_attack(self):
+        # The issue's body, scaled to this edge's MAX_BODY_BYTES: raw 0x01
+        # bytes used to be stored and sent back as six bytes each.
+        raw = b'{"title": "x", "description": "' + b"\x01" * 60000 + b'"}'
+        r = self.bad("POST", "/tasks", raw)
+        b = ts.check_error(self, r, 400, fields=["body"])
+        self.assertIn("unescaped control character U+0001",
+                      b["details"][0]["message"], r)
+        self.assertLess(len(r.raw), 512, r)
+
+    def test_duplicate_keys(self):
+        for raw, field in (
+                (b'{"title": "x", "status": "completed", "status": "bogus"}',
+                 "status"),
+                (b'{"title": "x", "title": "y"}', "title"),
+                (b'{"title": "x", "status": null, "status": "pending"}',
+                 "status"),
+                (b'{"title": "x", "\\u0074itle": "y"}', "title"),
+                (b'{"title": "x", "meta": {"a": 1, "a": 2}}', "meta.a")):
+            for method, path in (("POST", "/tasks"),
+                                 ("PUT", "/tasks/%d" % TASK["id"])):
+                with self.subTest(method=method, body=raw):
+                    r = self.bad(method, path, raw)
+                    b = ts.check_error(self, r, 400, fields=[field],
+                                       message="Duplicate key in request "
+                                       "body")
+                    self.assertIn("appears more than once",
+                                  b["details"][0]["message"], r)
+
     def test_malformed_create(self):
         for raw in self.MALFORMED:
             with self.subTest(body=raw):

@@ -155,13 +155,14 @@ class List(unittest.TestCase):
         r = SYS.request("GET", "/tasks", token=u["token"])
         self.assertEqual(r.status, 200, r)
         ts.check_json_type(self, r)
-        self.assertEqual(r.json, {"tasks": [], "count": 0})
+        self.assertEqual(r.json, {"tasks": [], "count": 0, "truncated": False})
         ids = [created(self, u, {"title": "t%d" % i})["id"] for i in range(4)]
         created(self, BOB, {"title": "not yours"})
         r = SYS.request("GET", "/tasks", token=u["token"])
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(set(r.json), {"tasks", "count"})
+        self.assertEqual(set(r.json), {"tasks", "count", "truncated"})
         self.assertEqual(r.json["count"], 4)
+        self.assertIs(r.json["truncated"], False)
         for t in r.json["tasks"]:
             ts.check_task(self, t, u["id"])
         self.assertEqual([t["id"] for t in r.json["tasks"]], ids[::-1])
@@ -297,6 +298,28 @@ class Delete(unittest.TestCase):
         ts.check_error(self, SYS.request("DELETE", "/tasks/%d" % t["id"],
                                          token=ALICE["token"]), 404)
 
+    def test_repeat_with_idempotency_key(self):
+        # Issue 9: a delete re-sent (by the edge after a dropped
+        # connection, or by a client) with its key answers like the first.
+        t = created(self, ALICE, {"title": "bye twice"})
+        key = {"Idempotency-Key": "del-%d" % t["id"]}
+        first = SYS.request("DELETE", "/tasks/%d" % t["id"], headers=key,
+                            token=ALICE["token"])
+        self.assertEqual(first.status, 200, first)
+        again = SYS.request("DELETE", "/tasks/%d" % t["id"], headers=key,
+                            token=ALICE["token"])
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json, first.json)
+        self.assertIsNone(ts.task_row(t["id"]))
+        ts.check_error(self, SYS.request("DELETE", "/tasks/%d" % t["id"],
+                                         token=ALICE["token"]), 404)
+        ts.check_error(self, SYS.request(
+            "DELETE", "/tasks/%d" % t["id"], token=ALICE["token"],
+            headers={"Idempotency-Key": "other-%d" % t["id"]}), 404)
+        ts.check_error(self, SYS.request(
+            "DELETE", "/tasks/%d" % t["id"], token=ALICE["token"],
+            headers={"Idempotency-Key": "bad key!"}), 400)
+
     def test_forbidden(self):
         t = created(self, BOB, {"title": "bob's"})
         r = SYS.request("DELETE", "/tasks/%d" % t["id"], token=ALICE["token"])
@@ -308,6 +331,56 @@ class Delete(unittest.TestCase):
         ts.check_error(self, SYS.request("DELETE", "/tasks/%d" % t["id"]),
                        401, message=ts.MSG_NO_TOKEN)
         self.assertIsNotNone(ts.task_row(t["id"]))
+
+
+class ListBudget(unittest.TestCase):
+    """Issue 9: what a user stores cannot make GET /tasks fail for good.
+    A description holds at most 10000 characters, and a list carries the
+    newest tasks whose JSON fits 2 MiB (truncated: true when older ones
+    were left out)."""
+
+    LIST_MAX = 2 * 1024 * 1024
+
+    def test_description_limit(self):
+        u = SYS.new_user()
+        created(self, u, {"title": "at the limit", "description": "d" * 10000})
+        r = create(u, {"title": "over", "description": "\U0001F600" * 10001})
+        ts.check_error(self, r, 400, fields=["description"])
+        t = created(self, u, {"title": "x"})
+        r = SYS.request("PUT", "/tasks/%d" % t["id"],
+                        {"description": "d" * 10001}, token=u["token"])
+        ts.check_error(self, r, 400, fields=["description"])
+
+    def test_largest_list_is_bounded(self):
+        u = SYS.new_user()
+        # The largest tasks a user can store: 10000 four-byte characters
+        # (40 kB as JSON), or 10000 control characters (10 kB stored,
+        # 60 kB as \u0001 escapes), each with a 200-character title.
+        bodies = [{"title": "\"" * 200, "description": "\U0001F600" * 10000},
+                  {"title": "b" * 200, "description": "\x01" * 10000}]
+        ids = [created(self, u, bodies[i % 2])["id"] for i in range(50)]
+        for _ in range(3):
+            t0 = time.monotonic()
+            r = SYS.request("GET", "/tasks", token=u["token"])
+            took = time.monotonic() - t0
+            self.assertEqual(r.status, 200, r)
+            b = r.json
+            self.assertIs(b["truncated"], True)
+            self.assertEqual(b["count"], len(b["tasks"]))
+            self.assertTrue(30 <= b["count"] < 50, b["count"])
+            self.assertEqual([t["id"] for t in b["tasks"]],
+                             ids[::-1][:b["count"]])
+            self.assertLessEqual(len(r.raw), self.LIST_MAX + 1024)
+            self.assertLess(took, 10, took)
+            print("ListBudget: %d of 50 tasks, %d bytes, %.3f s"
+                  % (b["count"], len(r.raw), took))
+        # Deleting the newest makes room: the list moves, never fails.
+        for tid in ids[-5:]:
+            r = SYS.request("DELETE", "/tasks/%d" % tid, token=u["token"])
+            self.assertEqual(r.status, 200, r)
+        r = SYS.request("GET", "/tasks", token=u["token"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["tasks"][0]["id"], ids[-6])
 
 
 class BigBodies(unittest.TestCase):

@@ -275,6 +275,67 @@ test_create_key_of_deleted_task(void **state)
 	free_reply(a);
 }
 
+/* DeleteTask of id as p with key (NULL: none); returns the status. */
+static ta_status
+delete_keyed(const Taskapi__V1__Principal *p, int64_t id, const char *key)
+{
+	Taskapi__V1__DeleteTaskRequest rq =
+	    TASKAPI__V1__DELETE_TASK_REQUEST__INIT;
+	ta_rpc_call *c;
+	ta_status s;
+
+	rq.id = id;
+	c = call_keyed(task_client, DELETE, p, key, &rq.base);
+	s = c->status;
+	ta_rpc_call_free(c);
+	return s;
+}
+
+/*
+ * Issue 9: the edge re-sends a call whose instance dropped it, and a
+ * DeleteTask that had already run then answered NOT_FOUND for a delete
+ * that happened. The repeat of a keyed delete answers like the first; a
+ * new delete (no key, or another key) of the gone task is still 404.
+ */
+static void
+test_delete_twice_same_key(void **state)
+{
+	char key[96], key2[96];
+	Taskapi__V1__CreateTaskReply *a, *b;
+	ta_status s;
+
+	(void)state;
+	snprintf(key, sizeof key, "idem-d1-%s", ta_test_unique());
+	snprintf(key2, sizeof key2, "idem-d2-%s", ta_test_unique());
+	a = create(&alice, "to delete", NULL, &s);
+	assert_int_equal(s, TA_OK);
+	b = create(&alice, "to delete too", NULL, &s);
+	assert_int_equal(s, TA_OK);
+	assert_int_equal(delete_keyed(&alice, a->task->id, key), TA_OK);
+	assert_int_equal(key_rows("DeleteTask", key), 1);
+	/* The re-send: same key, same task. */
+	assert_int_equal(delete_keyed(&alice, a->task->id, key), TA_OK);
+	assert_int_equal(delete_keyed(&alice, a->task->id, key), TA_OK);
+	/* Anything else about the gone task is as before. */
+	assert_int_equal(
+	    delete_keyed(&alice, a->task->id, NULL), TA_NOT_FOUND);
+	assert_int_equal(
+	    delete_keyed(&alice, a->task->id, key2), TA_NOT_FOUND);
+	assert_int_equal(
+	    delete_keyed(&bob, a->task->id, key), TA_NOT_FOUND);
+	/* Another user's task: 403 with or without a key, nothing kept. */
+	assert_int_equal(
+	    delete_keyed(&bob, b->task->id, key2), TA_PERMISSION_DENIED);
+	assert_int_equal(key_rows("DeleteTask", key2), 0);
+	/* The key reused for another task deletes it; its repeat is 404
+	 * (the key names the first delete). */
+	assert_int_equal(delete_keyed(&alice, b->task->id, key), TA_OK);
+	assert_int_equal(
+	    delete_keyed(&alice, b->task->id, key), TA_NOT_FOUND);
+	free_reply(a);
+	free_reply(b);
+}
+
 static void
 test_create_key_too_long(void **state)
 {
@@ -400,6 +461,7 @@ main(void)
 	    cmocka_unit_test(test_create_concurrent_same_key),
 	    cmocka_unit_test(test_create_key_of_deleted_task),
 	    cmocka_unit_test(test_create_key_too_long),
+	    cmocka_unit_test(test_delete_twice_same_key),
 	    cmocka_unit_test(test_register_twice_same_key),
 	    cmocka_unit_test(test_register_concurrent_same_key),
 	};

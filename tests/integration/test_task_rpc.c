@@ -250,6 +250,133 @@ test_list_own_newest_first(void **state)
 	    NULL, params, NULL, NULL, 0));
 }
 
+/*
+ * Issue 9: one row with a timestamp beyond what RFC 3339 can write (year
+ * 10000 and later, 'infinity', years BC: rows an old service or a manual
+ * fix may leave) used to turn that user's whole ListTasks into INTERNAL.
+ * Such a value is clamped to 9999-12-31T23:59:59.999999Z or
+ * 0001-01-01T00:00:00Z, with a warning naming the task and column.
+ */
+static void
+test_out_of_range_timestamps(void **state)
+{
+	static const struct {
+		const char *sql;
+		int64_t seconds; /* what due_date/updated_at becomes */
+	} rows[] = {
+	    {"UPDATE tasks SET due_date = 'infinity' WHERE id = $1",
+	        253402300799LL},
+	    {"UPDATE tasks SET due_date = '12000-01-01 00:00:00' WHERE id = $1",
+	        253402300799LL},
+	    {"UPDATE tasks SET due_date = '-infinity' WHERE id = $1",
+	        -62135596800LL},
+	    {"UPDATE tasks SET updated_at = '0044-03-15 12:00:00 BC' "
+	     "WHERE id = $1",
+	        -62135596800LL},
+	};
+	enum { N = sizeof rows / sizeof rows[0] };
+	Taskapi__V1__Principal dave = TASKAPI__V1__PRINCIPAL__INIT;
+	Taskapi__V1__ListTasksRequest rq =
+	    TASKAPI__V1__LIST_TASKS_REQUEST__INIT;
+	Taskapi__V1__ListTasksReply *l;
+	Taskapi__V1__Task *t;
+	char dave_name[96], sid[24];
+	int64_t ids[N + 1];
+	const char *params[1];
+
+	(void)state;
+	ta_test_user_create(db, &dave, dave_name, sizeof dave_name, "tr-dave");
+	for (int i = 0; i <= N; i++) {
+		Taskapi__V1__CreateTaskReply *r = create(&dave, "dated");
+
+		ids[i] = r->task->id;
+		free_msg(r);
+	}
+	for (int i = 0; i < N; i++) {
+		snprintf(sid, sizeof sid, "%lld", (long long)ids[i]);
+		params[0] = sid;
+		PQclear(PQexecParams(
+		    db, rows[i].sql, 1, NULL, params, NULL, NULL, 0));
+	}
+	l = call("ListTasks", &dave, &rq.base, TA_OK, NULL);
+	assert_int_equal(l->count, N + 1);
+	assert_int_equal(l->n_tasks, N + 1);
+	for (size_t k = 0; k < l->n_tasks; k++) {
+		Taskapi__V1__Task *lt = l->tasks[k];
+
+		for (int i = 0; i < N; i++) {
+			const Google__Protobuf__Timestamp *ts =
+			    i == 3 ? lt->updated_at : lt->due_date;
+
+			if (lt->id != ids[i])
+				continue;
+			assert_non_null(ts);
+			assert_int_equal(ts->seconds, rows[i].seconds);
+		}
+	}
+	free_msg(l);
+	/* The row itself reads and updates too. */
+	t = get(&dave, ids[1]);
+	assert_int_equal(t->due_date->seconds, 253402300799LL);
+	free_msg(t);
+	assert_true(
+	    ta_test_file_contains(proc.log_path, "task_timestamp_clamped"));
+	params[0] = dave_name;
+	PQclear(PQexecParams(db, "DELETE FROM users WHERE username = $1", 1,
+	    NULL, params, NULL, NULL, 0));
+}
+
+/*
+ * Issue 9: a list used to carry every task of the user, so enough stored
+ * text made every later ListTasks fail with RESOURCE_EXHAUSTED "reply too
+ * large" (503 + Retry-After: clients retried for ever). 400 tasks of
+ * 40 kB (16 MB, twice the 8 MiB message cap) now list as the newest that
+ * fit 2 MiB of JSON, flagged truncated.
+ */
+static void
+test_list_within_budget(void **state)
+{
+	Taskapi__V1__Principal erin = TASKAPI__V1__PRINCIPAL__INIT;
+	Taskapi__V1__ListTasksRequest rq =
+	    TASKAPI__V1__LIST_TASKS_REQUEST__INIT;
+	Taskapi__V1__ListTasksReply *l;
+	char erin_name[96], uid[24];
+	const char *params[1];
+	size_t json = 0;
+
+	(void)state;
+	ta_test_user_create(db, &erin, erin_name, sizeof erin_name, "tr-erin");
+	snprintf(uid, sizeof uid, "%lld", (long long)erin.user_id);
+	params[0] = uid;
+	PQclear(PQexecParams(db,
+	    "INSERT INTO tasks (user_id, title, description, created_at) "
+	    "SELECT $1::int, 'big ' || i, repeat(U&'\\+01F600', 10000), "
+	    "now() + i * interval '1 second' FROM generate_series(1, 400) i",
+	    1, NULL, params, NULL, NULL, 0));
+	assert_int_equal(ta_test_db_value(db,
+	                     "SELECT count(*) FROM tasks WHERE user_id = $1",
+	                     1, params),
+	    400);
+	l = call("ListTasks", &erin, &rq.base, TA_OK, NULL);
+	assert_true(l->truncated);
+	assert_int_equal(l->count, (int32_t)l->n_tasks);
+	assert_true(l->n_tasks >= 40 && l->n_tasks < 60);
+	for (size_t i = 0; i < l->n_tasks; i++) {
+		char want[16];
+
+		/* Newest first: big 400, big 399, ... */
+		snprintf(want, sizeof want, "big %zu", 400 - i);
+		assert_string_equal(l->tasks[i]->title, want);
+		json += 256 + strlen(l->tasks[i]->title) + 2 +
+		        strlen(l->tasks[i]->description->value) + 2;
+	}
+	assert_true(json <= 2u * 1024u * 1024u);
+	free_msg(l);
+	params[0] = erin_name;
+	PQclear(PQexecParams(db, "DELETE FROM users WHERE username = $1", 1,
+	    NULL, params, NULL, NULL, 0));
+}
+
 static void
 test_ownership(void **state)
 {
@@ -561,6 +688,8 @@ main(void)
 	    cmocka_unit_test(test_create_defaults),
 	    cmocka_unit_test(test_create_all_fields),
 	    cmocka_unit_test(test_list_own_newest_first),
+	    cmocka_unit_test(test_out_of_range_timestamps),
+	    cmocka_unit_test(test_list_within_budget),
 	    cmocka_unit_test(test_ownership),
 	    cmocka_unit_test(test_unauthenticated),
 	    cmocka_unit_test(test_partial_update),

@@ -211,13 +211,35 @@ test_resolve_literals(void **state)
 
 /* ---- a one-name DNS responder on a loopback UDP port ---- */
 
+/* How the stub answers (issue 9: replies the parser must not trust). */
+enum stub_mode {
+	STUB_PLAIN,     /* one well-formed reply */
+	STUB_TRUNCATED, /* TC set: the answer holds only part of the set */
+	STUB_BROKEN_FIRST, /* a reply whose last record runs past its end,
+	                      then a well-formed one with 127.0.0.9 only */
+};
+
 typedef struct dns_stub {
 	int fd;
 	unsigned short port;
 	int naddrs;   /* A records in the answer; -1: NXDOMAIN */
+	enum stub_mode mode;
 	int answered; /* queries answered */
 	pthread_t thread;
 } dns_stub;
+
+/* Appends an A record (name: pointer to the question) for 127.0.0.last. */
+static size_t
+stub_rr(uint8_t *r, size_t at, uint8_t last)
+{
+	static const uint8_t rr[] = {
+	    0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4, 127, 0, 0};
+
+	memcpy(r + at, rr, sizeof rr);
+	at += sizeof rr;
+	r[at++] = last;
+	return at;
+}
 
 static void *
 stub_main(void *arg)
@@ -243,13 +265,17 @@ stub_main(void *arg)
 		r[6] = 0;
 		r[7] = (uint8_t)(d->naddrs < 0 ? 0 : d->naddrs);
 		at = (size_t)n;
-		for (int i = 0; i < d->naddrs; i++) {
-			static const uint8_t rr[] = {0xC0, 0x0C, 0, 1, 0, 1, 0,
-			    0, 0, 1, 0, 4, 127, 0, 0};
-
-			memcpy(r + at, rr, sizeof rr);
-			at += sizeof rr;
-			r[at++] = (uint8_t)(2 + i); /* 127.0.0.2, .3, ... */
+		for (int i = 0; i < d->naddrs; i++)
+			at = stub_rr(r, at, (uint8_t)(2 + i)); /* .2, .3 */
+		if (d->mode == STUB_TRUNCATED)
+			r[2] |= 0x02; /* TC */
+		if (d->mode == STUB_BROKEN_FIRST) {
+			/* One more record announced, cut after its type. */
+			r[7] = (uint8_t)(d->naddrs + 1);
+			at = stub_rr(r, at, 1) - 12;
+			sendto(d->fd, r, at, 0, (struct sockaddr *)&from, flen);
+			r[7] = 1;
+			at = stub_rr(r, (size_t)n, 9);
 		}
 		sendto(d->fd, r, at, 0, (struct sockaddr *)&from, flen);
 		d->answered++;
@@ -258,7 +284,7 @@ stub_main(void *arg)
 }
 
 static void
-stub_start(dns_stub *d, int naddrs)
+stub_start_mode(dns_stub *d, int naddrs, enum stub_mode mode)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof sa;
@@ -270,8 +296,15 @@ stub_start(dns_stub *d, int naddrs)
 	assert_int_equal(getsockname(d->fd, (struct sockaddr *)&sa, &len), 0);
 	d->port = ntohs(sa.sin_port);
 	d->naddrs = naddrs;
+	d->mode = mode;
 	d->answered = 0;
 	assert_int_equal(pthread_create(&d->thread, NULL, stub_main, d), 0);
+}
+
+static void
+stub_start(dns_stub *d, int naddrs)
+{
+	stub_start_mode(d, naddrs, STUB_PLAIN);
 }
 
 static void
@@ -320,6 +353,45 @@ test_resolve_dns_server(void **state)
 	ta_disc_targets_free(t, n);
 }
 
+/*
+ * Issue 9: a truncated answer (TC) lists only some instances, and using it
+ * would close the dialers of the others; a reply found malformed halfway
+ * must not leave the addresses read before the fault in the result.
+ */
+static void
+test_resolve_untrusted_replies(void **state)
+{
+	dns_stub d;
+	ta_disc_target *t = NULL;
+	ta_addr_set s = {0};
+	char server[32];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(
+	    ta_disc_parse("tcp://task.taskapi.test:7002", &t, &n), TA_OK);
+
+	/* TC: the lookup fails and the last good set stays as it was. */
+	stub_start_mode(&d, 2, STUB_TRUNCATED);
+	snprintf(server, sizeof server, "127.0.0.1:%u", d.port);
+	ta_addr_set_add(&s, "tcp://127.0.0.7:7002");
+	assert_int_equal(ta_disc_resolve(&t[0], server, &s), TA_UNAVAILABLE);
+	stub_stop(&d);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.urls[0], "tcp://127.0.0.7:7002");
+	ta_addr_set_fini(&s);
+
+	/* Broken reply, then a good one: only the good one's address. */
+	stub_start_mode(&d, 2, STUB_BROKEN_FIRST);
+	snprintf(server, sizeof server, "127.0.0.1:%u", d.port);
+	assert_int_equal(ta_disc_resolve(&t[0], server, &s), TA_OK);
+	stub_stop(&d);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.urls[0], "tcp://127.0.0.9:7002");
+	ta_addr_set_fini(&s);
+	ta_disc_targets_free(t, n);
+}
+
 static void
 test_resolve_no_server(void **state)
 {
@@ -355,6 +427,7 @@ main(void)
 	    cmocka_unit_test(test_set_diff),
 	    cmocka_unit_test(test_resolve_literals),
 	    cmocka_unit_test(test_resolve_dns_server),
+	    cmocka_unit_test(test_resolve_untrusted_replies),
 	    cmocka_unit_test(test_resolve_no_server),
 	};
 

@@ -3,6 +3,7 @@
  * fixed keys come first in order, values are escaped (quotes, control
  * characters, invalid UTF-8), levels filter, and threads never interleave.
  */
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,6 +129,40 @@ test_line_shape_and_key_order(void **state)
 	assert_int_equal(t[10], 'T');
 	assert_int_equal(t[19], '.');
 	assert_int_equal(t[23], 'Z');
+	cJSON_Delete(j);
+}
+
+/* Issue 9: a NaN latency was written as nan, which no JSON parser reads. */
+static void
+test_doubles_stay_json(void **state)
+{
+	const cJSON *v;
+	const char *out;
+	cJSON *j;
+
+	(void)state;
+	capture_begin();
+	ta_log(TA_LOG_INFO, "odd_numbers", "doubles", TA_F("nan", NAN),
+	    TA_F("neg_nan", -NAN), TA_F("inf", INFINITY),
+	    TA_F("neg_inf", -INFINITY), TA_F("huge", 1e300),
+	    TA_F("tiny", -1e-300), TA_F("big", 123456789012345.5),
+	    TA_F("plain", 0.5));
+	out = capture_end();
+	j = one_line(out); /* parses: no nan, inf or cut-off digits */
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "nan")));
+	assert_true(
+	    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "neg_nan")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "inf")));
+	assert_true(
+	    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "neg_inf")));
+	v = cJSON_GetObjectItemCaseSensitive(j, "huge");
+	assert_true(cJSON_IsNumber(v));
+	assert_true(v->valuedouble == 1e300);
+	v = cJSON_GetObjectItemCaseSensitive(j, "tiny");
+	assert_true(cJSON_IsNumber(v));
+	assert_true(v->valuedouble < 1e-299 && v->valuedouble > -1e-299);
+	assert_non_null(strstr(out, "\"big\":123456789012345.500,"));
+	assert_non_null(strstr(out, "\"plain\":0.500}"));
 	cJSON_Delete(j);
 }
 
@@ -318,6 +353,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_line_shape_and_key_order),
+	    cmocka_unit_test(test_doubles_stay_json),
 	    cmocka_unit_test(test_no_kvs),
 	    cmocka_unit_test(test_escaping),
 	    cmocka_unit_test(test_invalid_utf8),

@@ -157,10 +157,54 @@ test_round_trip(void **state)
 	}
 }
 
+/* Issue 9: values PostgreSQL holds but RFC 3339 cannot write. */
+static void
+test_clamped(void **state)
+{
+	static const struct {
+		const char *text;
+		ta_pg_ts_fit fit;
+		int64_t s;
+		int32_t ns;
+	} cases[] = {
+	    {"2025-03-02 10:15:04.5", TA_PG_TS_EXACT, 1740910504, 500000000},
+	    {"9999-12-31 23:59:59.999999", TA_PG_TS_EXACT, TA_PG_TS_MAX,
+	        999999000},
+	    {"infinity", TA_PG_TS_CLAMPED, TA_PG_TS_MAX, 999999000},
+	    {"10000-01-01 00:00:00", TA_PG_TS_CLAMPED, TA_PG_TS_MAX,
+	        999999000},
+	    {"294276-12-31 23:59:59.999999+00", TA_PG_TS_CLAMPED, TA_PG_TS_MAX,
+	        999999000},
+	    {"-infinity", TA_PG_TS_CLAMPED, TA_PG_TS_MIN, 0},
+	    {"0001-12-31 00:00:00 BC", TA_PG_TS_CLAMPED, TA_PG_TS_MIN, 0},
+	    {"4713-01-01 00:00:00+00 BC", TA_PG_TS_CLAMPED, TA_PG_TS_MIN, 0},
+	    {"10000-01-01 00:00:00 BC", TA_PG_TS_CLAMPED, TA_PG_TS_MIN, 0},
+	    {"", TA_PG_TS_INVALID, 7, 7},
+	    {"12345", TA_PG_TS_INVALID, 7, 7},
+	    {"Sun Mar 02 10:15:04 2025", TA_PG_TS_INVALID, 7, 7},
+	    {"infinityx", TA_PG_TS_INVALID, 7, 7},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t s = 7;
+		int32_t ns = 7;
+
+		assert_int_equal(
+		    ta_pg_timestamp_clamped(cases[i].text, &s, &ns),
+		    cases[i].fit);
+		assert_int_equal(s, cases[i].s);
+		assert_int_equal(ns, cases[i].ns);
+	}
+	assert_int_equal(ta_pg_timestamp_clamped(NULL, NULL, NULL),
+	    TA_PG_TS_INVALID);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_clamped),
 	    cmocka_unit_test(test_parse_plain),
 	    cmocka_unit_test(test_parse_fraction),
 	    cmocka_unit_test(test_parse_offsets),

@@ -364,24 +364,19 @@ raw_call(const char *url, const void *bytes, size_t len)
 	return re;
 }
 
-/* Packs an envelope for GetTask with the given payload and deadline. */
+/* Packs an envelope for method m with the given payload and deadline. */
 static Taskapi__V1__ReplyEnvelope *
-raw_envelope_call(const char *url, const char *m, const uint8_t *payload,
-    size_t plen, int64_t deadline_ms)
+raw_envelope_ts(const char *url, const char *m, const uint8_t *payload,
+    size_t plen, Google__Protobuf__Timestamp *dl)
 {
 	Taskapi__V1__RequestEnvelope env = TASKAPI__V1__REQUEST_ENVELOPE__INIT;
-	Google__Protobuf__Timestamp dl = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	Taskapi__V1__ReplyEnvelope *re;
 	uint8_t *buf;
 	size_t n;
 
 	env.method = (char *)m;
 	env.request_id = "rid-raw";
-	if (deadline_ms) {
-		dl.seconds = deadline_ms / 1000;
-		dl.nanos = (int32_t)(deadline_ms % 1000) * 1000000;
-		env.deadline = &dl;
-	}
+	env.deadline = dl;
 	env.payload.data = (uint8_t *)payload;
 	env.payload.len = plen;
 	n = taskapi__v1__request_envelope__get_packed_size(&env);
@@ -390,6 +385,18 @@ raw_envelope_call(const char *url, const char *m, const uint8_t *payload,
 	re = raw_call(url, buf, n);
 	free(buf);
 	return re;
+}
+
+/* The same with the deadline in epoch ms (0: none). */
+static Taskapi__V1__ReplyEnvelope *
+raw_envelope_call(const char *url, const char *m, const uint8_t *payload,
+    size_t plen, int64_t deadline_ms)
+{
+	Google__Protobuf__Timestamp dl = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+
+	dl.seconds = deadline_ms / 1000;
+	dl.nanos = (int32_t)(deadline_ms % 1000) * 1000000;
+	return raw_envelope_ts(url, m, payload, plen, deadline_ms ? &dl : NULL);
 }
 
 /* ---- tests ---- */
@@ -582,6 +589,68 @@ test_deadline_passed(void **state)
 	assert_int_equal(re->code, TA_OK);
 	taskapi__v1__reply_envelope__free_unpacked(re, NULL);
 	assert_int_equal(counter_get(&f->app.calls), before + 1);
+}
+
+/*
+ * Issue 9: a peer's deadline seconds * 1000 overflowed int64 (undefined;
+ * in practice it wrapped negative and a far-future call was refused as
+ * DEADLINE_EXCEEDED). Saturated now: far future runs, far past does not.
+ */
+static void
+test_deadline_extremes(void **state)
+{
+	static const struct {
+		int64_t seconds;
+		int32_t nanos;
+		ta_status want;
+		int64_t want_ms; /* what the handler sees when it runs */
+	} cases[] = {
+	    {INT64_MAX / 1000 + 1, 0, TA_OK, INT64_MAX},
+	    {INT64_MAX, 999999999, TA_OK, INT64_MAX},
+	    {INT64_MAX / 1000 - 1, 2000000000, TA_OK,
+	        (INT64_MAX / 1000 - 1) * 1000 + 999},
+	    {INT64_MIN / 1000 - 1, 0, TA_DEADLINE_EXCEEDED, 0},
+	    {INT64_MIN, -999999999, TA_DEADLINE_EXCEEDED, 0},
+	};
+	fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		Google__Protobuf__Timestamp dl =
+		    GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+		Taskapi__V1__ReplyEnvelope *re;
+
+		dl.seconds = cases[i].seconds;
+		dl.nanos = cases[i].nanos;
+		re = raw_envelope_ts(f->url, method("GetTask"), NULL, 0, &dl);
+		assert_int_equal(re->code, cases[i].want);
+		taskapi__v1__reply_envelope__free_unpacked(re, NULL);
+		if (cases[i].want == TA_OK)
+			assert_true(__atomic_load_n(&f->app.last_deadline_ms,
+			                __ATOMIC_SEQ_CST) == cases[i].want_ms);
+	}
+}
+
+/* The conversion itself, both ways. */
+static void
+test_deadline_conversion(void **state)
+{
+	static const int64_t ms[] = {0, 1, -1, 999, 1000, -1000, -1001,
+	    1740910504221LL, INT64_MAX / 1000 * 1000 - 1000};
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+
+	(void)state;
+	assert_true(ta_rpc_deadline_ms(NULL) == 0);
+	for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+		ta_rpc_deadline_to_timestamp(ms[i], &ts);
+		assert_true(ts.nanos >= 0 && ts.nanos <= 999999999);
+		assert_true(ta_rpc_deadline_ms(&ts) == ms[i]);
+	}
+	ts.seconds = 5;
+	ts.nanos = -1;
+	assert_true(ta_rpc_deadline_ms(&ts) == 5000);
+	ts.seconds = INT64_MIN;
+	ts.nanos = 0;
+	assert_true(ta_rpc_deadline_ms(&ts) == INT64_MIN);
 }
 
 static void
@@ -1083,6 +1152,8 @@ main(void)
 	    cmocka_unit_test(test_unknown_method_and_service),
 	    cmocka_unit_test(test_malformed_envelope),
 	    cmocka_unit_test(test_deadline_passed),
+	    cmocka_unit_test(test_deadline_extremes),
+	    cmocka_unit_test(test_deadline_conversion),
 	    cmocka_unit_test(test_deadline_passed_client_side),
 	    cmocka_unit_test(test_client_timeout),
 	    cmocka_unit_test(test_handler_misbehaves),

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -108,6 +109,52 @@ test_title_messages(void **state)
 	assert_false(task_validate_create(&rq, &out, &v));
 	assert_true(has(&v, "title", "title must be at most 200 characters"));
 	ta_violations_fini(&v);
+}
+
+/* Issue 9: a description is capped so one task's size in a list is. */
+static void
+test_description_limit(void **state)
+{
+	Taskapi__V1__CreateTaskRequest rq =
+	    TASKAPI__V1__CREATE_TASK_REQUEST__INIT;
+	Taskapi__V1__UpdateTaskRequest up =
+	    TASKAPI__V1__UPDATE_TASK_REQUEST__INIT;
+	Google__Protobuf__StringValue d = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
+	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
+	char *paths[] = {"description"};
+	size_t unit = 4, max = TASK_DESCRIPTION_MAX;
+	char *big = malloc((max + 1) * unit + 1);
+	ta_violations v = {0};
+	task_values out;
+	unsigned set;
+
+	(void)state;
+	/* Code points: 10000 four-byte characters are fine, one more not. */
+	for (size_t i = 0; i <= max; i++)
+		memcpy(big + i * unit, "\xF0\x9F\x98\x80", unit);
+	big[max * unit] = '\0';
+	rq.title = "t";
+	d.value = big;
+	rq.description = &d;
+	assert_true(task_validate_create(&rq, &out, &v));
+	assert_ptr_equal(out.description, big);
+	big[max * unit] = '\xF0';
+	big[(max + 1) * unit] = '\0';
+	assert_false(task_validate_create(&rq, &out, &v));
+	assert_true(has(&v, "description",
+	    "description must be at most 10000 characters"));
+	ta_violations_fini(&v);
+	/* The same rule on update. */
+	up.id = 1;
+	up.description = &d;
+	mask.n_paths = 1;
+	mask.paths = paths;
+	up.update_mask = &mask;
+	assert_false(task_validate_update(&up, &out, &set, &v));
+	assert_true(has(&v, "description",
+	    "description must be at most 10000 characters"));
+	ta_violations_fini(&v);
+	free(big);
 }
 
 static void
@@ -316,6 +363,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_title),
 	    cmocka_unit_test(test_title_messages),
+	    cmocka_unit_test(test_description_limit),
 	    cmocka_unit_test(test_create_defaults),
 	    cmocka_unit_test(test_enums),
 	    cmocka_unit_test(test_due_date),

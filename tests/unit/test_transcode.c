@@ -375,7 +375,7 @@ test_nested_and_repeated_render(void **state)
 	    TASKAPI__V1__VALIDATE_TOKEN_REPLY__INIT;
 
 	(void)state;
-	assert_render(&r.base, "{\"tasks\":[],\"count\":0}");
+	assert_render(&r.base, "{\"tasks\":[],\"count\":0,\"truncated\":false}");
 	a.id = 3;
 	a.title = "x";
 	r.n_tasks = 1;
@@ -385,7 +385,7 @@ test_nested_and_repeated_render(void **state)
 	    "{\"tasks\":[{\"id\":3,\"user_id\":0,\"title\":\"x\","
 	    "\"description\":null,\"status\":null,\"priority\":null,"
 	    "\"due_date\":null,\"created_at\":null,\"updated_at\":null}],"
-	    "\"count\":1}");
+	    "\"count\":1,\"truncated\":false}");
 	rr.message = "User registered successfully";
 	assert_render(&rr.base,
 	    "{\"message\":\"User registered successfully\",\"user\":null}");
@@ -438,14 +438,17 @@ test_create_nulls_and_absent(void **state)
 	assert_int_equal(r->status, 0);
 	assert_null(r->due_date);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
-	/* Names match exactly; duplicate keys: the first one wins. */
+	/* Names match exactly. */
 	r = (Taskapi__V1__CreateTaskRequest *)fill_ok(
 	    &taskapi__v1__create_task_request__descriptor,
-	    "{\"Title\":\"no\",\"title\":\"a\",\"title\":\"b\","
-	    "\"STATUS\":\"pending\"}");
+	    "{\"Title\":\"no\",\"title\":\"a\",\"STATUS\":\"pending\"}");
 	assert_string_equal(r->title, "a");
 	assert_int_equal(r->status, 0);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
+	/* Duplicate keys never get this far (issue 9: the first used to win
+	 * here, the last in JavaScript). */
+	parse_fails("{\"title\":\"a\",\"title\":\"b\"}", 25,
+	    TA_JSON_MSG_DUPLICATE);
 }
 
 static void
@@ -613,7 +616,8 @@ test_integers(void **state)
 	lr = (Taskapi__V1__ListTasksReply *)fill_ok(
 	    l, "{\"count\":-2147483648}");
 	assert_int_equal(lr->count, INT32_MIN);
-	assert_render(&lr->base, "{\"tasks\":[],\"count\":-2147483648}");
+	assert_render(
+	    &lr->base, "{\"tasks\":[],\"count\":-2147483648,\"truncated\":false}");
 	protobuf_c_message_free_unpacked(&lr->base, NULL);
 	expect_one(
 	    l, "{\"count\":2147483648}", "count", "count is out of range");
@@ -706,10 +710,10 @@ test_field_mask(void **state)
 	ta_status s;
 
 	(void)state;
-	/* Keys present, null ones included, in body order, once each. */
+	/* Keys present, null ones included, in body order. */
 	r = (Taskapi__V1__UpdateTaskRequest *)fill(u,
 	    "{\"title\":\"x\",\"description\":null,\"unknown\":1,"
-	    "\"due_date\":null,\"title\":\"y\",\"update_mask\":\"status\"}",
+	    "\"due_date\":null,\"update_mask\":\"status\"}",
 	    "update_mask", &errs, &s);
 	assert_int_equal(s, TA_OK);
 	assert_non_null(r->update_mask);

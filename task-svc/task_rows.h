@@ -1,0 +1,38 @@
+/*
+ * The conversion of tasks rows (the TASK_COLS of tasks.c, in that order)
+ * into a task_set, shared by the store functions.
+ */
+#ifndef TA_TASK_SVC_TASK_ROWS_H
+#define TA_TASK_SVC_TASK_ROWS_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "status.h"
+#include "tasks.h"
+
+/* Column numbers of TASK_COLS; SQL_LIST adds total after them. */
+enum {
+	TASK_COL_ID,
+	TASK_COL_USER_ID,
+	TASK_COL_TITLE,
+	TASK_COL_DESC,
+	TASK_COL_STATUS,
+	TASK_COL_PRIORITY,
+	TASK_COL_DUE,
+	TASK_COL_CREATED,
+	TASK_COL_UPDATED,
+	TASK_COL_TOTAL,
+};
+
+/*
+ * Takes res (on success and failure) and fills *out from its rows. A
+ * timestamp beyond years 1-9999 is clamped (task_timestamp_clamped,
+ * warn). A row that does not convert fails the whole set (TA_INTERNAL,
+ * logged), unless is_list: a list leaves it out (logged) rather than fail
+ * for every other task of the user.
+ */
+ta_status task_rows_to_set(PGresult *res, bool is_list, task_set *out);
+
+#endif
