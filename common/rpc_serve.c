@@ -1,0 +1,314 @@
+/*
+ * One call of the REP side without sockets: a packed request envelope is
+ * unpacked, dispatched through the protobuf-c service descriptors and
+ * answered with a packed reply envelope. rpc_server.c moves the bytes;
+ * tests/fuzz/fuzz_rpc.c calls this directly. Runs on the serving thread
+ * that took the call; everything of a call lives on that thread.
+ */
+#include "rpc_serve.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "violations.h"
+
+/* Longest method name written to the access log (clients send anything). */
+#define METHOD_LOG_MAX 200
+
+/* The outcome of one call, filled by the closure and ta_rpc_fail. */
+struct ta_rpc_reply {
+	const ProtobufCMethodDescriptor *md; /* NULL until dispatched */
+	size_t max_bytes;
+	ta_status status;
+	char *message; /* owned; NULL: the status name */
+	ta_violations violations;
+	bool has_replied; /* the closure ran */
+	uint8_t *payload; /* owned packed output */
+	size_t payload_len;
+};
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+ta_rpc_ctx *
+ta_rpc_ctx_of(void *closure_data)
+{
+	return closure_data;
+}
+
+void
+ta_rpc_fail(ta_rpc_ctx *ctx, ta_status status, const char *message)
+{
+	struct ta_rpc_reply *r = ctx->reply;
+
+	assert(status != TA_OK);
+	r->status = status;
+	free(r->message);
+	r->message = message ? ta_xstrdup(message) : NULL;
+}
+
+void
+ta_rpc_violation(ta_rpc_ctx *ctx, const char *field, const char *message)
+{
+	struct ta_rpc_reply *r = ctx->reply;
+
+	ta_violations_add(&r->violations, field, message);
+	if (r->status == TA_OK)
+		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT, "Validation failed");
+}
+
+int
+ta_rpc_has_violations(const ta_rpc_ctx *ctx)
+{
+	return ctx->reply->violations.n > 0;
+}
+
+/* The ProtobufCClosure every handler gets; closure_data is the ta_rpc_ctx. */
+static void
+reply_closure(const ProtobufCMessage *out, void *closure_data)
+{
+	ta_rpc_ctx *ctx = closure_data;
+	struct ta_rpc_reply *r = ctx->reply;
+	size_t n;
+
+	if (r->has_replied) {
+		ta_log(TA_LOG_WARN, "rpc_double_reply",
+		    "handler called its closure twice; ignored",
+		    TA_S("request_id", ctx->request_id),
+		    TA_S("method", ctx->method));
+		return;
+	}
+	r->has_replied = true;
+	if (r->status != TA_OK)
+		return; /* a failure set by the handler wins */
+	if (!out) {
+		ta_log(TA_LOG_WARN, "rpc_handler_no_status",
+		    "handler replied NULL without a failure status",
+		    TA_S("request_id", ctx->request_id),
+		    TA_S("method", ctx->method));
+		ta_rpc_fail(ctx, TA_INTERNAL, "internal error");
+		return;
+	}
+	if (out->descriptor != r->md->output) {
+		ta_log(TA_LOG_ERROR, "rpc_reply_type_mismatch",
+		    "handler replied with the wrong message type",
+		    TA_S("request_id", ctx->request_id),
+		    TA_S("method", ctx->method),
+		    TA_S("type", out->descriptor->name));
+		ta_rpc_fail(ctx, TA_INTERNAL, "internal error");
+		return;
+	}
+	n = protobuf_c_message_get_packed_size(out);
+	if (n > r->max_bytes) {
+		ta_log(TA_LOG_WARN, "rpc_reply_too_large",
+		    "reply exceeds the message size cap",
+		    TA_S("request_id", ctx->request_id),
+		    TA_S("method", ctx->method), TA_I("bytes", n));
+		ta_rpc_fail(ctx, TA_RESOURCE_EXHAUSTED, "reply too large");
+		return;
+	}
+	r->payload = ta_xmalloc(n);
+	r->payload_len = protobuf_c_message_pack(out, r->payload);
+}
+
+/*
+ * Finds "/<package.Service>/<Method>" among the configured services. On
+ * TA_OK *svc_out and *md_out are set.
+ */
+static ta_status
+find_method(const ta_rpc_server_cfg *cfg, const char *method,
+    ProtobufCService **svc_out, const ProtobufCMethodDescriptor **md_out)
+{
+	const char *slash;
+	size_t svc_len;
+
+	if (method[0] != '/' || !(slash = strrchr(method, '/')) ||
+	    slash == method)
+		return TA_UNIMPLEMENTED;
+	svc_len = (size_t)(slash - method - 1);
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		ProtobufCService *svc = cfg->services[i];
+		const char *name = svc->descriptor->name;
+		const ProtobufCMethodDescriptor *md;
+
+		if (strlen(name) != svc_len ||
+		    memcmp(name, method + 1, svc_len) != 0)
+			continue;
+		md = protobuf_c_service_descriptor_get_method_by_name(
+		    svc->descriptor, slash + 1);
+		if (!md)
+			return TA_UNIMPLEMENTED;
+		*svc_out = svc;
+		*md_out = md;
+		return TA_OK;
+	}
+	return TA_UNIMPLEMENTED;
+}
+
+/* Runs the call described by env; the outcome is left in ctx->reply. */
+static void
+dispatch(const ta_rpc_server_cfg *cfg, const Taskapi__V1__RequestEnvelope *env,
+    ta_rpc_ctx *ctx)
+{
+	struct ta_rpc_reply *r = ctx->reply;
+	ProtobufCService *svc = NULL;
+	const ProtobufCMethodDescriptor *md = NULL;
+	ProtobufCMessage *input;
+
+	if (ctx->deadline_ms != 0 && ta_now_ms() >= ctx->deadline_ms) {
+		ta_rpc_fail(ctx, TA_DEADLINE_EXCEEDED, "deadline exceeded");
+		return;
+	}
+	if (find_method(cfg, ctx->method, &svc, &md) != TA_OK) {
+		ta_rpc_fail(ctx, TA_UNIMPLEMENTED, "unknown method");
+		return;
+	}
+	input = protobuf_c_message_unpack(
+	    md->input, NULL, env->payload.len, env->payload.data);
+	if (!input) {
+		ta_rpc_fail(
+		    ctx, TA_INVALID_ARGUMENT, "malformed request message");
+		return;
+	}
+	r->md = md;
+	svc->invoke(svc, (unsigned)(md - svc->descriptor->methods), input,
+	    reply_closure, ctx);
+	protobuf_c_message_free_unpacked(input, NULL);
+	if (!r->has_replied) {
+		ta_log(TA_LOG_WARN, "rpc_handler_no_reply",
+		    "handler returned without calling its closure",
+		    TA_S("request_id", ctx->request_id),
+		    TA_S("method", ctx->method));
+		if (r->status == TA_OK)
+			ta_rpc_fail(ctx, TA_INTERNAL, "internal error");
+	}
+}
+
+
+/* Packs the reply envelope of r into alloc(arg, n); false when it fails. */
+static bool
+reply_pack(struct ta_rpc_reply *r, ta_rpc_reply_alloc alloc, void *arg)
+{
+	Taskapi__V1__ReplyEnvelope re = TASKAPI__V1__REPLY_ENVELOPE__INIT;
+	Taskapi__V1__FieldViolation *fv = NULL, **fvp = NULL;
+	uint8_t *buf;
+	size_t n;
+
+	re.code = (int32_t)r->status;
+	if (r->status == TA_OK) {
+		re.payload.data = r->payload;
+		re.payload.len = r->payload_len;
+	} else {
+		re.message =
+		    r->message ? r->message : (char *)ta_status_name(r->status);
+		if (r->violations.n) {
+			fv = ta_xcalloc(r->violations.n, sizeof *fv);
+			fvp = ta_xcalloc(r->violations.n, sizeof *fvp);
+			for (size_t i = 0; i < r->violations.n; i++) {
+				taskapi__v1__field_violation__init(&fv[i]);
+				fv[i].field = r->violations.items[i].field;
+				fv[i].message = r->violations.items[i].message;
+				fvp[i] = &fv[i];
+			}
+			re.n_details = r->violations.n;
+			re.details = fvp;
+		}
+	}
+	n = taskapi__v1__reply_envelope__get_packed_size(&re);
+	if (n > r->max_bytes) {
+		/* Only a huge list of violations gets here: drop it. */
+		re.code = TA_RESOURCE_EXHAUSTED;
+		re.message = "reply too large";
+		re.payload.len = 0;
+		re.n_details = 0;
+		n = taskapi__v1__reply_envelope__get_packed_size(&re);
+	}
+	if ((buf = alloc(arg, n)) != NULL)
+		taskapi__v1__reply_envelope__pack(&re, buf);
+	free(fv);
+	free(fvp);
+	return buf != NULL;
+}
+
+static void
+log_access(const ta_rpc_ctx *ctx, ta_status status, int64_t t0_us)
+{
+	char method[METHOD_LOG_MAX + 1];
+	ta_kv kvs[6];
+	size_t n = 0;
+
+	/* ctx->method comes from the wire: bound what reaches the log. */
+	snprintf(method, sizeof method, "%s", ctx->method);
+	kvs[n++] = TA_S("request_id", ctx->request_id);
+	if (ctx->principal)
+		kvs[n++] = TA_I("user_id", ctx->principal->user_id);
+	kvs[n++] = TA_S("method", method);
+	kvs[n++] = TA_S("code", ta_status_name(status));
+	kvs[n++] = TA_F("latency_ms", (double)(mono_us() - t0_us) / 1000.0);
+	kvs[n].type = TA_KV_END;
+	ta_log_kv(TA_LOG_INFO, "rpc_call", "rpc call", kvs);
+}
+
+bool
+ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
+    void *thread_state, const uint8_t *req, size_t len,
+    ta_rpc_reply_alloc alloc, void *arg)
+{
+	int64_t t0 = mono_us();
+	struct ta_rpc_reply r = {.max_bytes = max_bytes};
+	ta_rpc_ctx ctx = {.method = "",
+	    .request_id = "",
+	    .idempotency_key = "",
+	    .thread_state = thread_state,
+	    .app = cfg->app,
+	    .reply = &r};
+	Taskapi__V1__RequestEnvelope *env;
+	bool is_packed;
+
+	env = taskapi__v1__request_envelope__unpack(NULL, len, req);
+	if (!env) {
+		ta_rpc_fail(
+		    &ctx, TA_INVALID_ARGUMENT, "malformed request envelope");
+	} else {
+		ctx.method = env->method;
+		ctx.request_id = env->request_id;
+		ctx.idempotency_key = env->idempotency_key;
+		ctx.principal = env->principal;
+		ctx.deadline_ms = ta_rpc_deadline_ms(env->deadline);
+		dispatch(cfg, env, &ctx);
+	}
+	is_packed = reply_pack(&r, alloc, arg);
+	if (!is_packed)
+		ta_log(TA_LOG_ERROR, "rpc_reply_alloc_failed",
+		    "could not allocate the reply; the client will time out",
+		    TA_S("request_id", ctx.request_id));
+	log_access(&ctx, is_packed ? r.status : TA_INTERNAL, t0);
+	if (env)
+		taskapi__v1__request_envelope__free_unpacked(env, NULL);
+	free(r.message);
+	free(r.payload);
+	ta_violations_fini(&r.violations);
+	return is_packed;
+}
+
+bool
+ta_rpc_pack_overload(size_t max_bytes, ta_rpc_reply_alloc alloc, void *arg)
+{
+	struct ta_rpc_reply r = {.max_bytes = max_bytes,
+	    .status = TA_RESOURCE_EXHAUSTED,
+	    .message = (char *)"server overloaded"}; /* read, never freed */
+
+	return reply_pack(&r, alloc, arg);
+}
