@@ -22,9 +22,8 @@
 #define DNS_TRIES 2
 #define DNS_MAX_PACKET 1500
 
-/* A standard query for name, type A, class IN; length or 0 if too long. */
-static size_t
-dns_query_build(const char *name, uint16_t id, uint8_t *q, size_t cap)
+size_t
+ta_dns_query_build(const char *name, uint16_t id, uint8_t *q, size_t cap)
 {
 	size_t at = 12;
 	const char *p = name;
@@ -75,13 +74,8 @@ dns_skip_name(const uint8_t *m, size_t len, size_t *at)
 	return false;
 }
 
-/*
- * Adds the A records of reply m to got, all or none: TA_UNAVAILABLE (got
- * unchanged) when m is not our answer, is truncated, or is malformed
- * anywhere, even after some records read well.
- */
-static ta_status
-dns_reply_parse(const uint8_t *m, size_t len, uint16_t id, const char *port,
+ta_status
+ta_dns_reply_parse(const uint8_t *m, size_t len, uint16_t id, const char *port,
     ta_addr_set *got)
 {
 	ta_addr_set mine = {0};
@@ -147,7 +141,7 @@ ta_dns_resolve_a(
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(server_port);
 	randombytes_buf(&id, sizeof id);
-	if ((qlen = dns_query_build(host, id, q, sizeof q)) == 0)
+	if ((qlen = ta_dns_query_build(host, id, q, sizeof q)) == 0)
 		return TA_UNAVAILABLE;
 	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return TA_UNAVAILABLE;
@@ -166,7 +160,7 @@ ta_dns_resolve_a(
 				continue;
 			if (n <= 0)
 				break;
-			if (dns_reply_parse(r, (size_t)n, id, port, &got) ==
+			if (ta_dns_reply_parse(r, (size_t)n, id, port, &got) ==
 			    TA_OK) {
 				status = TA_OK;
 				break;

@@ -6,6 +6,9 @@
 #ifndef TA_COMMON_DNS_H
 #define TA_COMMON_DNS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "discovery.h"
 #include "status.h"
 
@@ -19,5 +22,23 @@
  */
 ta_status ta_dns_resolve_a(
     const char *host, const char *port, const char *server, ta_addr_set *out);
+
+/*
+ * The two halves of the exchange, pure (unit and fuzz tests call them):
+ * a standard query for name (type A, class IN, id) written to q (cap
+ * bytes); its length, or 0 when a label is empty or over 63 bytes or the
+ * query does not fit.
+ */
+size_t ta_dns_query_build(const char *name, uint16_t id, uint8_t *q,
+    size_t cap);
+
+/*
+ * Adds "tcp://<a>:<port>" to got for each A record of the reply m[0..len),
+ * all or none: TA_UNAVAILABLE (got unchanged) when m does not answer query
+ * id, reports an error, is truncated (TC), or is malformed anywhere, even
+ * after some records read well.
+ */
+ta_status ta_dns_reply_parse(const uint8_t *m, size_t len, uint16_t id,
+    const char *port, ta_addr_set *got);
 
 #endif
