@@ -3,10 +3,13 @@
 #   make test       every test, then again under ASan/UBSan
 #   make test-unit  unit tests only (no database)
 #   make build      build/ only
-#   make clean      remove build/ and build-asan/ (never the make run data)
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS (300) each, two at
+#                   a time, in build-fuzz/ (FUZZ_TARGETS="json rpc" for some)
+#   make clean      remove build/, build-asan/ and build-fuzz/ (never the
+#                   make run data)
 # ARGS are passed to ctest, e.g. make test ARGS="-R migrate".
 
-.PHONY: run test test-unit build clean bench rehearse
+.PHONY: run test test-unit build clean bench rehearse fuzz
 
 run:
 	AUTH="$(AUTH)" TASK="$(TASK)" scripts/run.sh
@@ -30,8 +33,14 @@ build:
 	scripts/deps.sh
 	scripts/build.sh build edge-api auth-svc task-svc taskapi-migrate
 
+# The libFuzzer targets (docs/fuzzing.md); new inputs and crashes land in
+# build-fuzz/fuzz-out/<target>/. FUZZ_SECONDS and FUZZ_JOBS are read there.
+fuzz:
+	scripts/deps.sh
+	scripts/fuzz.sh run $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 # AWS ECS Fargate (docs/deploy.md): ARGS are passed to the script, e.g.
 # make deploy ARGS="--region eu-west-1 --certificate-arn arn:aws:acm:...".

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make test: installs missing packages, builds build/, starts a throwaway
 # PostgreSQL on a free port in a temporary directory, migrates it, and runs
-# every ctest test against it; then the same suite again built with
-# AddressSanitizer and UBSan in build-asan/ (TA_SKIP_SANITIZE=1 skips that
-# pass). The cluster and its directory are removed on exit, also on
+# every ctest test against it (label fuzz: the libFuzzer targets, built in
+# build-fuzz/ with clang-16, replay their corpora and fuzz 20 s each); then
+# the same suite again built with AddressSanitizer and UBSan in build-asan/
+# (TA_SKIP_SANITIZE=1 skips that pass). The cluster and its directory are removed on exit, also on
 # failure. Extra arguments go to ctest (e.g. -L unit, -R migrate).
 #   scripts/test.sh --unit   unit tests only: no database, no sanitizer pass
 set -euo pipefail
@@ -61,10 +62,13 @@ elif ! "$TA_ROOT/scripts/build.sh" build-asan -DCMAKE_BUILD_TYPE=Debug \
 	rc=1
 else
 	# The deploy checks and the rehearsal look at documents and images
-	# built from build/; instrumented binaries add nothing there.
+	# built from build/; instrumented binaries add nothing there. The
+	# fuzz tests ran in the first pass, on build-fuzz/, which is built
+	# with ASan and UBSan already.
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-	    run_ctest "$TA_ROOT/build-asan" -LE 'deploy|rehearsal' "$@" || rc=1
+	    run_ctest "$TA_ROOT/build-asan" -LE 'deploy|rehearsal|fuzz' "$@" ||
+	    rc=1
 fi
 
 if [ "$rc" = 0 ]; then
