@@ -1,6 +1,7 @@
 /*
- * The RFC 8259 scanner of request bodies (see json_scan.h). It never
- * allocates and never recurses: the open containers are a byte stack of
+ * The RFC 8259 scanner of request bodies (see json_scan.h), and the UTF-8
+ * repair of a peer's strings. The scanner never allocates and never
+ * recurses: the open containers are a byte stack of
  * TA_JSON_MAX_DEPTH, so no input can exhaust the thread's stack.
  */
 #include "json_scan.h"
@@ -8,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "alloc.h"
 
 /* Where the scan stands and, once it fails, why and where. */
 typedef struct scan {
@@ -40,9 +43,8 @@ peek(const scan *c)
 	return c->at < c->len ? c->s[c->at] : -1;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 (RFC 3629). */
-static size_t
-utf8_seq(const uint8_t *s, size_t n)
+size_t
+ta_utf8_seq(const uint8_t *s, size_t n)
 {
 	size_t k;
 	uint32_t cp;
@@ -174,7 +176,7 @@ string(scan *c)
 			c->at++;
 			continue;
 		}
-		if (!(n = utf8_seq(c->s + c->at, c->len - c->at)))
+		if (!(n = ta_utf8_seq(c->s + c->at, c->len - c->at)))
 			return fail(c, TA_JSON_MSG_UTF8, "invalid UTF-8");
 		c->at += n;
 	}
@@ -271,7 +273,7 @@ value(scan *c, char *stack, size_t *depth, bool *opened)
 			return number(c);
 		if (b == 0)
 			return fail(c, TA_JSON_MSG_NUL, "NUL byte");
-		if (b >= 0x80 && !utf8_seq(c->s + c->at, c->len - c->at))
+		if (b >= 0x80 && !ta_utf8_seq(c->s + c->at, c->len - c->at))
 			return fail(c, TA_JSON_MSG_UTF8, "invalid UTF-8");
 		return fail(c, TA_JSON_MSG_MALFORMED, "unexpected character");
 	}
@@ -336,4 +338,33 @@ ta_json_scan(const char *text, size_t len, ta_json_fault *f)
 		return fail(c, TA_JSON_MSG_MALFORMED,
 		    "characters after the JSON value");
 	return true;
+}
+
+char *
+ta_utf8_repaired(const char *s)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t len = strlen(s), at = 0, k, bad = 0;
+	char *out, *o;
+
+	while (at < len) {
+		k = u[at] < 0x80 ? 1 : ta_utf8_seq(u + at, len - at);
+		bad += k == 0;
+		at += k ? k : 1;
+	}
+	if (bad == 0)
+		return NULL;
+	o = out = ta_xmalloc(len + 2 * bad + 1); /* 1 byte -> 3 (U+FFFD) */
+	for (at = 0; at < len; at += k ? k : 1) {
+		k = u[at] < 0x80 ? 1 : ta_utf8_seq(u + at, len - at);
+		if (k) {
+			memcpy(o, s + at, k);
+			o += k;
+		} else {
+			memcpy(o, "\xEF\xBF\xBD", 3);
+			o += 3;
+		}
+	}
+	*o = '\0';
+	return out;
 }

@@ -1188,9 +1188,13 @@ scalar_to_json(const ProtobufCFieldDescriptor *f, const void *slot)
 	case PROTOBUF_C_TYPE_ENUM:
 		return enum_to_json(f->descriptor, *(const int32_t *)slot);
 	case PROTOBUF_C_TYPE_STRING: {
+		/* protobuf-c does not check a peer's strings are UTF-8. */
 		const char *s = *(const char *const *)slot;
+		char *fixed = ta_utf8_repaired(s ? s : "");
+		cJSON *item = cJSON_CreateString(fixed ? fixed : s ? s : "");
 
-		return cJSON_CreateString(s ? s : "");
+		free(fixed);
+		return item;
 	}
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *b = slot;

@@ -1111,6 +1111,25 @@ test_kitchen_set_text_unsigned(void **state)
 	protobuf_c_message_free_unpacked(&k->base, NULL);
 }
 
+/* A peer's string that is not UTF-8 renders with U+FFFD (fuzz: render). */
+static void
+test_render_repairs_utf8(void **state)
+{
+	Taskapi__V1__Task t = TASKAPI__V1__TASK__INIT;
+	cJSON *j, *title;
+
+	(void)state;
+	t.title = "a\xC3\x28\xFF\xED\xA0\x80z\xC3\xA9";
+	j = ta_message_to_json(&t.base);
+	title = cJSON_GetObjectItemCaseSensitive(j, "title");
+	assert_non_null(title);
+	assert_string_equal(title->valuestring,
+	    "a\xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+	    "\xEF\xBF\xBDz\xC3\xA9");
+	cJSON_Delete(j);
+	assert_null(ta_utf8_repaired("valid \xE2\x82\xAC"));
+}
+
 int
 main(void)
 {
@@ -1137,6 +1156,7 @@ main(void)
 	    cmocka_unit_test(test_kitchen_round_trip),
 	    cmocka_unit_test(test_kitchen_violations),
 	    cmocka_unit_test(test_kitchen_set_text_unsigned),
+	    cmocka_unit_test(test_render_repairs_utf8),
 	};
 
 	return cmocka_run_group_tests_name("transcode", tests, NULL, NULL);
