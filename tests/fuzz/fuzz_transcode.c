@@ -20,6 +20,7 @@
 #include "transcode.h"
 
 #include "alloc.h"
+#include "msg_walk.h"
 #include "taskapi/v1/task.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,59 +37,6 @@ render(const ProtobufCMessage *m)
 	return s;
 }
 
-/* A value of ed that this build has no name for (TA_ENUM_UNRECOGNIZED). */
-static bool
-enum_is_unknown(const ProtobufCFieldDescriptor *f, int32_t v)
-{
-	return protobuf_c_enum_descriptor_get_value(f->descriptor, v) == NULL;
-}
-
-/* Whether m holds, at any depth, an enum value its descriptor lacks. */
-static bool
-has_unknown_enum(const ProtobufCMessage *m)
-{
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *slot = (const char *)m + f->offset;
-		size_t n = 1;
-
-		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-			uint32_t which;
-
-			memcpy(&which, (const char *)m + f->quantifier_offset,
-			    sizeof which);
-			if (which != f->id)
-				continue;
-		}
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			memcpy(&n, (const char *)m + f->quantifier_offset,
-			    sizeof n);
-			const char *elems;
-
-			memcpy(&elems, slot, sizeof elems);
-			slot = elems;
-		}
-		for (size_t k = 0; k < n; k++) {
-			if (f->type == PROTOBUF_C_TYPE_ENUM) {
-				int32_t v;
-
-				memcpy(&v, slot + k * sizeof v, sizeof v);
-				if (enum_is_unknown(f, v))
-					return true;
-			} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				const ProtobufCMessage *sub;
-
-				memcpy(&sub, slot + k * sizeof sub, sizeof sub);
-				if (sub && has_unknown_enum(sub))
-					return true;
-			}
-		}
-	}
-	return false;
-}
-
 static void
 run(const cJSON *j, const ProtobufCMessageDescriptor *d, const char *mask)
 {
@@ -98,7 +46,7 @@ run(const cJSON *j, const ProtobufCMessageDescriptor *d, const char *mask)
 	char *s = render(m), *s2;
 	cJSON *back = NULL;
 
-	if (st == TA_OK && has_unknown_enum(m)) {
+	if (st == TA_OK && ta_fuzz_has_unknown_enum(m)) {
 		/* Rendered as a number: a type error when read back. */
 		if (ta_json_parse_strict(s, strlen(s), &back, NULL, 0) != TA_OK)
 			abort();

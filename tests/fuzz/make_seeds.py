@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the binary seed inputs of tests/fuzz/corpus/{rpc,jwt,dns,config}/
+"""Writes the binary seed inputs of
+tests/fuzz/corpus/{rpc,render,jwt,dns,config}/
 (standard library only). The JSON seeds of corpus/{json,transcode}/ are
 hand-written files. Run from anywhere; rewrites only the files it names."""
 import base64
@@ -74,6 +75,42 @@ def rpc():
     put("rpc", "bad_payload", envelope(t + "GetTask", "r", b"\xff\xff\xff"))
     put("rpc", "truncated", envelope(t + "GetTask", "r1")[:-3])
     put("rpc", "big_key", envelope(t + "CreateTask", "", task, "K" * 3000))
+
+
+def ts(seconds, nanos=0):
+    return field(1, seconds) + (field(2, nanos) if nanos else b"")
+
+
+def task(i=7, status=2, priority=3, due=None):
+    t = field(1, i) + field(2, 3) + field(3, "Write docs")
+    t += field(4, field(1, "with figures")) + field(5, status)
+    t += field(6, priority)
+    if due is not None:
+        t += field(7, due)
+    return t + field(8, ts(1740910504, 221000000)) + field(9, ts(1740910504))
+
+
+def render():
+    # The first byte is the index in fuzz_render.c's types[].
+    put("render", "task", b"\x00" + task(due=ts(1741000000)))
+    put("render", "list", b"\x01" + field(1, task()) + field(1, task(8, 1, 1))
+        + field(2, 2) + field(3, 1))
+    put("render", "get_unknown_status", b"\x02" + field(1, task(status=9)))
+    put("render", "get_negative_enum", b"\x02" + field(1, task(status=-1)))
+    put("render", "create_far_dates", b"\x03" + field(1, "Task created")
+        + field(2, task(due=ts(-99999999999999, 5) + b"")))
+    put("render", "update_huge_ts", b"\x04" + field(1, "ok")
+        + field(2, task(due=ts(2 ** 62, 999999999))))
+    put("render", "delete", b"\x05" + field(1, "Task deleted"))
+    put("render", "register", b"\x06" + field(1, "User registered") + field(
+        2, field(1, 5) + field(2, "ann") + field(3, "a@b.c")
+        + field(4, ts(1740910504))))
+    put("render", "login", b"\x07" + field(1, "Login successful")
+        + field(2, "eyJ.x.y") + field(3, field(1, 5) + field(2, "ann")))
+    put("render", "validate", b"\x08" + field(1, 1) + field(
+        2, field(1, 2 ** 53 + 1) + field(2, "zo\u00eb")))
+    put("render", "health", b"\x09" + field(1, 1))
+    put("render", "control_chars", b"\x00" + field(3, "a\x01\x1fb\"\\"))
 
 
 def b64(b):
@@ -160,6 +197,7 @@ def config():
 
 if __name__ == "__main__":
     rpc()
+    render()
     jwt()
     dns()
     config()
