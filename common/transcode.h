@@ -4,7 +4,9 @@
  * rendering rules:
  *  - JSON names are the proto field names (snake_case);
  *  - int32/int64/uint* are JSON numbers (int64 printed exactly, never as a
- *    double); bool is true/false; string is a string;
+ *    double; read only within +-(2^53 - 1), as cJSON reads doubles, so a
+ *    wider value renders but does not read back); bool is true/false;
+ *    string is a string (a peer's non-UTF-8 bytes render as U+FFFD);
  *  - enums are the lower-case value name without the enum's prefix
  *    (TASK_STATUS_IN_PROGRESS of TaskStatus is "in_progress"); the zero
  *    value (*_UNSPECIFIED) renders as null and is what null/absent parse to;
