@@ -196,7 +196,6 @@ dispatch(const ta_rpc_server_cfg *cfg, const Taskapi__V1__RequestEnvelope *env,
 	}
 }
 
-
 /* Packs the reply envelope of r into alloc(arg, n); false when it fails. */
 static bool
 reply_pack(struct ta_rpc_reply *r, ta_rpc_reply_alloc alloc, void *arg)

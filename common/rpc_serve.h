@@ -33,7 +33,7 @@ bool ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
  * is full (RESOURCE_EXHAUSTED, "server overloaded") into alloc(arg, n);
  * false when alloc returned NULL.
  */
-bool ta_rpc_pack_overload(size_t max_bytes, ta_rpc_reply_alloc alloc,
-    void *arg);
+bool ta_rpc_pack_overload(
+    size_t max_bytes, ta_rpc_reply_alloc alloc, void *arg);
 
 #endif

@@ -36,12 +36,13 @@ static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const sizes[] = {"1", "2", "04", "-8", NULL};
 
 #define ROW(n, t, d, lo, hi, sec, ch, m)                                       \
-	{(n), (t), (d), (lo), (hi), (sec), (ch), offsetof(fz_cfg, m)}
+	{                                                                      \
+		(n), (t), (d), (lo), (hi), (sec), (ch), offsetof(fz_cfg, m)    \
+	}
 static const ta_cfg_item items[] = {
     ROW("FZ_STR", TA_CFG_STR, "dflt", 0, 0, false, NULL, str),
     ROW("FZ_STR_BOUNDED", TA_CFG_STR, "abc", 2, 8, false, NULL, str_bounded),
-    ROW("FZ_STR_CHOICE", TA_CFG_STR, "info", 0, 0, false, levels,
-        str_choice),
+    ROW("FZ_STR_CHOICE", TA_CFG_STR, "info", 0, 0, false, levels, str_choice),
     ROW("FZ_SECRET", TA_CFG_STR, NULL, 4, 64, true, NULL, secret),
     ROW("FZ_REQUIRED", TA_CFG_STR, NULL, 0, 0, false, NULL, required),
     ROW("FZ_NUM", TA_CFG_INT, "7", 0, 0, false, NULL, num),

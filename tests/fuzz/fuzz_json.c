@@ -69,8 +69,8 @@ cjson_accepts(const char *text, size_t size)
 	cJSON_Delete(j);
 	if (!ok)
 		return false;
-	while (end < text + size && (*end == ' ' || *end == '\t' ||
-	                                *end == '\n' || *end == '\r'))
+	while (end < text + size &&
+	       (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 		end++;
 	return end == text + size;
 }

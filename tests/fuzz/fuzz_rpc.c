@@ -67,8 +67,7 @@ reply_ok(const ProtobufCMethodDescriptor *md, ta_rpc_ctx *ctx,
 /* The one handler of every stub method; request_id[0] picks what it does. */
 static void
 stub_invoke(ProtobufCService *svc, unsigned index,
-    const ProtobufCMessage *input, ProtobufCClosure closure,
-    void *closure_data)
+    const ProtobufCMessage *input, ProtobufCClosure closure, void *closure_data)
 {
 	const ProtobufCMethodDescriptor *md = &svc->descriptor->methods[index];
 	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
@@ -81,7 +80,7 @@ stub_invoke(ProtobufCService *svc, unsigned index,
 		/* Handlers never pass "" (the check below wants a message). */
 		ta_rpc_fail(ctx, (ta_status)(1 + (uint8_t)how[1] % 16),
 		    how[1] % 3 && *ctx->idempotency_key ? ctx->idempotency_key
-		                                         : NULL);
+		                                        : NULL);
 		closure(NULL, closure_data);
 		break;
 	case 'v': /* one violation per byte of the key */
@@ -115,8 +114,7 @@ static ProtobufCService auth_svc = {
     &taskapi__v1__auth_service__descriptor, stub_invoke, NULL};
 static ProtobufCService health_svc = {
     &taskapi__v1__health__descriptor, stub_invoke, NULL};
-static ProtobufCService *const services[] = {
-    &task_svc, &auth_svc, &health_svc};
+static ProtobufCService *const services[] = {&task_svc, &auth_svc, &health_svc};
 static const ta_rpc_server_cfg cfg = {
     .listen_url = "inproc://fuzz",
     .nthreads = 1,
@@ -167,7 +165,8 @@ output_of(const Taskapi__V1__RequestEnvelope *env)
 			if (env->method[0] == '/' &&
 			    strncmp(env->method + 1, sd->name, n) == 0 &&
 			    env->method[n + 1] == '/' &&
-			    strcmp(env->method + n + 2, sd->methods[k].name) == 0)
+			    strcmp(env->method + n + 2, sd->methods[k].name) ==
+			        0)
 				return sd->methods[k].output;
 		}
 	}
@@ -176,15 +175,15 @@ output_of(const Taskapi__V1__RequestEnvelope *env)
 
 /* An OK reply: the method's reply type, no message, no details. */
 static void
-check_ok(const Taskapi__V1__ReplyEnvelope *re,
-    const ProtobufCMessageDescriptor *out)
+check_ok(
+    const Taskapi__V1__ReplyEnvelope *re, const ProtobufCMessageDescriptor *out)
 {
 	ProtobufCMessage *m;
 
 	if (!out || re->n_details || (re->message && *re->message))
 		abort();
-	m = protobuf_c_message_unpack(out, NULL, re->payload.len,
-	    re->payload.data);
+	m = protobuf_c_message_unpack(
+	    out, NULL, re->payload.len, re->payload.data);
 	if (!m)
 		abort();
 	protobuf_c_message_free_unpacked(m, NULL);
@@ -197,8 +196,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Taskapi__V1__RequestEnvelope *env;
 	Taskapi__V1__ReplyEnvelope *re;
 
-	if (!ta_rpc_serve_packed(&cfg, MAX_BYTES, NULL, data, size, buf_alloc,
-	        &b))
+	if (!ta_rpc_serve_packed(
+	        &cfg, MAX_BYTES, NULL, data, size, buf_alloc, &b))
 		abort(); /* buf_alloc never fails */
 	if (b.len > MAX_BYTES)
 		abort();

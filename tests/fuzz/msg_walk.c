@@ -46,9 +46,11 @@ any_elem(const ProtobufCMessage *m, elem_pred pred)
 				const ProtobufCMessage *sub;
 
 				memcpy(&sub, slot + k * sizeof sub, sizeof sub);
-				/* A Timestamp renders clamped: it always reads. */
-				if (sub && sub->descriptor !=
-				               &google__protobuf__timestamp__descriptor &&
+				/* A Timestamp renders clamped: it always reads.
+				 */
+				if (sub &&
+				    sub->descriptor !=
+				        &google__protobuf__timestamp__descriptor &&
 				    any_elem(sub, pred))
 					return true;
 			} else if (f->type == PROTOBUF_C_TYPE_ENUM) {
