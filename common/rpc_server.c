@@ -8,7 +8,8 @@
  *   SHED_SLOTS nng contexts ("slots"), each with its own aio whose
  *   callback runs on nng's task threads and never blocks: a received call
  *   is appended to a FIFO queue, or, when queue_limit calls already wait,
- *   answered RESOURCE_EXHAUSTED ("server overloaded") on the spot. The
+ *   answered RESOURCE_EXHAUSTED ("server overloaded") on the spot; a
+ *   liveness Health/Check is answered on the spot too (rpc_liveness.h). The
  *   nthreads serving threads take calls from the queue and handle them
  *   blocking (libpq) without stalling nng's shared task threads; each then
  *   starts the reply's send on the call's slot and takes the next call.
@@ -53,6 +54,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "rpc_liveness.h"
 #include "violations.h"
 
 /* Longest method name written to the access log (clients send anything). */
@@ -436,6 +438,21 @@ overload_msg(const ta_rpc_server *s)
 	return reply_msg(&r);
 }
 
+/* The answer to a liveness check, sent from the receive callback. */
+static nng_msg *
+liveness_msg(const ta_rpc_server *s)
+{
+	struct ta_rpc_reply r = {.max_bytes = s->max_bytes, .status = TA_OK};
+	nng_msg *m;
+
+	r.payload = ta_rpc_liveness_reply(&r.payload_len);
+	if (!r.payload)
+		return NULL;
+	m = reply_msg(&r);
+	free(r.payload);
+	return m;
+}
+
 /* A receive finished; the caller holds srv->mu. */
 static void
 slot_received(srv_slot *slot, int rv)
@@ -458,6 +475,17 @@ slot_received(srv_slot *slot, int rv)
 		/* Unanswered: the client re-sends it when the pipe closes. */
 		nng_msg_free(m);
 		slot->state = SLOT_IDLE;
+		return;
+	}
+	if (ta_rpc_is_liveness(nng_msg_body(m), nng_msg_len(m))) {
+		/* Alive whatever the threads are doing (rpc_liveness.h). */
+		nng_msg *live = liveness_msg(s);
+
+		nng_msg_free(m);
+		if (live)
+			slot_send(slot, live);
+		else
+			slot_recv(slot);
 		return;
 	}
 	if (s->nqueued >= s->queue_limit) {
