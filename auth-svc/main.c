@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "health.h"
+#include "stop.h"
 #include "log.h"
 #include "pg.h"
 #include "rpc.h"
@@ -27,6 +28,7 @@
 typedef struct auth_cfg {
 	const char *rpc_listen;
 	long rpc_queue_limit;
+	long drain_delay_s;
 	ta_db_cfg db;
 	const char *jwt_secret;
 	long jwt_expiration;
@@ -45,6 +47,8 @@ static const ta_cfg_item cfg_items[] = {
     TA_CFG_DB_ITEMS(auth_cfg, db),
     {"RPC_QUEUE_LIMIT", TA_CFG_INT, "64", 1, 65536, false, NULL,
         offsetof(auth_cfg, rpc_queue_limit)},
+    /* After SIGTERM: serve this long before closing (common/stop.h). */
+    TA_CFG_DRAIN_ITEM(auth_cfg, drain_delay_s),
     {"JWT_SECRET", TA_CFG_STR, NULL, 32, 4096, true, NULL,
         offsetof(auth_cfg, jwt_secret)},
     {"JWT_EXPIRATION", TA_CFG_INT, "3600", 60, 2592000, false, NULL,
@@ -99,7 +103,6 @@ main(int argc, char **argv)
 	ta_rpc_server_cfg scfg = {0};
 	ta_rpc_server *server = NULL;
 	sigset_t stop_signals;
-	int sig = 0;
 
 	ta_log_init("auth-svc", TA_LOG_INFO);
 	if (argc == 2 && strcmp(argv[1], "--health-check") == 0)
@@ -152,9 +155,7 @@ main(int argc, char **argv)
 	ta_log(TA_LOG_INFO, "started", "auth-svc serving",
 	    TA_S("url", cfg.rpc_listen), TA_I("threads", scfg.nthreads));
 
-	sigwait(&stop_signals, &sig);
-	ta_log(TA_LOG_INFO, "stopping", "signal received",
-	    TA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+	(void)ta_stop_wait(&stop_signals, cfg.drain_delay_s);
 	ta_rpc_server_close(server);
 	auth_app_fini(&app);
 	nng_fini(); // drains nng's reaper: closed pipes are freed

@@ -9,7 +9,11 @@
  *   done(arg, call) runs exactly once on one of them; it must not block.
  *   One discovery thread per client re-resolves the backend's names every
  *   refresh period and is the only thread that adds or closes dialers.
- *   Pipe callbacks (nng threads) keep the set of connected pipes.
+ *   Pipe callbacks (nng threads) keep the set of connected pipes; a pipe
+ *   that goes away also wakes the discovery thread to resolve again at
+ *   once (at most once per TA_RPC_EARLY_REFRESH_MS): an instance stopping
+ *   is usually one of several replaced in a deployment, and the names
+ *   already answer with their successors.
  * - Ownership: the caller owns the ta_rpc_call throughout. The call owns
  *   its packed envelope, its nng context and aio, and the unpacked reply.
  *   ta_rpc_call_free closes the context and hands the aio to nng's reaper,
@@ -75,9 +79,10 @@ struct ta_rpc_client {
 	size_t ndials;
 	pthread_t thread;
 	bool has_thread;
-	pthread_mutex_t mu; /* guards is_stopping, pipes */
+	pthread_mutex_t mu; /* guards is_stopping, refresh_now, pipes */
 	pthread_cond_t cv;
 	bool is_stopping;
+	bool refresh_now; /* a pipe went away: resolve again now */
 	uint32_t *pipes; /* ids of connected pipes */
 	size_t npipes;
 	atomic_int connected;
@@ -94,6 +99,8 @@ struct ta_rpc_client {
 #define TA_RPC_START_GRACE_MS 1000
 /* Sends of one retry-safe call, the first included. */
 #define TA_RPC_MAX_ATTEMPTS 3
+/* Early re-resolutions (after a pipe went away) are this far apart at least. */
+#define TA_RPC_EARLY_REFRESH_MS 1000
 
 enum call_state { CALL_NEW, CALL_SENDING, CALL_RECEIVING, CALL_DONE };
 
@@ -186,6 +193,10 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 				changed = true;
 				break;
 			}
+		}
+		if (changed) { /* read only by the discovery thread */
+			c->refresh_now = true;
+			pthread_cond_signal(&c->cv);
 		}
 	}
 	now = (int)c->npipes;
@@ -302,21 +313,47 @@ discovery_refresh(ta_rpc_client *c)
 	return failed;
 }
 
+/* Waits on c->cv (c->mu held) until the CLOCK_REALTIME time ms from now,
+ * or stop, or (when wake_early) a pipe going away. */
+static void
+discovery_sleep(ta_rpc_client *c, int64_t ms, bool wake_early)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!c->is_stopping && !(wake_early && c->refresh_now) &&
+	       pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
+		;
+}
+
 static void *
 discovery_main(void *arg)
 {
 	ta_rpc_client *c = arg;
-	struct timespec until;
+
+	int64_t period_ms = (int64_t)c->refresh_s * 1000;
+	int64_t gap_ms = period_ms < TA_RPC_EARLY_REFRESH_MS
+	    ? period_ms
+	    : TA_RPC_EARLY_REFRESH_MS;
 
 	pthread_mutex_lock(&c->mu);
 	while (!c->is_stopping) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += c->refresh_s;
-		while (!c->is_stopping && pthread_cond_timedwait(&c->cv, &c->mu,
-		                              &until) != ETIMEDOUT)
-			;
+		/* A burst of pipes going away resolves once, not per pipe. */
+		discovery_sleep(c, gap_ms, false);
+		discovery_sleep(c, period_ms - gap_ms, true);
 		if (c->is_stopping)
 			break;
+		if (c->refresh_now)
+			ta_log(TA_LOG_DEBUG, "discovery_early",
+			    "an instance went away: resolving again now",
+			    TA_S("backend", c->name));
+		c->refresh_now = false;
 		pthread_mutex_unlock(&c->mu);
 		discovery_refresh(c);
 		pthread_mutex_lock(&c->mu);

@@ -303,11 +303,15 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
 }
 
 bool
-ta_rpc_pack_overload(size_t max_bytes, ta_rpc_reply_alloc alloc, void *arg)
+ta_rpc_pack_reply(size_t max_bytes, ta_status status, const char *message,
+    const uint8_t *payload, size_t len, ta_rpc_reply_alloc alloc, void *arg)
 {
+	/* Only read: reply_pack never frees or writes through r. */
 	struct ta_rpc_reply r = {.max_bytes = max_bytes,
-	    .status = TA_RESOURCE_EXHAUSTED,
-	    .message = (char *)"server overloaded"}; /* read, never freed */
+	    .status = status,
+	    .message = (char *)message,
+	    .payload = (uint8_t *)payload,
+	    .payload_len = len};
 
 	return reply_pack(&r, alloc, arg);
 }

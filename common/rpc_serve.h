@@ -29,11 +29,13 @@ bool ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
     ta_rpc_reply_alloc alloc, void *arg);
 
 /*
- * The reply to a call refused because every thread is busy and the queue
- * is full (RESOURCE_EXHAUSTED, "server overloaded") into alloc(arg, n);
+ * A reply envelope packed into alloc(arg, n) without a call: status with
+ * message (NULL: the status name) when status is not TA_OK, else payload
+ * (len bytes, borrowed) as the packed reply. rpc_server.c answers overload
+ * (RESOURCE_EXHAUSTED, "server overloaded") and liveness checks with it.
  * false when alloc returned NULL.
  */
-bool ta_rpc_pack_overload(
-    size_t max_bytes, ta_rpc_reply_alloc alloc, void *arg);
+bool ta_rpc_pack_reply(size_t max_bytes, ta_status status, const char *message,
+    const uint8_t *payload, size_t len, ta_rpc_reply_alloc alloc, void *arg);
 
 #endif

@@ -9,7 +9,8 @@
  *   SHED_SLOTS nng contexts ("slots"), each with its own aio whose
  *   callback runs on nng's task threads and never blocks: a received call
  *   is appended to a FIFO queue, or, when queue_limit calls already wait,
- *   answered RESOURCE_EXHAUSTED ("server overloaded") on the spot. The
+ *   answered RESOURCE_EXHAUSTED ("server overloaded") on the spot; a
+ *   liveness Health/Check is answered on the spot too (rpc_liveness.h). The
  *   nthreads serving threads take calls from the queue and handle them
  *   blocking (libpq) without stalling nng's shared task threads; each then
  *   starts the reply's send on the call's slot and takes the next call.
@@ -51,6 +52,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "rpc_liveness.h"
 #include "rpc_serve.h"
 
 /* Contexts beyond threads + queue: they keep receiving to shed load. */
@@ -167,7 +169,24 @@ overload_msg(const ta_rpc_server *s)
 {
 	nng_msg *m = NULL;
 
-	ta_rpc_pack_overload(s->max_bytes, msg_alloc, &m);
+	ta_rpc_pack_reply(s->max_bytes, TA_RESOURCE_EXHAUSTED,
+	    "server overloaded", NULL, 0, msg_alloc, &m);
+	return m;
+}
+
+/* The answer to a liveness check, sent from the receive callback. */
+static nng_msg *
+liveness_msg(const ta_rpc_server *s)
+{
+	size_t len;
+	uint8_t *payload = ta_rpc_liveness_reply(&len);
+	nng_msg *m = NULL;
+
+	if (!payload)
+		return NULL;
+	ta_rpc_pack_reply(
+	    s->max_bytes, TA_OK, NULL, payload, len, msg_alloc, &m);
+	free(payload);
 	return m;
 }
 
@@ -193,6 +212,17 @@ slot_received(srv_slot *slot, int rv)
 		/* Unanswered: the client re-sends it when the pipe closes. */
 		nng_msg_free(m);
 		slot->state = SLOT_IDLE;
+		return;
+	}
+	if (ta_rpc_is_liveness(nng_msg_body(m), nng_msg_len(m))) {
+		/* Alive whatever the threads are doing (rpc_liveness.h). */
+		nng_msg *live = liveness_msg(s);
+
+		nng_msg_free(m);
+		if (live)
+			slot_send(slot, live);
+		else
+			slot_recv(slot);
 		return;
 	}
 	if (s->nqueued >= s->queue_limit) {

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "health.h"
+#include "stop.h"
 #include "log.h"
 #include "pg.h"
 #include "rpc.h"
@@ -26,6 +27,7 @@
 typedef struct task_cfg {
 	const char *rpc_listen;
 	long rpc_queue_limit;
+	long drain_delay_s;
 	const char *log_level;
 	ta_db_cfg db;
 } task_cfg;
@@ -41,6 +43,8 @@ static const ta_cfg_item cfg_items[] = {
     TA_CFG_DB_ITEMS(task_cfg, db),
     {"RPC_QUEUE_LIMIT", TA_CFG_INT, "64", 1, 65536, false, NULL,
         offsetof(task_cfg, rpc_queue_limit)},
+    /* After SIGTERM: serve this long before closing (common/stop.h). */
+    TA_CFG_DRAIN_ITEM(task_cfg, drain_delay_s),
 };
 #define CFG_N (sizeof cfg_items / sizeof cfg_items[0])
 
@@ -72,7 +76,6 @@ main(int argc, char **argv)
 	ta_rpc_server_cfg scfg = {0};
 	ta_rpc_server *server;
 	sigset_t sigs;
-	int sig;
 
 	ta_log_init("task-svc", TA_LOG_INFO);
 	if (argc == 2 && (strcmp(argv[1], "--health-check") == 0 ||
@@ -125,9 +128,7 @@ main(int argc, char **argv)
 	}
 	ta_log(TA_LOG_INFO, "started", "serving TaskService and Health",
 	    TA_S("url", cfg.rpc_listen), TA_I("threads", scfg.nthreads));
-	sigwait(&sigs, &sig);
-	ta_log(TA_LOG_INFO, "stopping", "signal received",
-	    TA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+	(void)ta_stop_wait(&sigs, cfg.drain_delay_s);
 	ta_rpc_server_close(server);
 	nng_fini(); // drains nng's reaper: closed pipes are freed
 	ta_log(TA_LOG_INFO, "stopped", "task-svc stopped");

@@ -80,10 +80,12 @@ def check(tpl):
     tds = cfnlib.of_type(tpl, "AWS::ECS::TaskDefinition")
     services = cfnlib.of_type(tpl, "AWS::ECS::Service")
     edge_rpc_s = 5
+    edge_refresh_s = 10
     for tdn, td in tds.items():
         for c in td["Properties"]["ContainerDefinitions"]:
             if c["Name"] == "edge-api":
                 edge_rpc_s = int(setting(c, "RPC_TIMEOUT_MS", schema("edge-api"))) / 1000
+                edge_refresh_s = int(setting(c, "DISCOVERY_REFRESH_S", schema("edge-api")))
     for tdn, td in tds.items():
         for c in td["Properties"]["ContainerDefinitions"]:
             where = "%s/%s" % (tdn, c["Name"])
@@ -142,12 +144,18 @@ def check(tpl):
                 if binary == "edge-api":
                     drain = edge_rpc_s + 1      # edge_http_close(rpc timeout + 1 s)
                 else:
-                    drain = edge_rpc_s
+                    # DRAIN_DELAY_S of serving after SIGTERM, then the
+                    # last call; the drain must outlast the record TTL and
+                    # the edge's re-resolution (common/stop.h).
+                    delay = int(setting(c, "DRAIN_DELAY_S", sch) or 0)
+                    drain = delay + edge_rpc_s
                     for sn, s in services.items():
                         if cfnlib.references(s["Properties"]["TaskDefinition"]) == {tdn}:
                             for reg in s["Properties"].get("ServiceRegistries", []):
                                 disc = res[next(iter(cfnlib.references(reg)))]
-                                drain += max(x["TTL"] for x in disc["Properties"]["DnsConfig"]["DnsRecords"])
+                                ttl = max(x["TTL"] for x in disc["Properties"]["DnsConfig"]["DnsRecords"])
+                                if delay < ttl + edge_refresh_s:
+                                    P.append("%s: DRAIN_DELAY_S %d < record TTL %d + edge DISCOVERY_REFRESH_S %d" % (where, delay, ttl, edge_refresh_s))
                 if st < drain:
                     P.append("%s: StopTimeout %s < drain time %s s" % (where, st, drain))
     for sn, s in services.items():
@@ -328,6 +336,7 @@ MUTATIONS = [
     ("health via shell", lambda t: container(t, "TaskTaskDefinition")["HealthCheck"].update(Command=["CMD-SHELL", "curl -f localhost"]), "not exec form"),
     ("stop timeout > 120", lambda t: container(t, "EdgeTaskDefinition").update(StopTimeout=150), "> 120"),
     ("stop timeout < drain", lambda t: container(t, "AuthTaskDefinition").update(StopTimeout=10), "< drain time"),
+    ("worker exits at SIGTERM", lambda t: container(t, "TaskTaskDefinition").update(Environment=[e for e in container(t, "TaskTaskDefinition")["Environment"] if e["Name"] != "DRAIN_DELAY_S"]), "DRAIN_DELAY_S 0 < record TTL 10 + edge DISCOVERY_REFRESH_S 10"),
     ("target type instance", lambda t: t["Resources"]["EdgeTargetGroup"]["Properties"].update(TargetType="instance"), "type is not ip"),
     ("health path /", lambda t: t["Resources"]["EdgeTargetGroup"]["Properties"].update(HealthCheckPath="/"), "not /health"),
     ("LB container name", lambda t: t["Resources"]["EdgeService"]["Properties"]["LoadBalancers"][0].update(ContainerName="edge"), "not in task definition"),

@@ -272,18 +272,24 @@ class Stack:
 
     def new_user(self):
         """Registers and logs in a fresh user; (user id, token)."""
-        name = "f" + uuid.uuid4().hex[:16]
-        pw = "fault-password-" + uuid.uuid4().hex[:8]
-        s, _, b, _ = self.request("POST", "/auth/register", {
-            "username": name, "email": name + "@example.test",
-            "password": pw})
-        if s != 201:
-            raise RuntimeError("register: %s %r" % (s, b))
-        s, _, b, _ = self.request("POST", "/auth/login",
-                                  {"username": name, "password": pw})
-        if s != 200:
-            raise RuntimeError("login: %s %r" % (s, b))
-        return b["user"]["id"], b["token"]
+        return new_user(self.request, "f")
+
+
+def new_user(request, prefix):
+    """Registers and logs in a fresh user through request (the request
+    method of a Stack or of any client with its interface); (user id,
+    token)."""
+    name = prefix + uuid.uuid4().hex[:16]
+    pw = "user-password-" + uuid.uuid4().hex[:8]
+    s, _, b, _ = request("POST", "/auth/register", {
+        "username": name, "email": name + "@example.test", "password": pw})
+    if s != 201:
+        raise RuntimeError("register: %s %r" % (s, b))
+    s, _, b, _ = request("POST", "/auth/login",
+                         {"username": name, "password": pw})
+    if s != 200:
+        raise RuntimeError("login: %s %r" % (s, b))
+    return b["user"]["id"], b["token"]
 
 
 def is_json_error(status, body):

@@ -6,6 +6,7 @@ every request that started before SIGTERM, and exits 0. --health-check of
 both workers exits 0 against a running instance and 1 once it is gone."""
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -90,6 +91,51 @@ class ShutdownTest(unittest.TestCase):
             self.assertIn("stopped", events)
             # The container health check now fails.
             self.assertEqual(health_check(st, "task", "task-0"), 1)
+
+    def test_worker_drains_after_sigterm(self):
+        # DRAIN_DELAY_S: after SIGTERM the worker goes on serving (ECS has
+        # removed its record; callers still hold the address until their
+        # next lookup), then exits 0; a second signal cuts the wait short.
+        drain = 3.0
+        with faultlib.Stack(n_auth=1, n_task=1,
+                            env_task={"DRAIN_DELAY_S": str(int(drain))}) as st:
+            uid, tok = st.new_user()
+            st.stopped.add("task-0")
+            proc = st.procs["task-0"]
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            served = 0
+            while time.monotonic() - t0 < drain - 1.0:
+                s, _, b, _ = st.request("POST", "/tasks",
+                                        {"title": "drain %d" % served},
+                                        token=tok)
+                self.assertEqual(s, 201, b)
+                self.assertIsNone(proc.poll(), "exited while draining")
+                served += 1
+            self.assertEqual(health_check(st, "task", "task-0"), 0)
+            code = proc.wait(drain + STOP_TIMEOUT_S)
+            took = time.monotonic() - t0
+            faultlib.report("shutdown_drain", {
+                "drain_s": drain, "served_while_draining": served,
+                "exit_s": round(took, 3), "exit_code": code})
+            self.assertEqual(code, 0)
+            self.assertGreaterEqual(took, drain - 0.2)
+            self.assertLess(took, drain + 5.0)
+            events = [x.get("event") for x in st.log_events("task-0")]
+            self.assertIn("drained", events)
+        with faultlib.Stack(n_auth=1, n_task=1,
+                            env_task={"DRAIN_DELAY_S": "60"}) as st:
+            st.stopped.add("task-0")
+            proc = st.procs["task-0"]
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            self.assertIsNone(proc.poll())
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(10), 0)
+            self.assertLess(time.monotonic() - t0, 10)
+            events = [x.get("event") for x in st.log_events("task-0")]
+            self.assertIn("drain_cut_short", events)
 
     def test_workers_sigterm_under_load(self):
         with faultlib.Stack(n_auth=2, n_task=2) as st:

@@ -6,7 +6,9 @@
  * from the envelope's request_id: reply, fail, add violations, reply
  * twice, never, NULL or with the wrong type. Every answer must be a
  * ReplyEnvelope within the size cap, with a known status; an OK one
- * carries the method's reply type and no error fields.
+ * carries the method's reply type and no error fields. A liveness
+ * Health/Check goes the way rpc_server.c's receive callback sends it
+ * (rpc_liveness.h), answered healthy without a handler.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -17,6 +19,8 @@
 #include <unistd.h>
 
 #include "rpc_serve.h"
+
+#include "rpc_liveness.h"
 
 #include "alloc.h"
 #include "log.h"
@@ -189,6 +193,46 @@ check_ok(
 	protobuf_c_message_free_unpacked(m, NULL);
 }
 
+/*
+ * A liveness check is a Health/Check envelope whose request says
+ * liveness; it is answered OK with {status: "healthy"} without a thread.
+ */
+static int
+check_liveness(const uint8_t *data, size_t size)
+{
+	Taskapi__V1__RequestEnvelope *env =
+	    taskapi__v1__request_envelope__unpack(NULL, size, data);
+	Taskapi__V1__HealthCheckRequest *req;
+	Taskapi__V1__HealthCheckReply *hr;
+	Taskapi__V1__ReplyEnvelope *re;
+	reply_buf b = {0};
+	size_t len;
+	uint8_t *payload = ta_rpc_liveness_reply(&len);
+
+	if (!env || strcmp(env->method, "/taskapi.v1.Health/Check") != 0)
+		abort();
+	req = taskapi__v1__health_check_request__unpack(
+	    NULL, env->payload.len, env->payload.data);
+	if (!req || !req->liveness || !payload ||
+	    !ta_rpc_pack_reply(
+	        MAX_BYTES, TA_OK, NULL, payload, len, buf_alloc, &b))
+		abort();
+	re = taskapi__v1__reply_envelope__unpack(NULL, b.len, b.data);
+	if (!re || re->code != TA_OK)
+		abort();
+	hr = taskapi__v1__health_check_reply__unpack(
+	    NULL, re->payload.len, re->payload.data);
+	if (!hr || strcmp(hr->status, "healthy") != 0)
+		abort();
+	taskapi__v1__health_check_reply__free_unpacked(hr, NULL);
+	taskapi__v1__reply_envelope__free_unpacked(re, NULL);
+	taskapi__v1__health_check_request__free_unpacked(req, NULL);
+	taskapi__v1__request_envelope__free_unpacked(env, NULL);
+	free(payload);
+	free(b.data);
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -196,6 +240,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Taskapi__V1__RequestEnvelope *env;
 	Taskapi__V1__ReplyEnvelope *re;
 
+	/* As rpc_server.c's receive callback: a liveness check first. */
+	if (ta_rpc_is_liveness(data, size))
+		return check_liveness(data, size);
 	if (!ta_rpc_serve_packed(
 	        &cfg, MAX_BYTES, NULL, data, size, buf_alloc, &b))
 		abort(); /* buf_alloc never fails */

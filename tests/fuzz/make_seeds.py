@@ -69,6 +69,8 @@ def rpc():
     put("rpc", "validate_ok", envelope(a + "ValidateToken", "",
                                        field(1, "tok")))
     put("rpc", "health", envelope("/taskapi.v1.Health/Check", "h"))
+    put("rpc", "health_liveness", envelope("/taskapi.v1.Health/Check", "",
+                                           field(1, 1)))
     put("rpc", "unknown_method", envelope(t + "Nope", "x"))
     put("rpc", "past_deadline", envelope(t + "GetTask", "r", field(1, 1),
                                          deadline=1000))

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "fault"))
@@ -54,18 +53,7 @@ class Api:
         return resp.status, hdrs, parsed, raw
 
     def new_user(self):
-        name = "r" + uuid.uuid4().hex[:16]
-        pw = "rehearsal-" + uuid.uuid4().hex[:12]
-        s, _, b, _ = self.request("POST", "/auth/register", {
-            "username": name, "email": name + "@example.test",
-            "password": pw})
-        if s != 201:
-            raise RuntimeError("register: %s %r" % (s, b))
-        s, _, b, _ = self.request("POST", "/auth/login",
-                                  {"username": name, "password": pw})
-        if s != 200:
-            raise RuntimeError("login: %s %r" % (s, b))
-        return b["user"]["id"], b["token"]
+        return faultlib.new_user(self.request, "r")
 
 
 def failures(load):

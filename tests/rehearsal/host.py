@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 STATE = "/run/taskapi-rehearsal"
@@ -125,7 +126,7 @@ class Slot:
         sh("ip", "link", "add", self.bridge, "type", "bridge")
         sh("ip", "addr", "add", self.host_ip + "/24", "dev", self.bridge)
         sh("ip", "link", "set", self.bridge, "up")
-        self.free_ips = []
+        self.lock = threading.Lock()
 
     def record_pid(self, pid):
         with open(os.path.join(self.dir, "pids"), "a") as f:
@@ -137,8 +138,9 @@ class Slot:
 
     def netns(self):
         """A new namespace with one address on the bridge: (name, ip)."""
-        k = self.next
-        self.next += 1
+        with self.lock:
+            k = self.next
+            self.next += 1
         if k > 250:
             raise RuntimeError("slot %d: out of addresses" % self.n)
         ns, host, peer = ("tarh%d-%d" % (self.n, k), "tarv%d-%d" % (self.n, k),

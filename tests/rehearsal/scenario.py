@@ -38,7 +38,9 @@ class ScenarioCase(unittest.TestCase):
         r = self.r
         if not r:
             return
-        ok = self._outcome.success
+        res = self._outcome.result
+        ok = self._outcome.success and not any(
+            t is self for t, _ in res.failures + res.errors)
         if not ok:
             print(r.task_logs())
         print(r.timeline())
