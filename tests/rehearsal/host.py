@@ -146,6 +146,12 @@ class Slot:
         ns, host, peer = ("tarh%d-%d" % (self.n, k), "tarv%d-%d" % (self.n, k),
                           "tarp%d-%d" % (self.n, k))
         ip = SUBNET % self.n + ".%d" % k
+        # The slot is ours: a name still there is a previous scenario's,
+        # whose namespace the kernel has not finished destroying (veth
+        # pairs go asynchronously after `ip netns del`).
+        sh("ip", "link", "del", host, check=False)
+        if os.path.exists(os.path.join("/run/netns", ns)):
+            self.drop_netns(ns)
         sh("ip", "netns", "add", ns)
         sh("ip", "link", "add", host, "type", "veth", "peer", "name", peer)
         sh("ip", "link", "set", host, "master", self.bridge, "up")
