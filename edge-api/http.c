@@ -25,14 +25,19 @@
  *   holding one dies, the RPC client sends it to another (rpc_client.c).
  * - Drain: edge_http_drain (SIGTERM) turns GET /health to 503 at once and
  *   keeps serving; main.c waits DRAIN_DELAY_S, then closes.
- * - Shutdown: edge_http_close stops accepting (MHD_quiesce_daemon), waits
+ * - Front: libmicrohttpd has no listening socket. The front (front.h)
+ *   accepts, checks every request's framing and limits, and hands each
+ *   connection over through a socket pair once its first head passed.
+ * - Shutdown: edge_http_close stops accepting (edge_front_quiesce), waits
  *   until no connection is suspended (the RPC deadline bounds that) and the
  *   requests in progress are answered (bounded by wait_ms), then stops the
- *   daemon; every suspended connection is resumed before MHD_stop_daemon.
+ *   daemon; every suspended connection is resumed before MHD_stop_daemon,
+ *   and rpc_done counts a connection out only after its resume.
  */
 #include "http.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -44,39 +49,29 @@
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
-#include <sodium.h>
 
 #include "access.h"
 #include "alloc.h"
 #include "bearer.h"
+#include "front.h"
+#include "headers.h"
+#include "idempotency.h"
 #include "jwt.h"
 #include "log.h"
 #include "openapi.h"
 #include "render.h"
 #include "request.h"
 #include "transcode.h"
-#include "taskapi/v1/auth.pb-c.h"
-#include "taskapi/v1/task.pb-c.h"
 
-#define IDEMPOTENCY_KEY_MAX 128
-
-/*
- * RPCs that create something: running one twice would create twice, so
- * each call carries an idempotency key and the owning worker answers a
- * repeat with the first result. Every other routed RPC is idempotent (a
- * read, a check, or an update/delete that converges).
- */
-static const struct {
-	const ProtobufCServiceDescriptor *service;
-	const char *rpc;
-} creating_rpcs[] = {
-    {&taskapi__v1__task_service__descriptor, "CreateTask"},
-    {&taskapi__v1__auth_service__descriptor, "RegisterUser"},
-};
+/* libmicrohttpd's memory per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT). */
+#define EDGE_MHD_POOL_BYTES (64 * 1024)
 
 struct edge_http {
 	const edge_app *app; /* borrowed: outlives the server */
 	struct MHD_Daemon *daemon;
+	edge_front *front;
+	pthread_mutex_t add_mu; /* hand_over against MHD_stop_daemon */
+	bool is_stopped;        /* under add_mu */
 	atomic_long active;    /* requests not yet completed */
 	atomic_long suspended; /* connections waiting on an RPC */
 	atomic_bool is_draining;
@@ -101,7 +96,7 @@ typedef struct edge_req {
 	ta_claims claims;          /* owned when has_claims */
 	bool has_claims;
 	ta_rpc_call *call;                             /* owned */
-	char idempotency_key[IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
+	char idempotency_key[EDGE_IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
 	atomic_int state;
 	int http_status; /* the status answered, for the log */
 } edge_req;
@@ -128,9 +123,26 @@ add_header(struct MHD_Response *resp, const char *name, const char *value)
 }
 
 /*
+ * Whether the client reached us over TLS: only a trusted proxy (the load
+ * balancer, which terminates TLS) is believed on X-Forwarded-Proto.
+ */
+static bool
+is_https(const edge_req *r)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+	    r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const char *proto = header_of(r, "X-Forwarded-Proto");
+
+	return proto && strcmp(proto, "https") == 0 && ci &&
+	       ci->client_addr &&
+	       edge_cidrs_contain(r->h->app->trusted, ci->client_addr);
+}
+
+/*
  * Queues status with body (owned, a heap string; NULL for none) plus the
  * headers every response carries: Content-Type (except 204), X-Request-Id,
- * Cache-Control, and the CORS headers for the request's Origin.
+ * the security headers (headers.h), and the CORS headers for the request's
+ * Origin.
  */
 static enum MHD_Result
 respond(
@@ -139,7 +151,8 @@ respond(
 	const edge_app *app = r->h->app;
 	struct MHD_Response *resp;
 	edge_header cors[EDGE_CORS_MAX_HEADERS];
-	size_t ncors;
+	edge_header sec[EDGE_SECURITY_MAX_HEADERS];
+	size_t ncors, nsec = edge_security_headers(is_https(r), sec);
 	enum MHD_Result ret;
 	bool ok = true;
 
@@ -157,7 +170,8 @@ respond(
 		ok = add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    "application/json; charset=utf-8");
 	ok = ok && add_header(resp, "X-Request-Id", r->request_id);
-	ok = ok && add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	for (size_t i = 0; i < nsec; i++)
+		ok = ok && add_header(resp, sec[i].name, sec[i].value);
 	if (allow)
 		ok = ok && add_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	if (edge_retry_after(status))
@@ -353,61 +367,14 @@ rpc_done(void *arg, ta_rpc_call *call)
 
 	(void)call;
 	atomic_store(&r->state, REQ_DONE);
-	atomic_fetch_sub(&h->suspended, 1);
 	/* Last touch of r: MHD may complete and free it from here on. */
 	MHD_resume_connection(r->conn);
-}
-
-static bool
-is_idempotent(const edge_resolved_route *rt)
-{
-	for (size_t i = 0; i < sizeof creating_rpcs / sizeof creating_rpcs[0];
-	     i++)
-		if (rt->row->service == creating_rpcs[i].service &&
-		    strcmp(rt->md->name, creating_rpcs[i].rpc) == 0)
-			return false;
-	return true;
-}
-
-/* 1..128 characters of [A-Za-z0-9._:-]. */
-static bool
-idempotency_key_is_valid(const char *k)
-{
-	size_t n = strlen(k);
-
-	if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = k[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		        (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		        ch == ':' || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
-/*
- * For a creating RPC: the client's Idempotency-Key, or a random 128-bit
- * hex one. false (answered 400) when the client's key is malformed.
- */
-static bool
-pick_idempotency_key(edge_req *r)
-{
-	const char *k = header_of(r, "Idempotency-Key");
-	unsigned char rnd[16];
-
-	if (k) {
-		if (!idempotency_key_is_valid(k))
-			return false;
-		memcpy(r->idempotency_key, k, strlen(k) + 1);
-		return true;
-	}
-	randombytes_buf(rnd, sizeof rnd);
-	sodium_bin2hex(
-	    r->idempotency_key, sizeof r->idempotency_key, rnd, sizeof rnd);
-	return true;
+	/*
+	 * Only now: edge_http_close stops the daemon once nothing is
+	 * suspended, so counting down first would let it free the daemon
+	 * (and this connection) before the resume above.
+	 */
+	atomic_fetch_sub(&h->suspended, 1);
 }
 
 static enum MHD_Result
@@ -434,7 +401,7 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 	r->call = ta_rpc_call_new(rt->full_method, r->request_id,
 	    app->cfg->rpc_timeout_ms, r->has_claims ? &principal : NULL,
 	    r->idempotency_key[0] ? r->idempotency_key : NULL, r->request);
-	if (is_idempotent(rt))
+	if (edge_route_is_idempotent(rt))
 		r->call->is_retry_safe = true;
 	atomic_store(&r->state, REQ_WAITING);
 	/* Before ta_rpc_start: rpc_done may run before we return. */
@@ -443,8 +410,8 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 	        r) != TA_OK) {
 		/* Nothing was sent; call->status says why. Render it. */
 		atomic_store(&r->state, REQ_DONE);
-		atomic_fetch_sub(&r->h->suspended, 1);
 		MHD_resume_connection(r->conn);
+		atomic_fetch_sub(&r->h->suspended, 1);
 	}
 	return MHD_YES;
 }
@@ -534,7 +501,9 @@ dispatch(edge_req *r)
 			return respond_error(r, 401, reason, NULL, NULL);
 		r->has_claims = true;
 	}
-	if (!is_idempotent(rt) && !pick_idempotency_key(r))
+	if (!edge_route_is_idempotent(rt) &&
+	    !edge_idempotency_key_pick(
+	        header_of(r, "Idempotency-Key"), r->idempotency_key))
 		return respond_error(r, 400,
 		    "Idempotency-Key must be 1 to 128 characters of "
 		    "A-Z a-z 0-9 . _ : -",
@@ -641,6 +610,12 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&h->active, 1);
 }
 
+static const char *const mhd_noise[] = {
+    "Setting TCP_NODELAY option",
+    "Setting TCP_CORK option",
+    "Failed to push the data from buffers",
+};
+
 __attribute__((format(printf, 2, 0))) static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -652,16 +627,44 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
+	/*
+	 * The front's socket pairs are AF_UNIX: MHD 0.9.75 tries TCP_NODELAY
+	 * and TCP_CORK on them, gets EOPNOTSUPP and says so on every answer.
+	 * There is no Nagle on a socket pair, so nothing is delayed.
+	 */
+	for (size_t i = 0; i < sizeof mhd_noise / sizeof mhd_noise[0]; i++)
+		if (strncmp(buf, mhd_noise[i], strlen(mhd_noise[i])) == 0)
+			return;
 	ta_log(TA_LOG_WARN, "mhd_error", buf);
 }
 
-/* libmicrohttpd's unescape callback: see edge_url_unescape. */
+/*
+ * libmicrohttpd's unescape callback: leaves the path raw. The router
+ * matches raw segments and decodes each parameter after matching, so %2F
+ * never splits a segment (routes.h).
+ */
 static size_t
-unescape(void *cls, struct MHD_Connection *c, char *s)
+keep_raw(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
 	(void)c;
-	return edge_url_unescape(s);
+	return strlen(s);
+}
+
+/* The front's hand-over: see edge_front_cfg. */
+static bool
+hand_over(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	edge_http *h = arg;
+	bool ok = false;
+
+	pthread_mutex_lock(&h->add_mu);
+	if (!h->is_stopped)
+		ok = MHD_add_connection(h->daemon, fd, sa, len) == MHD_YES;
+	else
+		close(fd);
+	pthread_mutex_unlock(&h->add_mu);
+	return ok;
 }
 
 ta_status
@@ -669,25 +672,51 @@ edge_http_open(const edge_app *app, edge_http **out)
 {
 	edge_http *h = ta_xcalloc(1, sizeof *h);
 	const edge_cfg *cfg = app->cfg;
+	edge_front_cfg fc = {.port = cfg->port,
+	    .threads = cfg->http_threads,
+	    .connection_limit = app->connection_limit,
+	    .per_ip_limit = cfg->http_per_ip_limit,
+	    .trusted = app->trusted,
+	    .header_timeout_s = cfg->http_header_timeout_s,
+	    .body_timeout_s = cfg->http_body_timeout_s,
+	    .limits = {.max_head = EDGE_FRAME_MAX_HEAD,
+	        .max_target = EDGE_FRAME_MAX_TARGET,
+	        .max_fields = EDGE_FRAME_MAX_FIELDS,
+	        .max_params = EDGE_FRAME_MAX_PARAMS,
+	        .max_body = (uint64_t)cfg->max_body_bytes},
+	    .cors = app->cors,
+	    .hand_over = hand_over,
+	    .arg = h};
 
 	h->app = app;
 	atomic_init(&h->active, 0);
 	atomic_init(&h->suspended, 0);
 	atomic_init(&h->is_draining, false);
-	/* EXTERNAL_LOGGER first, or MHD warns about it on its own stderr. */
+	pthread_mutex_init(&h->add_mu, NULL);
+	/*
+	 * No listening socket: the front accepts and hands over checked
+	 * connections. The pool holds a head of at most EDGE_FRAME_MAX_HEAD
+	 * bytes plus its parsed fields and parameters with room to spare, so
+	 * libmicrohttpd never answers 431/414 (in HTML) on its own.
+	 * EXTERNAL_LOGGER first, or MHD warns about it on its own stderr.
+	 */
 	h->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
 	                                 MHD_ALLOW_SUSPEND_RESUME |
+	                                 MHD_USE_NO_LISTEN_SOCKET |
 	                                 MHD_USE_ERROR_LOG,
-	    (uint16_t)cfg->port, NULL, NULL, handle, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned int)cfg->http_threads, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)cfg->http_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)cfg->http_connection_limit,
+	    0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->http_timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)app->connection_limit,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EDGE_MHD_POOL_BYTES,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
-	if (!h->daemon) {
+	    MHD_OPTION_UNESCAPE_CALLBACK, keep_raw, NULL, MHD_OPTION_END);
+	if (!h->daemon || edge_front_open(&fc, &h->front) != TA_OK) {
 		ta_log(TA_LOG_ERROR, "http_start_failed",
 		    "cannot start the HTTP server", TA_I("port", cfg->port));
+		if (h->daemon)
+			MHD_stop_daemon(h->daemon);
+		pthread_mutex_destroy(&h->add_mu);
 		free(h);
 		return TA_UNAVAILABLE;
 	}
@@ -713,14 +742,11 @@ void
 edge_http_close(edge_http *h, int64_t wait_ms)
 {
 	int64_t until;
-	MHD_socket fd;
 
 	if (!h)
 		return;
 	atomic_store(&h->is_draining, true);
-	fd = MHD_quiesce_daemon(h->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd); // quiesce hands the listening socket to us
+	edge_front_quiesce(h->front);
 	until = mono_us() + wait_ms * 1000;
 	while (atomic_load(&h->active) > 0 &&
 	       (mono_us() < until || atomic_load(&h->suspended) > 0))
@@ -729,6 +755,11 @@ edge_http_close(edge_http *h, int64_t wait_ms)
 		ta_log(TA_LOG_WARN, "http_drain_timeout",
 		    "stopping with requests still in progress",
 		    TA_I("requests", atomic_load(&h->active)));
+	pthread_mutex_lock(&h->add_mu);
+	h->is_stopped = true;
+	pthread_mutex_unlock(&h->add_mu);
 	MHD_stop_daemon(h->daemon);
+	edge_front_close(h->front);
+	pthread_mutex_destroy(&h->add_mu);
 	free(h);
 }
