@@ -113,10 +113,18 @@ feed_head(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 		size_t len = a->len;
 
 		/* Empty lines before a request line are skipped (§2.2). */
-		if (len == 0 && c == '\r')
+		if (len == 0 && !f->after_cr && c == '\r') {
+			f->after_cr = true;
 			continue;
-		if (len == 0 && c == '\n' && i > 0 && in[i - 1] == '\r')
+		}
+		if (len == 0 && f->after_cr && c == '\n') {
+			f->after_cr = false;
 			continue;
+		}
+		if (len == 0 && f->after_cr) { // a CR not followed by LF
+			*used = i + 1;
+			return fail(f, 400, "Bare CR in the request head");
+		}
 		if (c == '\0' || (c == '\n' && (len == 0 || a->p[len - 1] != '\r'))) {
 			*used = i + 1;
 			return fail(f, 400, c ? "Bare LF in the request head"
@@ -239,19 +247,17 @@ feed_body(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 				f->state = ST_HEAD;
 				ev = EDGE_FRAME_END;
 			} else if (f->left == 0) {
-				f->state = ST_CHUNK_CRLF;
+				f->state = ST_CHUNK_CRLF; // left now counts CR, LF
 			}
 			break;
 		}
-		case ST_CHUNK_CRLF:
-			if (!collect_line(f, in, n, &i, 2, &is_bad)) {
-				if (is_bad)
-					ev = fail(f, 400, "Malformed chunked body");
-				break;
+		case ST_CHUNK_CRLF: // exactly CRLF; left counts its bytes
+			if (in[i++] != "\r\n"[f->left]) {
+				ev = fail(f, 400, "Malformed chunked body");
+			} else if (++f->left == 2) {
+				edge_buf_append(out, "\r\n", 2);
+				f->state = ST_CHUNK_SIZE;
 			}
-			f->acc.len = 0;
-			edge_buf_append(out, "\r\n", 2);
-			f->state = ST_CHUNK_SIZE;
 			break;
 		case ST_CHUNK_SIZE:
 			if (collect_line(f, in, n, &i, CHUNK_LINE_MAX, &is_bad))

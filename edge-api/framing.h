@@ -79,6 +79,7 @@ typedef struct edge_framer {
 	uint64_t left;      /* body or chunk bytes still to pass */
 	uint64_t body_seen; /* decoded body bytes of this request */
 	bool has_head;      /* head holds the current request's */
+	bool after_cr;      /* skipped a CR before a request line */
 	edge_head head;
 	int status;         /* on EDGE_FRAME_ERROR */
 	const char *reason; /* on EDGE_FRAME_ERROR; static */

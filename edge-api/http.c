@@ -62,6 +62,7 @@
 #include "render.h"
 #include "request.h"
 #include "transcode.h"
+#include "google/protobuf/field_mask.pb-c.h"
 
 /* libmicrohttpd's memory per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT). */
 #define EDGE_MHD_POOL_BYTES (64 * 1024)
@@ -95,6 +96,7 @@ typedef struct edge_req {
 	ProtobufCMessage *request; /* owned: free_unpacked */
 	ta_claims claims;          /* owned when has_claims */
 	bool has_claims;
+	bool is_noop; /* an update naming no field: the route's noop RPC */
 	ta_rpc_call *call;                             /* owned */
 	char idempotency_key[EDGE_IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
 	atomic_int state;
@@ -264,11 +266,12 @@ body_append(edge_req *r, const char *data, size_t n, long cap)
 static enum MHD_Result
 parse_body(edge_req *r, bool *is_ok)
 {
+	const char *ct = header_of(r, MHD_HTTP_HEADER_CONTENT_TYPE);
 	char msg[128];
 
 	*is_ok = false;
-	if (!edge_content_type_is_json(
-	        header_of(r, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	/* Like the old service: a body without Content-Type is not JSON. */
+	if (!edge_content_type_is_json(ct) || (!ct && r->len > 0))
 		return respond_error(r, 415,
 		    "Content-Type must be application/json", NULL, NULL);
 	if (r->len == 0) {
@@ -286,6 +289,21 @@ parse_body(edge_req *r, bool *is_ok)
 		    r, 400, "Request body must be a JSON object", NULL, NULL);
 	*is_ok = true;
 	return MHD_YES;
+}
+
+/* Whether m's update_mask names no field (or m has none). */
+static bool
+mask_is_empty(const ProtobufCMessage *m)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(
+	        m->descriptor, "update_mask");
+	const Google__Protobuf__FieldMask *fm =
+	    f ? *(Google__Protobuf__FieldMask *const *)(const void *)((
+	            const char *)m + f->offset)
+	      : NULL;
+
+	return !fm || fm->n_paths == 0;
 }
 
 /*
@@ -319,6 +337,12 @@ build_request(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 		                                           : NULL,
 		        &v) != TA_OK)
 			return respond_violations(r, &v);
+		if (rt->noop_md && mask_is_empty(r->request)) {
+			/* Nothing to change: read instead (routes.h). */
+			protobuf_c_message_free_unpacked(r->request, NULL);
+			r->request = ta_message_new(rt->noop_md->input);
+			r->is_noop = true;
+		}
 	}
 	for (size_t i = 0; i < r->match.nparams; i++) {
 		const edge_param *p = &r->match.params[i];
@@ -398,7 +422,8 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 		principal.email = r->claims.email ? r->claims.email : "";
 		principal.role = r->claims.role ? r->claims.role : "";
 	}
-	r->call = ta_rpc_call_new(rt->full_method, r->request_id,
+	r->call = ta_rpc_call_new(
+	    r->is_noop ? rt->noop_full_method : rt->full_method, r->request_id,
 	    app->cfg->rpc_timeout_ms, r->has_claims ? &principal : NULL,
 	    r->idempotency_key[0] ? r->idempotency_key : NULL, r->request);
 	if (edge_route_is_idempotent(rt))
@@ -429,8 +454,13 @@ render_call(edge_req *r)
 	int status;
 
 	if (call->status == TA_OK &&
-	    ta_rpc_call_unpack(call, rt->md->output, &out) == TA_OK) {
+	    ta_rpc_call_unpack(call,
+	        r->is_noop ? rt->noop_md->output : rt->md->output,
+	        &out) == TA_OK) {
 		json = ta_message_to_json(out);
+		if (json && r->is_noop)
+			cJSON_AddStringToObject(
+			    json, "message", rt->noop_message);
 		body = json ? cJSON_PrintUnformatted(json) : NULL;
 		cJSON_Delete(json);
 		protobuf_c_message_free_unpacked(out, NULL);
