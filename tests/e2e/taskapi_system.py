@@ -65,6 +65,7 @@ PROTECTED = (
 _REASON_ALTERNATIVES = {
     413: {"Payload Too Large", "Request Entity Too Large",
           "Content Too Large"},
+    414: {"URI Too Long", "Request-URI Too Long"},
     422: {"Unprocessable Entity", "Unprocessable Content"},
 }
 
