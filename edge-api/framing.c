@@ -89,6 +89,13 @@ edge_framer_in_head(const edge_framer *f)
 	return f->state == ST_HEAD;
 }
 
+bool
+edge_framer_at_boundary(const edge_framer *f)
+{
+	return (f->state == ST_HEAD && f->acc.len == 0 && !f->after_cr) ||
+	       (f->state == ST_BODY_START && !f->head.has_body);
+}
+
 static edge_frame_event
 fail(edge_framer *f, int status, const char *reason)
 {

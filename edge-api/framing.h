@@ -91,6 +91,9 @@ void edge_framer_fini(edge_framer *f);
 /* Whether f waits for (the rest of) a request head. */
 bool edge_framer_in_head(const edge_framer *f);
 
+/* Whether every request fed so far is complete (none begun since). */
+bool edge_framer_at_boundary(const edge_framer *f);
+
 /*
  * Feeds in[0..n): appends what may be forwarded to out and sets *used to
  * the input consumed, then returns why it stopped. After EDGE_FRAME_ERROR

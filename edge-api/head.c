@@ -90,7 +90,10 @@ field_line(const char *p, const char *e, edge_head *h, fields_seen *seen,
 	} else if (name_is(p, nlen, "Content-Length")) {
 		uint64_t n = 0;
 
-		seen->length++;
+		if (++seen->length > 1) {
+			*reason = "Duplicate Content-Length";
+			return 400;
+		}
 		if (v == ve || (size_t)(ve - v) > 19) {
 			*reason = "Malformed Content-Length";
 			return v == ve || strspn(v, "0123456789") < (size_t)(ve - v)
@@ -106,7 +109,10 @@ field_line(const char *p, const char *e, edge_head *h, fields_seen *seen,
 		}
 		h->content_length = n;
 	} else if (name_is(p, nlen, "Transfer-Encoding")) {
-		seen->coding++;
+		if (++seen->coding > 1) {
+			*reason = "Duplicate Transfer-Encoding";
+			return 400;
+		}
 		if (!name_is(v, (size_t)(ve - v), "chunked")) {
 			*reason = "Only the chunked transfer coding is supported";
 			return 501;
@@ -255,11 +261,6 @@ head_parse(const char *buf, size_t len, const edge_frame_limits *lim,
 	if (seen.host > 1 || (minor == 1 && seen.host == 0)) {
 		*reason = seen.host ? "Duplicate Host header"
 		                    : "HTTP/1.1 request without Host";
-		return 400;
-	}
-	if (seen.length > 1 || seen.coding > 1) {
-		*reason = seen.length > 1 ? "Duplicate Content-Length"
-		                          : "Duplicate Transfer-Encoding";
 		return 400;
 	}
 	if (seen.coding && (seen.length || minor == 0)) {

@@ -44,6 +44,7 @@ struct edge_relay {
 	enum deadline dl;
 	int64_t deadline_us, started_us;
 	bool client_eof, mhd_shut, client_shut, is_dead;
+	bool is_unanswered; /* bytes went to libmicrohttpd since it last wrote */
 	size_t drained;
 };
 
@@ -155,13 +156,26 @@ release_refusal(edge_relay *r, int64_t now_us)
 	set_deadline(r, DL_LINGER, now_us, LINGER_US);
 }
 
+/* Closes libmicrohttpd's side at once: it drops what it was reading. */
+static void
+close_mhd(edge_relay *r)
+{
+	if (r->mfd >= 0)
+		close(r->mfd);
+	r->mfd = -1;
+	r->mev = 0;
+}
+
 /*
  * Answers status and stops relaying: nothing the client sent after this
- * point reaches libmicrohttpd. Its side is shut so that it finishes what
- * it was sending; the answer follows that.
+ * point reaches libmicrohttpd. Cut in the middle of a request
+ * (is_mid_request), libmicrohttpd's side is closed at once; between
+ * requests it is shut (pump) so that it finishes what it was answering,
+ * and the refusal follows that.
  */
 static void
-refuse(edge_relay *r, int status, const char *reason, int64_t now_us)
+refuse(edge_relay *r, int status, const char *reason, bool is_mid_request,
+    int64_t now_us)
 {
 	const edge_head *h = r->fr.has_head ? &r->fr.head : NULL;
 	char rid[EDGE_REQUEST_ID_MAX + 1];
@@ -178,13 +192,12 @@ refuse(edge_relay *r, int status, const char *reason, int64_t now_us)
 	    h && strcmp(h->method, "HEAD") == 0, &r->refusal_len);
 	edge_buf_consume(&r->to_mhd, edge_buf_pending(&r->to_mhd));
 	r->drained = 0;
+	if (is_mid_request)
+		close_mhd(r);
 	if (r->mfd < 0) {
 		release_refusal(r, now_us);
 		return;
 	}
-	if (!r->mhd_shut)
-		shutdown(r->mfd, SHUT_WR);
-	r->mhd_shut = true;
 	r->mode = M_REFUSE;
 	set_deadline(r, DL_REFUSE, now_us, REFUSE_WAIT_US);
 }
@@ -219,14 +232,17 @@ frame(edge_relay *r, const char *in, size_t n, int64_t now_us)
 	size_t off = 0, used;
 
 	while (r->mode == M_RELAY && off < n) {
-		if (edge_framer_in_head(&r->fr) && r->dl == DL_NONE)
+		bool was_in_head = edge_framer_in_head(&r->fr);
+
+		if (was_in_head && r->dl == DL_NONE)
 			set_deadline(r, DL_HEAD, now_us,
 			    cfg->header_timeout_s * 1000000);
 		switch (edge_framer_feed(
 		    &r->fr, in + off, n - off, &used, &r->to_mhd)) {
 		case EDGE_FRAME_HEAD:
 			if (r->mfd < 0 && !hand_over(r)) {
-				refuse(r, 503, "Server is shutting down", now_us);
+				refuse(r, 503, "Server is shutting down", false,
+				    now_us);
 				return;
 			}
 			set_deadline(r, r->fr.head.has_body ? DL_BODY : DL_NONE,
@@ -236,7 +252,8 @@ frame(edge_relay *r, const char *in, size_t n, int64_t now_us)
 			set_deadline(r, DL_NONE, now_us, 0);
 			break;
 		case EDGE_FRAME_ERROR:
-			refuse(r, r->fr.status, r->fr.reason, now_us);
+			refuse(r, r->fr.status, r->fr.reason, !was_in_head,
+			    now_us);
 			return;
 		case EDGE_FRAME_MORE:
 			break;
@@ -264,11 +281,25 @@ flush(int fd, edge_buf *b)
 static bool
 pump(edge_relay *r, int64_t now_us)
 {
+	size_t before = edge_buf_pending(&r->to_mhd);
+
 	if (r->mfd >= 0 && !flush(r->mfd, &r->to_mhd))
 		edge_buf_consume(&r->to_mhd, edge_buf_pending(&r->to_mhd));
-	if (r->mfd >= 0 && r->client_eof && !r->mhd_shut &&
-	    !edge_buf_pending(&r->to_mhd)) {
-		shutdown(r->mfd, SHUT_WR); // the client is done sending
+	if (edge_buf_pending(&r->to_mhd) < before)
+		r->is_unanswered = true;
+	if (r->mfd >= 0 && r->mode == M_RELAY && r->client_eof &&
+	    !edge_framer_at_boundary(&r->fr))
+		close_mhd(r); // the request can never end: nothing to answer
+	/*
+	 * Tell libmicrohttpd that no more requests come (client gone, or a
+	 * refusal waits) only once it wrote since our last bytes: MHD 0.9.75
+	 * (epoll) takes a short read for "drained" and would miss an EOF that
+	 * arrived together with the request (docs/library-notes.md).
+	 */
+	if (r->mfd >= 0 && !r->mhd_shut && !r->is_unanswered &&
+	    !edge_buf_pending(&r->to_mhd) &&
+	    (r->mode == M_REFUSE || r->client_eof)) {
+		shutdown(r->mfd, SHUT_WR);
 		r->mhd_shut = true;
 	}
 	if (!flush(r->cfd, &r->to_client))
@@ -326,9 +357,7 @@ read_mhd(edge_relay *r, int64_t now_us)
 			return;
 		if (k <= 0) {
 			/* libmicrohttpd closed: no more answers from there. */
-			close(r->mfd);
-			r->mfd = -1;
-			r->mev = 0;
+			close_mhd(r);
 			if (r->mode == M_REFUSE)
 				release_refusal(r, now_us);
 			else if (r->mode == M_RELAY) {
@@ -338,6 +367,7 @@ read_mhd(edge_relay *r, int64_t now_us)
 			return;
 		}
 		edge_buf_append(&r->to_client, buf, (size_t)k);
+		r->is_unanswered = false;
 	}
 }
 
@@ -420,16 +450,14 @@ edge_relay_tick(edge_relay_env *env, int64_t now_us)
 		switch (r->dl) {
 		case DL_HEAD:
 			refuse(r, 408, "Request head not received in time",
-			    now_us);
+			    false, now_us);
 			break;
 		case DL_BODY:
 			refuse(r, 408, "Request body not received in time",
-			    now_us);
+			    true, now_us);
 			break;
 		case DL_REFUSE: // libmicrohttpd is still busy: answer anyway
-			close(r->mfd);
-			r->mfd = -1;
-			r->mev = 0;
+			close_mhd(r);
 			release_refusal(r, now_us);
 			break;
 		default:

@@ -21,10 +21,24 @@ def connect(port, src=None, timeout=10.0):
     """A TCP connection to the edge, from loopback address src if given."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(timeout)
+    # Thousands of client sockets leave TIME_WAIT entries on ephemeral
+    # ports; with SO_REUSEADDR on them, a later listener (another test's
+    # edge on 0.0.0.0:<free port>) may still bind that port.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if src:
         s.bind((src, 0))
     s.connect(("127.0.0.1", port))
     return s
+
+
+def abort(s):
+    """Closes s with a reset: no TIME_WAIT left behind."""
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    except OSError:
+        pass
+    s.close()
 
 
 def read_all(s, timeout=10.0):

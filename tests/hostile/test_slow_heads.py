@@ -52,7 +52,7 @@ class Trickler:
     def drop(self, s):
         self.sel.unregister(s)
         del self.socks[s]
-        s.close()
+        h.abort(s)
 
     def run(self):
         for i in range(N_SLOW):
