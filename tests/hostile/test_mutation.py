@@ -19,8 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile as h  # noqa: E402
 
 ts = h.ts
-TOTAL = 10000
-WARMUP = 2000
+TOTAL = int(os.environ.get("TA_MUTATION_TOTAL", "10000"))
+WARMUP = TOTAL // 5
 THREADS = 8
 SEED = int(os.environ.get("TA_MUTATION_SEED", "9"))
 
