@@ -123,6 +123,19 @@ class HeadLimits(unittest.TestCase):
                                   % fields).encode())[0]
         self.assertEqual(r[0].status, 200)
 
+    def test_largest_accepted_head_is_served(self):
+        """100 parameters and 100 fields in just under 16 KiB: within the
+        front's limits, so libmicrohttpd's pool (64 KiB) must hold it."""
+        q = "&".join("p%d=%s" % (i, "v" * 40) for i in range(100))
+        fields = "".join("X-F%02d: %s\r\n" % (i, "w" * 112)
+                         for i in range(97))
+        data = ("GET /health?%s HTTP/1.1\r\nHost: x\r\n%sConnection: "
+                "close\r\n\r\n" % (q, fields)).encode()
+        self.assertGreater(len(data), 16000)
+        resps, closed, raw = h.exchange(SYS.port, data)
+        self.assertEqual([r.status for r in resps], [200], raw[:300])
+        self.assertNotIn("mhd_error", SYS.log_text("edge-api"))
+
     def test_http_version(self):
         self.refused(b"GET /health HTTP/2.0\r\nHost: x\r\n\r\n", 505)
         self.refused(b"GET /health HTTP/1.1x\r\nHost: x\r\n\r\n", 400)
