@@ -134,7 +134,8 @@ class HeadLimits(unittest.TestCase):
         self.assertGreater(len(data), 16000)
         resps, closed, raw = h.exchange(SYS.port, data)
         self.assertEqual([r.status for r in resps], [200], raw[:300])
-        self.assertNotIn("mhd_error", SYS.log_text("edge-api"))
+        # libmicrohttpd's own words when its pool runs out
+        self.assertNotIn("Not enough memory in pool", SYS.log_text("edge-api"))
 
     def test_http_version(self):
         self.refused(b"GET /health HTTP/2.0\r\nHost: x\r\n\r\n", 505)
