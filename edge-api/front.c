@@ -45,6 +45,8 @@ struct edge_front {
 	front_thread *threads;
 	long nthreads;
 	pthread_mutex_t mu; /* guards lfd against quiesce */
+	atomic_long refused;         /* connections refused since last logged */
+	atomic_llong refused_log_us; /* when that was logged */
 };
 
 static int64_t
@@ -54,6 +56,26 @@ mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Counts a refused connection; at most one warn line a second says how
+ * many, so a flood of them cannot flood the log as well.
+ */
+static void
+note_refused(edge_front *f, int status)
+{
+	long long now = mono_us(), last = atomic_load(&f->refused_log_us);
+	long n = atomic_fetch_add(&f->refused, 1) + 1;
+
+	if (now - last < 1000000 ||
+	    !atomic_compare_exchange_strong(&f->refused_log_us, &last, now))
+		return;
+	n = atomic_exchange(&f->refused, 0);
+	ta_log(TA_LOG_WARN, "http_connections_refused",
+	    "connections refused at the connection limits",
+	    TA_I("connections", n), TA_I("last_status", status),
+	    TA_I("open", atomic_load(&f->open)));
 }
 
 /* Takes one client in, or refuses it with 503 / 429. */
@@ -67,6 +89,7 @@ admit(front_thread *t, int fd, struct sockaddr_storage *ss, socklen_t len)
 	if (atomic_fetch_add(&f->open, 1) >= f->cfg.connection_limit) {
 		atomic_fetch_sub(&f->open, 1);
 		edge_relay_refuse(fd, 503, "Too many open connections");
+		note_refused(f, 503);
 		return;
 	}
 	if (is_per_ip &&
@@ -74,6 +97,7 @@ admit(front_thread *t, int fd, struct sockaddr_storage *ss, socklen_t len)
 		atomic_fetch_sub(&f->open, 1);
 		edge_relay_refuse(
 		    fd, 429, "Too many open connections from this address");
+		note_refused(f, 429);
 		return;
 	}
 	edge_relay_open(&t->env, fd, sa, len, is_per_ip, mono_us());
@@ -179,6 +203,8 @@ edge_front_open(const edge_front_cfg *cfg, edge_front **out)
 	}
 	f->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	atomic_init(&f->open, 0);
+	atomic_init(&f->refused, 0);
+	atomic_init(&f->refused_log_us, 0);
 	atomic_init(&f->is_stopping, false);
 	pthread_mutex_init(&f->mu, NULL);
 	f->ips = edge_ip_table_new();

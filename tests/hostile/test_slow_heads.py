@@ -171,6 +171,10 @@ class PerAddress(unittest.TestCase):
                 for r in refused:
                     h.check_error(self, r, 429)
                     self.assertEqual(r.headers.get("retry-after"), "1")
+                rec = system.wait_log("edge-api", lambda x: x.get("event")
+                                      == "http_connections_refused")
+                self.assertIsNotNone(rec)
+                self.assertEqual(rec["last_status"], 429)
                 # another address is served meanwhile
                 resps, _, _ = h.exchange(system.port, b"GET /health HTTP/1.1"
                                          b"\r\nHost: x\r\nConnection: close"
