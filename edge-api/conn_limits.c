@@ -59,8 +59,9 @@ to_ip16(const struct sockaddr *sa, ip16 *out)
 		return true;
 	}
 	if (sa->sa_family == AF_INET6) {
-		memcpy(out->b, &((const struct sockaddr_in6 *)(const void *)sa)
-		                    ->sin6_addr, 16);
+		memcpy(out->b,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    16);
 		return true;
 	}
 	return false;
@@ -85,8 +86,7 @@ prefix_equal(const ip16 *a, const ip16 *b, unsigned bits)
 		return false;
 	if (rest == 0)
 		return true;
-	return ((a->b[full] ^ b->b[full]) & (uint8_t)(0xff << (8 - rest))) ==
-	       0;
+	return ((a->b[full] ^ b->b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
 static bool
@@ -148,7 +148,8 @@ edge_cidrs_parse(const char *list, edge_cidrs **out, char *err, size_t errcap)
 			        item[e - s] = '\0',
 			        parse_one(item, &c->items[c->n]))) {
 				snprintf(err, errcap,
-				    "TRUSTED_PROXIES: %.*s is not an address or "
+				    "TRUSTED_PROXIES: %.*s is not an address "
+				    "or "
 				    "CIDR",
 				    (int)(e - s > 60 ? 60 : e - s), s);
 				edge_cidrs_free(c);

@@ -51,8 +51,8 @@ void edge_ip_table_free(edge_ip_table *t);
  * (false then, nothing counted). Every true is paired with one
  * edge_ip_table_release of the same address.
  */
-bool edge_ip_table_acquire(edge_ip_table *t, const struct sockaddr *sa,
-    long limit);
+bool edge_ip_table_acquire(
+    edge_ip_table *t, const struct sockaddr *sa, long limit);
 void edge_ip_table_release(edge_ip_table *t, const struct sockaddr *sa);
 
 #endif

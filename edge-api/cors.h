@@ -20,10 +20,10 @@ typedef struct edge_header {
 #define EDGE_CORS_MAX_HEADERS 8
 
 #define EDGE_CORS_METHODS "GET, HEAD, POST, PUT, DELETE, OPTIONS"
-#define EDGE_CORS_ALLOW_HEADERS                                              \
+#define EDGE_CORS_ALLOW_HEADERS                                                \
 	"Authorization, Content-Type, Idempotency-Key, If-Match, "             \
 	"If-None-Match, X-Request-Id"
-#define EDGE_CORS_EXPOSE_HEADERS                                             \
+#define EDGE_CORS_EXPOSE_HEADERS                                               \
 	"X-Request-Id, Idempotency-Key, Retry-After, ETag, RateLimit, "        \
 	"RateLimit-Policy"
 

@@ -15,7 +15,8 @@
 #include "alloc.h"
 #include "log.h"
 
-/* libmicrohttpd's memory per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT). */
+/* libmicrohttpd's memory per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT).
+ */
 #define EDGE_MHD_POOL_BYTES (64 * 1024)
 
 static const char *const mhd_noise[] = {
@@ -108,14 +109,14 @@ edge_http_open(const edge_app *app, edge_http **out)
 	 * libmicrohttpd never answers 431/414 (in HTML) on its own.
 	 * EXTERNAL_LOGGER first, or MHD warns about it on its own stderr.
 	 */
-	h->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
-	                                 MHD_ALLOW_SUSPEND_RESUME |
-	                                 MHD_USE_NO_LISTEN_SOCKET |
-	                                 MHD_USE_ERROR_LOG,
-	    0, NULL, NULL, edge_http_handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->http_timeout_s,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)app->connection_limit,
+	h->daemon = MHD_start_daemon(
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+	        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, edge_http_handle, h, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, h, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)cfg->http_threads, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cfg->http_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)app->connection_limit,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EDGE_MHD_POOL_BYTES,
 	    MHD_OPTION_NOTIFY_COMPLETED, edge_http_completed, h,
 	    MHD_OPTION_UNESCAPE_CALLBACK, keep_raw, NULL, MHD_OPTION_END);

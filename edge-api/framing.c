@@ -132,10 +132,12 @@ feed_head(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 			*used = i + 1;
 			return fail(f, 400, "Bare CR in the request head");
 		}
-		if (c == '\0' || (c == '\n' && (len == 0 || a->p[len - 1] != '\r'))) {
+		if (c == '\0' ||
+		    (c == '\n' && (len == 0 || a->p[len - 1] != '\r'))) {
 			*used = i + 1;
-			return fail(f, 400, c ? "Bare LF in the request head"
-			                      : "NUL in the request head");
+			return fail(f, 400,
+			    c ? "Bare LF in the request head"
+			      : "NUL in the request head");
 		}
 		edge_buf_append(a, &c, 1);
 		if (c == '\n' && a->len >= 4 &&
@@ -209,7 +211,8 @@ collect_line(edge_framer *f, const char *in, size_t n, size_t *i, size_t max,
 		char c = in[(*i)++];
 		size_t len = f->acc.len;
 
-		if (c == '\0' || (c == '\n' && (len == 0 || f->acc.p[len - 1] != '\r')) ||
+		if (c == '\0' ||
+		    (c == '\n' && (len == 0 || f->acc.p[len - 1] != '\r')) ||
 		    (len > 0 && f->acc.p[len - 1] == '\r' && c != '\n') ||
 		    len + 1 > max) {
 			*is_bad = true;
@@ -254,7 +257,8 @@ feed_body(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 				f->state = ST_HEAD;
 				ev = EDGE_FRAME_END;
 			} else if (f->left == 0) {
-				f->state = ST_CHUNK_CRLF; // left now counts CR, LF
+				f->state =
+				    ST_CHUNK_CRLF; // left now counts CR, LF
 			}
 			break;
 		}
@@ -273,10 +277,13 @@ feed_body(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 				ev = fail(f, 400, "Malformed chunked body");
 			break;
 		case ST_TRAILER:
-			/* Trailer fields are read and dropped; the end is "\r\n". */
-			if (!collect_line(f, in, n, &i, f->lim.max_head, &is_bad)) {
+			/* Trailer fields are read and dropped; the end is
+			 * "\r\n". */
+			if (!collect_line(
+			        f, in, n, &i, f->lim.max_head, &is_bad)) {
 				if (is_bad)
-					ev = fail(f, 431, "Trailer fields too large");
+					ev = fail(
+					    f, 431, "Trailer fields too large");
 				break;
 			}
 			if (f->acc.len == 2) {

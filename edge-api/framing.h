@@ -75,7 +75,7 @@ typedef enum edge_frame_event {
 typedef struct edge_framer {
 	edge_frame_limits lim;
 	int state;
-	edge_buf acc; /* head or chunk line being collected */
+	edge_buf acc;       /* head or chunk line being collected */
 	uint64_t left;      /* body or chunk bytes still to pass */
 	uint64_t body_seen; /* decoded body bytes of this request */
 	bool has_head;      /* head holds the current request's */

@@ -22,6 +22,8 @@
 #include "alloc.h"
 #include "log.h"
 #include "relay.h"
+#include "reply.h"
+#include "request.h"
 
 #define TAG_LISTENER 2u /* epoll data of the listener; relays are aligned */
 #define TAG_WAKE 4u     /* epoll data of the thread's eventfd */
@@ -30,8 +32,8 @@
 typedef struct front_thread {
 	edge_front *f; /* borrowed */
 	pthread_t tid;
-	int wake;             /* eventfd */
-	edge_relay_env env;   /* env.epfd is the thread's epoll set */
+	int wake;           /* eventfd */
+	edge_relay_env env; /* env.epfd is the thread's epoll set */
 	int64_t next_tick_us;
 } front_thread;
 
@@ -44,7 +46,7 @@ struct edge_front {
 	edge_ip_table *ips;
 	front_thread *threads;
 	long nthreads;
-	pthread_mutex_t mu; /* guards lfd against quiesce */
+	pthread_mutex_t mu;          /* guards lfd against quiesce */
 	atomic_long refused;         /* connections refused since last logged */
 	atomic_llong refused_log_us; /* when that was logged */
 };
@@ -56,6 +58,23 @@ mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Writes a refusal to a client not taken in, best effort; closes fd. */
+static void
+refuse_fd(int fd, int status, const char *message)
+{
+	char rid[EDGE_REQUEST_ID_MAX + 1];
+	size_t len;
+	char *resp;
+	ssize_t k;
+
+	edge_request_id_pick(NULL, rid);
+	resp = edge_reply_error(status, message, rid, NULL, 0, false, &len);
+	k = send(fd, resp, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)k; // best effort: the client may not even read
+	free(resp);
+	close(fd);
 }
 
 /*
@@ -88,14 +107,14 @@ admit(front_thread *t, int fd, struct sockaddr_storage *ss, socklen_t len)
 
 	if (atomic_fetch_add(&f->open, 1) >= f->cfg.connection_limit) {
 		atomic_fetch_sub(&f->open, 1);
-		edge_relay_refuse(fd, 503, "Too many open connections");
+		refuse_fd(fd, 503, "Too many open connections");
 		note_refused(f, 503);
 		return;
 	}
 	if (is_per_ip &&
 	    !edge_ip_table_acquire(f->ips, sa, f->cfg.per_ip_limit)) {
 		atomic_fetch_sub(&f->open, 1);
-		edge_relay_refuse(
+		refuse_fd(
 		    fd, 429, "Too many open connections from this address");
 		note_refused(f, 429);
 		return;
@@ -117,8 +136,10 @@ accept_some(front_thread *t)
 		fd = f->lfd < 0 ? -1
 		                : accept4(f->lfd, (struct sockaddr *)&ss, &len,
 		                      SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0 && f->lfd >= 0 && (errno == EMFILE || errno == ENFILE)) {
-			/* Out of descriptors: shed one client rather than spin. */
+		if (fd < 0 && f->lfd >= 0 &&
+		    (errno == EMFILE || errno == ENFILE)) {
+			/* Out of descriptors: shed one client rather than spin.
+			 */
 			close(f->spare);
 			fd = accept(f->lfd, NULL, NULL);
 			if (fd >= 0)
@@ -151,10 +172,12 @@ run(void *arg)
 				accept_some(t);
 			else if (tag != TAG_WAKE)
 				edge_relay_event(
-				    (edge_relay *)(uintptr_t)(tag &
-				                              ~(uint64_t)EDGE_RELAY_TAG_MHD),
-				    (tag & EDGE_RELAY_TAG_MHD) != 0, evs[i].events,
-				    mono_us());
+				    (edge_relay
+				            *)(uintptr_t)(tag &
+				                          ~(uint64_t)
+				                              EDGE_RELAY_TAG_MHD),
+				    (tag & EDGE_RELAY_TAG_MHD) != 0,
+				    evs[i].events, mono_us());
 		}
 		now = mono_us();
 		if (now >= t->next_tick_us) {
@@ -214,8 +237,8 @@ edge_front_open(const edge_front_cfg *cfg, edge_front **out)
 		front_thread *t = &f->threads[i];
 		struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
 		    .data.u64 = TAG_LISTENER};
-		struct epoll_event wev = {.events = EPOLLIN,
-		    .data.u64 = TAG_WAKE};
+		struct epoll_event wev = {
+		    .events = EPOLLIN, .data.u64 = TAG_WAKE};
 
 		t->f = f;
 		t->env = (edge_relay_env){.cfg = &f->cfg,

@@ -45,7 +45,8 @@ typedef struct edge_front_cfg {
 	long header_timeout_s;
 	long body_timeout_s;
 	edge_frame_limits limits;
-	const edge_cors *cors; /* borrowed: CORS headers on the front's answers */
+	const edge_cors
+	    *cors; /* borrowed: CORS headers on the front's answers */
 	/*
 	 * Gives fd (the pair's libmicrohttpd end, owned by the callee from
 	 * now on, also when it fails) and the client's address to the HTTP

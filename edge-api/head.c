@@ -96,7 +96,8 @@ field_line(const char *p, const char *e, edge_head *h, fields_seen *seen,
 		}
 		if (v == ve || (size_t)(ve - v) > 19) {
 			*reason = "Malformed Content-Length";
-			return v == ve || strspn(v, "0123456789") < (size_t)(ve - v)
+			return v == ve || strspn(v, "0123456789") <
+			                      (size_t)(ve - v)
 			           ? 400
 			           : 413;
 		}
@@ -114,7 +115,8 @@ field_line(const char *p, const char *e, edge_head *h, fields_seen *seen,
 			return 400;
 		}
 		if (!name_is(v, (size_t)(ve - v), "chunked")) {
-			*reason = "Only the chunked transfer coding is supported";
+			*reason =
+			    "Only the chunked transfer coding is supported";
 			return 501;
 		}
 		h->is_chunked = true;
@@ -161,9 +163,8 @@ target(const char *t, const char *te, const edge_frame_limits *lim,
 			t++;
 		if (t == te || *t == '?')
 			edge_buf_append(out, "/", 1);
-	} else if (!(*t == '/' ||
-	               (te - t == 1 && *t == '*' &&
-	                   strcmp(h->method, "OPTIONS") == 0))) {
+	} else if (!(*t == '/' || (te - t == 1 && *t == '*' &&
+	                              strcmp(h->method, "OPTIONS") == 0))) {
 		*reason = "Malformed request target";
 		return 400;
 	}
@@ -188,8 +189,8 @@ request_line(const char *p, const char *e, const edge_frame_limits *lim,
 
 	while (p < e && is_tchar((unsigned char)*p))
 		p++;
-	te = p < e && *p == ' ' ? memchr(p + 1, ' ', (size_t)(e - p - 1))
-	                        : NULL;
+	te =
+	    p < e && *p == ' ' ? memchr(p + 1, ' ', (size_t)(e - p - 1)) : NULL;
 	if (p == m || (size_t)(p - m) >= sizeof h->method || !te) {
 		*reason = "Malformed request line";
 		return e - m > (long)lim->max_target ? 414 : 400;
@@ -238,7 +239,8 @@ head_parse(const char *buf, size_t len, const edge_frame_limits *lim,
 	}
 	if (!(e = find_crlf(p, end)))
 		goto malformed;
-	if (memchr(p, '\r', (size_t)(e - p)) || memchr(p, '\n', (size_t)(e - p)))
+	if (memchr(p, '\r', (size_t)(e - p)) ||
+	    memchr(p, '\n', (size_t)(e - p)))
 		goto malformed;
 	if ((status = request_line(p, e, lim, h, out, &minor, reason)) != 0)
 		return status;
@@ -264,7 +266,8 @@ head_parse(const char *buf, size_t len, const edge_frame_limits *lim,
 		return 400;
 	}
 	if (seen.coding && (seen.length || minor == 0)) {
-		*reason = "Transfer-Encoding with Content-Length or in HTTP/1.0";
+		*reason =
+		    "Transfer-Encoding with Content-Length or in HTTP/1.0";
 		return 400;
 	}
 	h->has_body = h->is_chunked || h->content_length > 0;

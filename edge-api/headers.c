@@ -8,8 +8,8 @@ edge_security_headers(bool is_https, edge_header *out)
 
 	/* Answers carry tokens and private data: never stored by a cache. */
 	out[n++] = (edge_header){"Cache-Control", "no-store"};
-	out[n++] = (edge_header){
-	    "Content-Security-Policy", "frame-ancestors 'none'"};
+	out[n++] =
+	    (edge_header){"Content-Security-Policy", "frame-ancestors 'none'"};
 	out[n++] = (edge_header){"X-Content-Type-Options", "nosniff"};
 	out[n++] = (edge_header){"X-Frame-Options", "DENY"};
 	out[n++] = (edge_header){"Referrer-Policy", "no-referrer"};

@@ -140,7 +140,8 @@ render_call(edge_req *r)
 		cJSON_Delete(json);
 		protobuf_c_message_free_unpacked(out, NULL);
 		if (body)
-			return edge_respond(r, rt->row->success, body, NULL, false);
+			return edge_respond(
+			    r, rt->row->success, body, NULL, false);
 		return edge_respond_error(r, 500, NULL, NULL, NULL);
 	}
 	if (call->status == TA_OK) // payload did not decode
@@ -169,7 +170,8 @@ dispatch(edge_req *r)
 	    r->match_status != TA_NOT_FOUND)
 		return edge_respond(r, MHD_HTTP_NO_CONTENT, NULL, NULL, true);
 	if (r->match_status == TA_NOT_FOUND)
-		return edge_respond_error(r, 404, "Route not found", NULL, NULL);
+		return edge_respond_error(
+		    r, 404, "Route not found", NULL, NULL);
 	if (r->match_status != TA_OK)
 		return edge_respond_error(
 		    r, 405, "Method not allowed", NULL, r->match.allow);
@@ -195,7 +197,8 @@ dispatch(edge_req *r)
 		const char *reason;
 		char *tok = NULL;
 		ta_status st = edge_bearer_parse(
-		    edge_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), &tok, &reason);
+		    edge_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), &tok,
+		    &reason);
 
 		if (st == TA_OK)
 			st = ta_jwt_verify(app->cfg->jwt_secret,
@@ -250,7 +253,8 @@ edge_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		/* First call: headers only. */
 		r = req_new(h, conn, url, method);
 		*con_cls = r;
-		if (edge_req_is_declared_too_big(r, h->app->cfg->max_body_bytes))
+		if (edge_req_is_declared_too_big(
+		        r, h->app->cfg->max_body_bytes))
 			return edge_respond_error(
 			    r, 413, "Request body too large", NULL, NULL);
 		return MHD_YES;

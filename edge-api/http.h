@@ -29,9 +29,9 @@ typedef struct edge_cfg {
 	long discovery_refresh_s;
 	long http_connection_limit; /* 0: sized from RLIMIT_NOFILE */
 	long http_timeout_s;
-	long http_header_timeout_s; /* HTTP_HEADER_TIMEOUT_S: whole head */
-	long http_body_timeout_s;   /* HTTP_BODY_TIMEOUT_S: whole body */
-	long http_per_ip_limit;     /* HTTP_PER_IP_LIMIT: per client address */
+	long http_header_timeout_s;  /* HTTP_HEADER_TIMEOUT_S: whole head */
+	long http_body_timeout_s;    /* HTTP_BODY_TIMEOUT_S: whole body */
+	long http_per_ip_limit;      /* HTTP_PER_IP_LIMIT: per client address */
 	const char *trusted_proxies; /* TRUSTED_PROXIES: CIDR list */
 	long max_inflight;  /* EDGE_MAX_INFLIGHT: RPCs in flight at once */
 	long drain_delay_s; /* DRAIN_DELAY_S: serve on after SIGTERM */

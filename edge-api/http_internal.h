@@ -27,8 +27,8 @@ struct edge_http {
 	edge_front *front;
 	pthread_mutex_t add_mu; /* hand_over against MHD_stop_daemon */
 	bool is_stopped;        /* under add_mu */
-	atomic_long active;    /* requests not yet completed */
-	atomic_long suspended; /* connections waiting on an RPC */
+	atomic_long active;     /* requests not yet completed */
+	atomic_long suspended;  /* connections waiting on an RPC */
 	atomic_bool is_draining;
 };
 
@@ -50,13 +50,12 @@ typedef struct edge_req {
 	ProtobufCMessage *request; /* owned: free_unpacked */
 	ta_claims claims;          /* owned when has_claims */
 	bool has_claims;
-	bool is_noop; /* an update naming no field: the route's noop RPC */
-	ta_rpc_call *call;                             /* owned */
+	bool is_noop;      /* an update naming no field: the route's noop RPC */
+	ta_rpc_call *call; /* owned */
 	char idempotency_key[EDGE_IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
 	atomic_int state;
 	int http_status; /* the status answered, for the log */
 } edge_req;
-
 
 /* The value of request header name, or NULL. */
 const char *edge_req_header(const edge_req *r, const char *name);
@@ -71,8 +70,8 @@ enum MHD_Result edge_respond(
     edge_req *r, int status, char *body, const char *allow, bool is_preflight);
 
 /* Queues the JSON error of status (render.h), details may be NULL. */
-enum MHD_Result edge_respond_error(edge_req *r, int status,
-    const char *message, const ta_violations *details, const char *allow);
+enum MHD_Result edge_respond_error(edge_req *r, int status, const char *message,
+    const ta_violations *details, const char *allow);
 
 /* Queues 400 "Validation failed" with v's details; finishes v. */
 enum MHD_Result edge_respond_violations(edge_req *r, ta_violations *v);
@@ -94,8 +93,8 @@ enum MHD_Result edge_req_build(
 enum MHD_Result edge_http_handle(void *cls, struct MHD_Connection *conn,
     const char *url, const char *method, const char *version,
     const char *upload, size_t *upload_size, void **con_cls);
-void edge_http_completed(void *cls, struct MHD_Connection *conn,
-    void **con_cls, enum MHD_RequestTerminationCode toe);
+void edge_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe);
 
 /* Monotonic microseconds. */
 int64_t edge_mono_us(void);

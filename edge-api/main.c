@@ -67,8 +67,7 @@ static const ta_cfg_item cfg_items[] = {
     ITEM("HTTP_PER_IP_LIMIT", TA_CFG_INT, "256", 1, 1000000, false, NULL,
         http_per_ip_limit),
     /* Peers exempt from HTTP_PER_IP_LIMIT (the load balancer's subnets). */
-    ITEM("TRUSTED_PROXIES", TA_CFG_STR, "", 0, 0, false, NULL,
-        trusted_proxies),
+    ITEM("TRUSTED_PROXIES", TA_CFG_STR, "", 0, 0, false, NULL, trusted_proxies),
 };
 
 /*

@@ -44,7 +44,8 @@ struct edge_relay {
 	enum deadline dl;
 	int64_t deadline_us, started_us;
 	bool client_eof, mhd_shut, client_shut, is_dead;
-	bool is_unanswered; /* bytes went to libmicrohttpd since it last wrote */
+	bool
+	    is_unanswered; /* bytes went to libmicrohttpd since it last wrote */
 	size_t drained;
 };
 
@@ -118,8 +119,7 @@ update_interest(edge_relay *r)
 		c |= EPOLLIN;
 	if (edge_buf_pending(&r->to_client))
 		c |= EPOLLOUT;
-	if (r->mode != M_LINGER &&
-	    edge_buf_pending(&r->to_client) < HIGH_WATER)
+	if (r->mode != M_LINGER && edge_buf_pending(&r->to_client) < HIGH_WATER)
 		m |= EPOLLIN;
 	if (edge_buf_pending(&r->to_mhd))
 		m |= EPOLLOUT;
@@ -184,8 +184,8 @@ refuse(edge_relay *r, int status, const char *reason, bool is_mid_request,
 
 	edge_request_id_pick(h && h->request_id[0] ? h->request_id : NULL, rid);
 	if (h && h->origin[0])
-		ncors = edge_cors_headers(r->env->cfg->cors, h->origin, false,
-		    cors);
+		ncors = edge_cors_headers(
+		    r->env->cfg->cors, h->origin, false, cors);
 	log_refusal(r, status, reason, rid, now_us);
 	free(r->refusal);
 	r->refusal = edge_reply_error(status, reason, rid, cors, ncors,
@@ -212,8 +212,8 @@ hand_over(edge_relay *r)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 	        sv) != 0)
 		return false;
-	if (!cfg->hand_over(cfg->arg, sv[1], (struct sockaddr *)&r->peer,
-	        r->peerlen)) {
+	if (!cfg->hand_over(
+	        cfg->arg, sv[1], (struct sockaddr *)&r->peer, r->peerlen)) {
 		close(sv[0]);
 		return false;
 	}
@@ -267,8 +267,8 @@ static bool
 flush(int fd, edge_buf *b)
 {
 	while (edge_buf_pending(b) > 0) {
-		ssize_t k = send(fd, b->p + b->off, edge_buf_pending(b),
-		    MSG_NOSIGNAL);
+		ssize_t k =
+		    send(fd, b->p + b->off, edge_buf_pending(b), MSG_NOSIGNAL);
 
 		if (k < 0)
 			return errno == EAGAIN || errno == EINTR;
@@ -378,12 +378,12 @@ edge_relay_event(edge_relay *r, bool is_mhd, uint32_t events, int64_t now_us)
 
 	if (r->is_dead)
 		return;
-	if (!is_mhd && (events & (EPOLLERR | EPOLLHUP)) &&
-	    !(events & EPOLLIN))
+	if (!is_mhd && (events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN))
 		ok = false;
 	if (ok && !is_mhd && (events & EPOLLIN))
 		ok = read_client(r, now_us);
-	if (ok && is_mhd && r->mfd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (ok && is_mhd && r->mfd >= 0 &&
+	    (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		read_mhd(r, now_us);
 	if (ok)
 		ok = pump(r, now_us);
@@ -420,22 +420,6 @@ edge_relay_open(edge_relay_env *env, int fd, const struct sockaddr *sa,
 	r->cev = EPOLLIN;
 	ev.data.u64 = (uint64_t)(uintptr_t)r;
 	epoll_ctl(env->epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-void
-edge_relay_refuse(int fd, int status, const char *message)
-{
-	char rid[EDGE_REQUEST_ID_MAX + 1];
-	size_t len;
-	char *resp;
-	ssize_t k;
-
-	edge_request_id_pick(NULL, rid);
-	resp = edge_reply_error(status, message, rid, NULL, 0, false, &len);
-	k = send(fd, resp, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)k; // best effort: the client may not even read
-	free(resp);
-	close(fd);
 }
 
 void

@@ -38,15 +38,9 @@ typedef struct edge_relay_env {
 void edge_relay_open(edge_relay_env *env, int fd, const struct sockaddr *sa,
     socklen_t len, bool is_per_ip, int64_t now_us);
 
-/*
- * Writes a refusal (status, message) to a client not taken in, best
- * effort, and closes fd.
- */
-void edge_relay_refuse(int fd, int status, const char *message);
-
 /* Handles epoll events on r's client (is_mhd false) or pair end. */
-void edge_relay_event(edge_relay *r, bool is_mhd, uint32_t events,
-    int64_t now_us);
+void edge_relay_event(
+    edge_relay *r, bool is_mhd, uint32_t events, int64_t now_us);
 
 /* Acts on every deadline of env's connections that passed by now_us. */
 void edge_relay_tick(edge_relay_env *env, int64_t now_us);

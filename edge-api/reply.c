@@ -48,5 +48,6 @@ edge_reply_error(int status, const char *message, const char *request_id,
 		edge_buf_append(&b, body, strlen(body));
 	free(body);
 	*len = b.len;
+	edge_buf_append(&b, "", 1); // a C string too, NUL not counted
 	return b.p;
 }

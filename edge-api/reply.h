@@ -13,7 +13,8 @@
 #include "cors.h"
 
 /*
- * Returns a heap buffer (the caller frees it; *len its length) holding
+ * Returns a heap string (the caller frees it; *len its length, the
+ * terminating NUL not counted) holding
  * "HTTP/1.1 <status> <reason>", Content-Type: application/json,
  * Content-Length, X-Request-Id: request_id, the security headers,
  * Retry-After on 503 and 429, extra[0..nextra) (borrowed; e.g. CORS),

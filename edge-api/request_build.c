@@ -93,8 +93,8 @@ mask_is_empty(const ProtobufCMessage *m)
 	    protobuf_c_message_descriptor_get_field_by_name(
 	        m->descriptor, "update_mask");
 	const Google__Protobuf__FieldMask *fm =
-	    f ? *(Google__Protobuf__FieldMask *const *)(const void *)((
-	            const char *)m + f->offset)
+	    f ? *(Google__Protobuf__FieldMask *const *)(const void
+	                *)((const char *)m + f->offset)
 	      : NULL;
 
 	return !fm || fm->n_paths == 0;

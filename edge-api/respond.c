@@ -34,8 +34,7 @@ is_https(const edge_req *r)
 	    r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const char *proto = edge_req_header(r, "X-Forwarded-Proto");
 
-	return proto && strcmp(proto, "https") == 0 && ci &&
-	       ci->client_addr &&
+	return proto && strcmp(proto, "https") == 0 && ci && ci->client_addr &&
 	       edge_cidrs_contain(r->h->app->trusted, ci->client_addr);
 }
 

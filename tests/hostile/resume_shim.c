@@ -29,9 +29,8 @@ MHD_resume_connection(struct MHD_Connection *c)
 {
 	static const char msg[] =
 	    "resume_shim: MHD_resume_connection after MHD_stop_daemon\n";
-	void (*real)(struct MHD_Connection *) =
-	    (void (*)(struct MHD_Connection *))dlsym(
-	        RTLD_NEXT, "MHD_resume_connection");
+	void (*real)(struct MHD_Connection *) = (void (*)(
+	    struct MHD_Connection *))dlsym(RTLD_NEXT, "MHD_resume_connection");
 	const char *ms = getenv("TA_SHIM_RESUME_DELAY_MS");
 	const char *flag = getenv("TA_SHIM_RESUME_DELAY_FLAG");
 	long delay = ms && (!flag || access(flag, F_OK) == 0) ? atol(ms) : 0;
@@ -51,8 +50,8 @@ MHD_resume_connection(struct MHD_Connection *c)
 void
 MHD_stop_daemon(struct MHD_Daemon *d)
 {
-	void (*real)(struct MHD_Daemon *) = (void (*)(struct MHD_Daemon *))dlsym(
-	    RTLD_NEXT, "MHD_stop_daemon");
+	void (*real)(struct MHD_Daemon *) =
+	    (void (*)(struct MHD_Daemon *))dlsym(RTLD_NEXT, "MHD_stop_daemon");
 
 	atomic_store(&is_stopped, 1);
 	real(d);

@@ -59,8 +59,9 @@ test_accepts_and_canonicalises(void **state)
 	                       "\r\n",
 	                     &h, out, sizeof out),
 	    0);
-	assert_string_equal(out, "GET /health HTTP/1.1\r\nHost: x\r\n"
-	                         "X-Request-Id: abc-1\r\nOrigin: http://o\r\n\r\n");
+	assert_string_equal(out,
+	    "GET /health HTTP/1.1\r\nHost: x\r\n"
+	    "X-Request-Id: abc-1\r\nOrigin: http://o\r\n\r\n");
 	assert_string_equal(h.method, "GET");
 	assert_string_equal(h.request_id, "abc-1");
 	assert_string_equal(h.origin, "http://o");
@@ -70,10 +71,10 @@ test_accepts_and_canonicalises(void **state)
 	                       "Host: h\r\n\r\n",
 	                     &h, out, sizeof out),
 	    0);
-	assert_string_equal(out, "GET /tasks/1?a=b HTTP/1.1\r\nHost: h\r\n\r\n");
-	assert_int_equal(
-	    parse("GET HTTPS://h HTTP/1.1\r\nHost: h\r\n\r\n", &h, out,
-	        sizeof out),
+	assert_string_equal(
+	    out, "GET /tasks/1?a=b HTTP/1.1\r\nHost: h\r\n\r\n");
+	assert_int_equal(parse("GET HTTPS://h HTTP/1.1\r\nHost: h\r\n\r\n", &h,
+	                     out, sizeof out),
 	    0);
 	assert_string_equal(out, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
 	/* HTTP/1.0 needs no Host; OPTIONS may ask for "*". */
@@ -120,13 +121,15 @@ test_smuggling(void **state)
 	    {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
 	    {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
 	        501},
-	    {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n",
+	    {"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+	     "identity\r\n\r\n",
 	        501},
 	    {"POST / HTTP/1.1\r\nHost: x\r\n"
 	     "Transfer-Encoding: chunked, identity\r\n\r\n",
 	        501},
 	    {"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400},
-	    {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n 5\r\n\r\n", 400},
+	    {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n 5\r\n\r\n",
+	        400},
 	    {"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
 	    {"GET / HTTP/1.1\r\nHost\t: x\r\n\r\n", 400},
 	    {"GET / HTTP/1.1\r\n\r\n", 400},
@@ -157,11 +160,10 @@ test_nul(void **state)
 	const char *reason;
 
 	(void)state;
-	assert_int_equal(edge_head_parse(line, sizeof line - 1, &LIM, &h, &b,
-	                     &reason),
-	    400);
-	assert_int_equal(edge_head_parse(value, sizeof value - 1, &LIM, &h,
-	                     &b, &reason),
+	assert_int_equal(
+	    edge_head_parse(line, sizeof line - 1, &LIM, &h, &b, &reason), 400);
+	assert_int_equal(
+	    edge_head_parse(value, sizeof value - 1, &LIM, &h, &b, &reason),
 	    400);
 	assert_int_equal(b.len, 0); // nothing of a refused head is written
 	edge_buf_fini(&b);
@@ -178,7 +180,8 @@ test_request_line(void **state)
 	assert_int_equal(status_of("GET / HTTP/1.1x\r\nHost: x\r\n\r\n"), 400);
 	assert_int_equal(status_of("GET / http/1.1\r\nHost: x\r\n\r\n"), 400);
 	assert_int_equal(status_of("GET  / HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
-	assert_int_equal(status_of("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+	assert_int_equal(
+	    status_of("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
 	assert_int_equal(status_of("GET x HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
 	assert_int_equal(status_of("GET * HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
 	assert_int_equal(
@@ -239,7 +242,8 @@ feed(const char *s, size_t n, size_t step, run *out)
 	edge_framer_init(&f, &LIM);
 	for (;;) {
 		size_t k = n - off < step ? n - off : step, used;
-		edge_frame_event ev = edge_framer_feed(&f, s + off, k, &used, &b);
+		edge_frame_event ev =
+		    edge_framer_feed(&f, s + off, k, &used, &b);
 
 		off += used;
 		if (ev == EDGE_FRAME_ERROR) {

@@ -80,8 +80,7 @@ test_ip_table(void **state)
 
 	(void)state;
 	for (int i = 0; i < 3; i++)
-		assert_true(
-		    edge_ip_table_acquire(t, (struct sockaddr *)&a, 3));
+		assert_true(edge_ip_table_acquire(t, (struct sockaddr *)&a, 3));
 	assert_false(edge_ip_table_acquire(t, (struct sockaddr *)&a, 3));
 	assert_true(edge_ip_table_acquire(t, (struct sockaddr *)&b, 3));
 	edge_ip_table_release(t, (struct sockaddr *)&a);

@@ -24,8 +24,8 @@ expect_decoded(const char *raw, const char *want, size_t want_len)
 static void
 test_decode(void **state)
 {
-	static const char *const bad[] = {"1%00", "%0a", "%7F", "%1f", "%",
-	    "%4", "a%zz", "%%41", "\x01"};
+	static const char *const bad[] = {
+	    "1%00", "%0a", "%7F", "%1f", "%", "%4", "a%zz", "%%41", "\x01"};
 	char out[64];
 	size_t n;
 
@@ -37,8 +37,8 @@ test_decode(void **state)
 	expect_decoded("%e2%82%ac", "\xe2\x82\xac", 3);
 	expect_decoded("", "", 0);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_false(edge_path_segment_decode(
-		    bad[i], strlen(bad[i]), out, &n));
+		assert_false(
+		    edge_path_segment_decode(bad[i], strlen(bad[i]), out, &n));
 }
 
 static void
@@ -66,8 +66,8 @@ test_dot(void **state)
 	for (size_t i = 0; i < sizeof dots / sizeof dots[0]; i++)
 		assert_true(edge_path_segment_is_dot(dots[i], strlen(dots[i])));
 	for (size_t i = 0; i < sizeof not_dots / sizeof not_dots[0]; i++)
-		assert_false(edge_path_segment_is_dot(
-		    not_dots[i], strlen(not_dots[i])));
+		assert_false(
+		    edge_path_segment_is_dot(not_dots[i], strlen(not_dots[i])));
 }
 
 int

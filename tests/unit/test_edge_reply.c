@@ -44,9 +44,9 @@ test_error_response(void **state)
 	assert_true(len >= 4 && strcmp(r + len - 4, "\r\n\r\n") == 0);
 	free(r);
 	r = edge_reply_error(431, NULL, "rid", NULL, 0, false, &len);
-	assert_true(strncmp(r,
-	                "HTTP/1.1 431 Request Header Fields Too Large\r\n",
-	                46) == 0);
+	assert_true(
+	    strncmp(r, "HTTP/1.1 431 Request Header Fields Too Large\r\n",
+	        46) == 0);
 	free(r);
 }
 

@@ -183,11 +183,10 @@ test_not_found(void **state)
 static void
 test_raw_path(void **state)
 {
-	static const char *const not_found[] = {"/tasks%2F100",
-	    "/tasks%2f100", "%2Ftasks%2F1", "/tasks/1%3F/../../x",
-	    "/tasks/../health", "/tasks/./1", "/tasks/%2e%2E", "/tasks/..",
-	    "/tasks/.", "/tasks/1%00", "/tasks/%zz", "/tasks/1%0A",
-	    "/tasks/%", "/tas%73k"};
+	static const char *const not_found[] = {"/tasks%2F100", "/tasks%2f100",
+	    "%2Ftasks%2F1", "/tasks/1%3F/../../x", "/tasks/../health",
+	    "/tasks/./1", "/tasks/%2e%2E", "/tasks/..", "/tasks/.",
+	    "/tasks/1%00", "/tasks/%zz", "/tasks/1%0A", "/tasks/%", "/tas%73k"};
 	edge_match m;
 	char long_id[EDGE_PARAM_MAX + 16];
 
@@ -237,8 +236,8 @@ test_noop(void **state)
 	const edge_resolved_route *rt = must_match(state, "PUT", "/tasks/1");
 
 	assert_non_null(rt->noop_md);
-	assert_string_equal(rt->noop_full_method,
-	    "/taskapi.v1.TaskService/GetTask");
+	assert_string_equal(
+	    rt->noop_full_method, "/taskapi.v1.TaskService/GetTask");
 	assert_string_equal(rt->noop_message, "Task updated successfully");
 	assert_null(must_match(state, "GET", "/tasks/1")->noop_md);
 }
@@ -266,7 +265,8 @@ test_method_not_allowed(void **state)
 	assert_int_equal(
 	    edge_route_match(*state, "get", "/health", &m), TA_UNIMPLEMENTED);
 	assert_string_equal(m.allow, "GET, HEAD, OPTIONS");
-	assert_int_equal(edge_route_match(*state, "HEAD", "/health", &m), TA_OK);
+	assert_int_equal(
+	    edge_route_match(*state, "HEAD", "/health", &m), TA_OK);
 }
 
 static void
