@@ -64,15 +64,19 @@ static const struct {
 	{403, "Forbidden"},
 	{404, "Not Found"},
 	{405, "Method Not Allowed"},
+	{408, "Request Timeout"},
 	{409, "Conflict"},
 	{412, "Precondition Failed"},
 	{413, "Payload Too Large"},
+	{414, "URI Too Long"},
 	{415, "Unsupported Media Type"},
 	{429, "Too Many Requests"},
+	{431, "Request Header Fields Too Large"},
 	{500, "Internal Server Error"},
 	{501, "Not Implemented"},
 	{503, "Service Unavailable"},
 	{504, "Gateway Timeout"},
+	{505, "HTTP Version Not Supported"},
 };
 
 const char *

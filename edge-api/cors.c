@@ -61,6 +61,16 @@ edge_cors_is_enabled(const edge_cors *c)
 	return c->is_any || c->n > 0;
 }
 
+/* Whether origin is allowed only through "*" (not listed by name). */
+static bool
+is_any_only(const edge_cors *c, const char *origin)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->origins[i], origin) == 0)
+			return false;
+	return true;
+}
+
 bool
 edge_cors_is_allowed(const edge_cors *c, const char *origin)
 {
@@ -80,25 +90,34 @@ edge_cors_headers(
     const edge_cors *c, const char *origin, bool is_preflight, edge_header *out)
 {
 	size_t n = 0;
+	bool is_listed;
 
 	if (!edge_cors_is_enabled(c))
 		return 0;
-	/* The answer depends on Origin: caches must key on it. */
-	out[n++] = (edge_header){"Vary", "Origin"};
+	is_listed = origin && *origin && !is_any_only(c, origin);
+	/* A listed origin's answer depends on Origin: caches key on it. */
+	if (c->n > 0)
+		out[n++] = (edge_header){"Vary", "Origin"};
 	if (!edge_cors_is_allowed(c, origin))
 		return n;
-	/* Echo the origin even for "*": credentials forbid a literal "*". */
-	out[n++] = (edge_header){"Access-Control-Allow-Origin", origin};
-	out[n++] = (edge_header){"Access-Control-Allow-Credentials", "true"};
+	if (is_listed) {
+		/* Credentials only for an origin listed by name. */
+		out[n++] = (edge_header){"Access-Control-Allow-Origin", origin};
+		out[n++] =
+		    (edge_header){"Access-Control-Allow-Credentials", "true"};
+	} else {
+		/* "*": any page may call, but never with credentials. */
+		out[n++] = (edge_header){"Access-Control-Allow-Origin", "*"};
+	}
 	if (is_preflight) {
-		out[n++] = (edge_header){"Access-Control-Allow-Methods",
-		    "GET, POST, PUT, DELETE, OPTIONS"};
-		out[n++] = (edge_header){"Access-Control-Allow-Headers",
-		    "Content-Type, Authorization, X-Request-Id"};
+		out[n++] = (edge_header){
+		    "Access-Control-Allow-Methods", EDGE_CORS_METHODS};
+		out[n++] = (edge_header){
+		    "Access-Control-Allow-Headers", EDGE_CORS_ALLOW_HEADERS};
 		out[n++] = (edge_header){"Access-Control-Max-Age", "600"};
 	} else {
 		out[n++] = (edge_header){
-		    "Access-Control-Expose-Headers", "X-Request-Id"};
+		    "Access-Control-Expose-Headers", EDGE_CORS_EXPOSE_HEADERS};
 	}
 	return n;
 }

@@ -19,6 +19,14 @@ typedef struct edge_header {
 /* The most headers edge_cors_headers writes. */
 #define EDGE_CORS_MAX_HEADERS 8
 
+#define EDGE_CORS_METHODS "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+#define EDGE_CORS_ALLOW_HEADERS                                                \
+	"Authorization, Content-Type, Idempotency-Key, If-Match, "             \
+	"If-None-Match, X-Request-Id"
+#define EDGE_CORS_EXPOSE_HEADERS                                               \
+	"X-Request-Id, Idempotency-Key, Retry-After, ETag, RateLimit, "        \
+	"RateLimit-Policy"
+
 /*
  * Parses list (borrowed only during the call): origins separated by commas,
  * spaces around them ignored, "*" allowing any origin; empty or NULL turns
@@ -35,10 +43,13 @@ bool edge_cors_is_allowed(const edge_cors *c, const char *origin);
 
 /*
  * Fills out (room for EDGE_CORS_MAX_HEADERS) with the CORS headers of a
- * response to a request from origin, and returns how many. An allowed
- * origin gets Allow-Origin (echoed), Allow-Credentials, Expose-Headers and,
- * for a preflight, Allow-Methods, Allow-Headers and Max-Age. When CORS is
- * on, every response also carries "Vary: Origin". Values borrow origin.
+ * response to a request from origin, and returns how many. An origin
+ * listed by name gets Allow-Origin (echoed) and Allow-Credentials: true;
+ * one allowed only by "*" gets Allow-Origin: * and never credentials (the
+ * API takes bearer headers; no cookie mode is needed). Either also gets
+ * Expose-Headers or, for a preflight, Allow-Methods, Allow-Headers and
+ * Max-Age. With origins listed by name, every response carries
+ * "Vary: Origin". Values borrow origin.
  */
 size_t edge_cors_headers(const edge_cors *c, const char *origin,
     bool is_preflight, edge_header *out);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cors.h"
+#include "conn_limits.h"
 #include "routes.h"
 #include "rpc.h"
 #include "status.h"
@@ -26,8 +27,12 @@ typedef struct edge_cfg {
 	const char *log_level;
 	long http_threads;
 	long discovery_refresh_s;
-	long http_connection_limit;
+	long http_connection_limit; /* 0: sized from RLIMIT_NOFILE */
 	long http_timeout_s;
+	long http_header_timeout_s;  /* HTTP_HEADER_TIMEOUT_S: whole head */
+	long http_body_timeout_s;    /* HTTP_BODY_TIMEOUT_S: whole body */
+	long http_per_ip_limit;      /* HTTP_PER_IP_LIMIT: per client address */
+	const char *trusted_proxies; /* TRUSTED_PROXIES: CIDR list */
 	long max_inflight;  /* EDGE_MAX_INFLIGHT: RPCs in flight at once */
 	long drain_delay_s; /* DRAIN_DELAY_S: serve on after SIGTERM */
 	const char *rpc_dns_server; /* RPC_DNS_SERVER: "" or "ip:port" */
@@ -38,15 +43,18 @@ typedef struct edge_app {
 	const edge_cfg *cfg;
 	const edge_router *router;
 	const edge_cors *cors;
+	const edge_cidrs *trusted; /* TRUSTED_PROXIES parsed */
+	long connection_limit;     /* in force: configured or from nofile */
 	ta_rpc_client *backends[EDGE_BACKEND_TASK + 1]; /* by edge_backend */
 } edge_app;
 
 typedef struct edge_http edge_http;
 
 /*
- * Starts listening on app->cfg->port (all IPv4 addresses) with
- * HTTP_THREADS epoll threads. app must outlive the server. TA_UNAVAILABLE
- * when the daemon does not start (port taken, ...).
+ * Starts listening on app->cfg->port (all IPv4 addresses): the front
+ * (front.h) checks every request's framing, then HTTP_THREADS epoll
+ * threads of libmicrohttpd serve it. app must outlive the server.
+ * TA_UNAVAILABLE when the daemon does not start (port taken, ...).
  */
 ta_status edge_http_open(const edge_app *app, edge_http **out);
 

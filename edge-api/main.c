@@ -15,6 +15,7 @@
 #include "config.h"
 #include "cors.h"
 #include "http.h"
+#include "conn_limits.h"
 #include "log.h"
 #include "routes.h"
 #include "rpc.h"
@@ -53,11 +54,42 @@ static const ta_cfg_item cfg_items[] = {
         max_inflight),
     /* After SIGTERM: /health is 503 but requests are served this long. */
     ITEM("DRAIN_DELAY_S", TA_CFG_INT, "0", 0, 300, false, NULL, drain_delay_s),
-    ITEM("HTTP_CONNECTION_LIMIT", TA_CFG_INT, "1024", 1, 1000000, false, NULL,
+    /* 0: as many as the file limit (raised to its hard limit) carries. */
+    ITEM("HTTP_CONNECTION_LIMIT", TA_CFG_INT, "0", 0, 1000000, false, NULL,
         http_connection_limit),
     ITEM("HTTP_TIMEOUT_S", TA_CFG_INT, "75", 1, 3600, false, NULL,
         http_timeout_s),
+    /* However slowly bytes trickle: a whole head, a whole body. */
+    ITEM("HTTP_HEADER_TIMEOUT_S", TA_CFG_INT, "10", 1, 300, false, NULL,
+        http_header_timeout_s),
+    ITEM("HTTP_BODY_TIMEOUT_S", TA_CFG_INT, "30", 1, 3600, false, NULL,
+        http_body_timeout_s),
+    ITEM("HTTP_PER_IP_LIMIT", TA_CFG_INT, "256", 1, 1000000, false, NULL,
+        http_per_ip_limit),
+    /* Peers exempt from HTTP_PER_IP_LIMIT (the load balancer's subnets). */
+    ITEM("TRUSTED_PROXIES", TA_CFG_STR, "", 0, 0, false, NULL, trusted_proxies),
 };
+
+/*
+ * The connection limit in force: HTTP_CONNECTION_LIMIT, but never more
+ * than the file limit carries (each connection costs three descriptors).
+ */
+static long
+connection_limit(const edge_cfg *cfg)
+{
+	long fit = edge_limits_connections_for(edge_limits_raise_nofile());
+
+	if (cfg->http_connection_limit == 0)
+		return fit;
+	if (cfg->http_connection_limit > fit) {
+		ta_log(TA_LOG_WARN, "connection_limit_lowered",
+		    "HTTP_CONNECTION_LIMIT exceeds what the file limit carries",
+		    TA_I("configured", cfg->http_connection_limit),
+		    TA_I("limit", fit));
+		return fit;
+	}
+	return cfg->http_connection_limit;
+}
 
 static void
 die(const char *event, const char *msg, int code)
@@ -106,6 +138,7 @@ main(void)
 	edge_app app = {0};
 	edge_router *router = NULL;
 	edge_cors *cors;
+	edge_cidrs *trusted = NULL;
 	edge_http *http = NULL;
 	ta_log_level level = TA_LOG_INFO;
 	sigset_t stop;
@@ -131,8 +164,13 @@ main(void)
 
 	if (edge_router_new(routes, nroutes, &router, err, sizeof err) != TA_OK)
 		die("routes_invalid", err, 2);
+	if (edge_cidrs_parse(cfg.trusted_proxies, &trusted, err, sizeof err) !=
+	    TA_OK)
+		die("config_invalid", err, 2);
 	cors = edge_cors_new(cfg.cors_allowed_origins);
 	app.cfg = &cfg;
+	app.trusted = trusted;
+	app.connection_limit = connection_limit(&cfg);
 	app.router = router;
 	app.cors = cors;
 	if (backend_open(&cfg, "auth", cfg.auth_rpc_url,
@@ -146,7 +184,8 @@ main(void)
 	if (edge_http_open(&app, &http) != TA_OK)
 		exit(1);
 	ta_log(TA_LOG_INFO, "started", "edge-api listening",
-	    TA_I("port", cfg.port), TA_I("threads", cfg.http_threads));
+	    TA_I("port", cfg.port), TA_I("threads", cfg.http_threads),
+	    TA_I("connection_limit", app.connection_limit));
 
 	sig = wait_for_stop(&stop);
 	/* /health turns 503 now; the load balancer needs time to notice. */
@@ -160,6 +199,7 @@ main(void)
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_TASK]);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_AUTH]);
 	edge_cors_free(cors);
+	edge_cidrs_free(trusted);
 	edge_router_free(router);
 	nng_fini(); // drains nng's reaper: closed dialers and pipes are freed
 	ta_log(TA_LOG_INFO, "stopped", "edge-api stopped");

@@ -27,7 +27,7 @@ const char *
 edge_retry_after(int http_status)
 {
 	/* Instances come back within about one discovery refresh. */
-	return http_status == 503 ? "1" : NULL;
+	return http_status == 503 || http_status == 429 ? "1" : NULL;
 }
 
 char *

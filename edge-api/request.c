@@ -47,35 +47,3 @@ edge_content_type_is_json(const char *value)
 	return (size_t)(e - p) == strlen("application/json") &&
 	       strncasecmp(p, "application/json", (size_t)(e - p)) == 0;
 }
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-size_t
-edge_url_unescape(char *s)
-{
-	char *r = s, *w = s;
-
-	while (*r) {
-		int hi, lo;
-
-		if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 &&
-		    (lo = hex_value(r[2])) >= 0 && (hi | lo) != 0) {
-			*w++ = (char)(hi * 16 + lo);
-			r += 3;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-	return (size_t)(w - s);
-}

@@ -27,12 +27,4 @@ char *edge_request_id_pick(const char *header, char *buf);
  */
 bool edge_content_type_is_json(const char *value);
 
-/*
- * Decodes %HH escapes of a URL path in place, except %00: a NUL would cut
- * the path short ("/tasks/1%00" read as "/tasks/1"), so it stays escaped
- * and the path then matches nothing or fails the parameter's type. Returns
- * the new length. Used as libmicrohttpd's unescape callback.
- */
-size_t edge_url_unescape(char *s);
-
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "path.h"
 #include "taskapi/v1/auth.pb-c.h"
 #include "taskapi/v1/health.pb-c.h"
 #include "taskapi/v1/task.pb-c.h"
@@ -43,6 +44,14 @@ static const edge_route route_table[] = {
     {"GET", "/health", EDGE_BACKEND_NONE, NULL, NULL, EDGE_ROUTE_HEALTH, 200},
     {"GET", "/openapi.json", EDGE_BACKEND_NONE, NULL, NULL, EDGE_ROUTE_OPENAPI,
         200},
+};
+
+/* Updates whose body names no field: read instead (routes.h, noop_md). */
+static const struct {
+	const ProtobufCServiceDescriptor *service;
+	const char *rpc, *noop_rpc, *message;
+} noop_table[] = {
+    {TASK_SVC, "UpdateTask", "GetTask", "Task updated successfully"},
 };
 
 struct edge_router {
@@ -95,6 +104,8 @@ resolve(
 {
 	out->row = row;
 	out->md = NULL;
+	out->noop_md = NULL;
+	out->noop_message = NULL;
 	out->full_method[0] = '\0';
 	if (!row->method || !*row->method || !pattern_is_valid(row->pattern)) {
 		snprintf(err, errcap,
@@ -123,6 +134,21 @@ resolve(
 	int len = snprintf(out->full_method, sizeof out->full_method, "/%s/%s",
 	    row->service->name, out->md->name);
 
+	for (size_t i = 0; i < sizeof noop_table / sizeof noop_table[0]; i++) {
+		if (noop_table[i].service != row->service ||
+		    strcmp(noop_table[i].rpc, out->md->name) != 0)
+			continue;
+		out->noop_md = protobuf_c_service_descriptor_get_method_by_name(
+		    row->service, noop_table[i].noop_rpc);
+		if (!out->noop_md) {
+			snprintf(err, errcap, "route %s %s: no noop RPC %s",
+			    row->method, row->pattern, noop_table[i].noop_rpc);
+			return TA_INVALID_ARGUMENT;
+		}
+		out->noop_message = noop_table[i].message;
+		snprintf(out->noop_full_method, sizeof out->noop_full_method,
+		    "/%s/%s", row->service->name, out->noop_md->name);
+	}
 	if (len < 0 || (size_t)len >= sizeof out->full_method) {
 		snprintf(err, errcap, "route %s %s: method name too long",
 		    row->method, row->pattern);
@@ -201,7 +227,7 @@ fits(const char *pat, const char *path, size_t len, edge_param *params,
 			np++;
 			sc <<= 1;
 		} else {
-			if (pl != ql || memcmp(ps, qs, pl) != 0)
+			if (!edge_path_segment_equals(qs, ql, ps, pl))
 				return false;
 			sc = sc << 1 | 1;
 		}
@@ -221,11 +247,13 @@ build_allow(const edge_router *r, const char *pattern, char *buf, size_t cap)
 	buf[0] = '\0';
 	for (size_t i = 0; i < r->n; i++) {
 		const edge_route *row = r->routes[i].row;
+		bool is_get = strcmp(row->method, "GET") == 0;
 
 		if (strcmp(row->pattern, pattern) != 0)
 			continue;
-		int k = snprintf(buf + used, cap - used, "%s%s",
-		    used ? ", " : "", row->method);
+		/* HEAD is served wherever GET is (RFC 9110 §9.3.2). */
+		int k = snprintf(buf + used, cap - used, "%s%s%s",
+		    used ? ", " : "", row->method, is_get ? ", HEAD" : "");
 
 		if (k < 0 || (size_t)k >= cap - used)
 			break;
@@ -233,6 +261,41 @@ build_allow(const edge_router *r, const char *pattern, char *buf, size_t cap)
 	}
 	/* The edge answers CORS preflights on every known path. */
 	snprintf(buf + used, cap - used, "%sOPTIONS", used ? ", " : "");
+}
+
+/* "." and ".." are never path structure here: such a path fits nothing. */
+static bool
+has_dot_segment(const char *path, size_t len)
+{
+	const char *q = path, *end = path + len;
+
+	while (q < end) {
+		const char *s = ++q;
+
+		while (q < end && *q != '/')
+			q++;
+		if (edge_path_segment_is_dot(s, (size_t)(q - s)))
+			return true;
+	}
+	return false;
+}
+
+/* Decodes each parameter into m->values; false when one cannot be. */
+static bool
+decode_params(edge_match *m)
+{
+	for (size_t i = 0; i < m->nparams; i++) {
+		edge_param *p = &m->params[i];
+		size_t n;
+
+		if (p->value_len > EDGE_PARAM_MAX ||
+		    !edge_path_segment_decode(
+		        p->value, p->value_len, m->values[i], &n))
+			return false;
+		p->value = m->values[i];
+		p->value_len = n;
+	}
+	return true;
 }
 
 ta_status
@@ -246,8 +309,10 @@ edge_route_match(
 	memset(m, 0, sizeof *m);
 	if (len > 1 && path[len - 1] == '/')
 		len--;
-	if (len == 0 || path[0] != '/')
+	if (len == 0 || path[0] != '/' || has_dot_segment(path, len))
 		return TA_NOT_FOUND;
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
 	for (size_t i = 0; i < r->n; i++) {
 		edge_param params[EDGE_MAX_PARAMS];
 		size_t np;
@@ -263,7 +328,7 @@ edge_route_match(
 		memcpy(m->params, params, sizeof params);
 		m->nparams = np;
 	}
-	if (!best)
+	if (!best || !decode_params(m))
 		return TA_NOT_FOUND;
 	m->pattern = best;
 	for (size_t i = 0; i < r->n; i++) {

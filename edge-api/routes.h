@@ -45,6 +45,16 @@ typedef struct edge_resolved_route {
 	const edge_route *row; /* borrowed: from the caller's table */
 	const ProtobufCMethodDescriptor *md; /* NULL for the edge's own */
 	char full_method[128]; /* "/taskapi.v1.TaskService/GetTask" */
+	/*
+	 * For an update RPC listed in routes.c's noop table: the RPC (same
+	 * service, same path parameters) called instead when the body names
+	 * no field to change, and the "message" added to its reply. An empty
+	 * update reads, as the old service answered 200 with the task
+	 * unchanged. NULL otherwise.
+	 */
+	const ProtobufCMethodDescriptor *noop_md;
+	const char *noop_message;
+	char noop_full_method[128];
 } edge_resolved_route;
 
 typedef struct edge_router edge_router;
@@ -63,8 +73,10 @@ ta_status edge_router_new(const edge_route *rows, size_t n, edge_router **out,
 void edge_router_free(edge_router *r);
 
 #define EDGE_MAX_PARAMS 4
+#define EDGE_PARAM_MAX 255 /* a longer parameter fits no route */
 
-/* A path parameter; name and value point into the pattern and the path. */
+/* A path parameter; name points into the pattern, value (decoded) into
+ * the match. */
 typedef struct edge_param {
 	const char *name;
 	size_t name_len;
@@ -78,16 +90,22 @@ typedef struct edge_match {
 	const char *pattern;              /* the matched pattern, also on 405 */
 	edge_param params[EDGE_MAX_PARAMS];
 	size_t nparams;
-	char allow[96]; /* "GET, PUT, DELETE, OPTIONS" */
+	char values[EDGE_MAX_PARAMS][EDGE_PARAM_MAX + 1]; /* decoded */
+	char allow[96]; /* "GET, HEAD, PUT, DELETE, OPTIONS" */
 } edge_match;
 
 /*
- * Matches method and path (a query string, if any, is ignored; one
- * trailing slash is dropped). Among patterns that fit the path, literal
- * segments beat {param} ones, leftmost first. TA_OK with m->route set;
- * TA_NOT_FOUND when no pattern fits the path; TA_UNIMPLEMENTED when a
- * pattern fits but no row has that method (m->pattern and m->allow set:
- * the 405 case). m borrows from path and from the router.
+ * Matches method and the raw (still escaped) path: a query string, if
+ * any, is ignored; one trailing slash is dropped; segments split on "/"
+ * as sent, so "%2F" never splits one; a literal segment matches with
+ * escapes of unreserved characters decoded; a path with a "." or ".."
+ * segment fits nothing. Each parameter is then decoded into m->values (a
+ * malformed escape, a control character or more than EDGE_PARAM_MAX bytes
+ * fit nothing). HEAD matches the GET rows. Among patterns that fit the
+ * path, literal segments beat {param} ones, leftmost first. TA_OK with
+ * m->route set; TA_NOT_FOUND when no pattern fits the path;
+ * TA_UNIMPLEMENTED when a pattern fits but no row has that method
+ * (m->pattern and m->allow set: the 405 case). m borrows from the router.
  */
 ta_status edge_route_match(
     const edge_router *r, const char *method, const char *path, edge_match *m);

@@ -62,7 +62,10 @@ def operations(doc):
 def fake_response(status, body, headers=None):
     msg = Message()
     hdrs = {"Content-Type": "application/json; charset=utf-8",
-            "X-Request-Id": "abc123", "Cache-Control": "no-store"}
+            "X-Request-Id": "abc123", "Cache-Control": "no-store",
+            "Content-Security-Policy": "frame-ancestors 'none'",
+            "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+            "Referrer-Policy": "no-referrer"}
     hdrs.update(headers or {})
     for k, v in hdrs.items():
         if v is not None:
@@ -113,6 +116,8 @@ class Document(unittest.TestCase):
     def test_every_operation_is_a_route(self):
         # OPTIONS is answered by the edge on every known path (CORS).
         table = set(route_table())
+        # HEAD is served wherever GET is (RFC 9110 §9.3.2).
+        table |= {("HEAD", p) for m, p in route_table() if m == "GET"}
         extra = sorted(op for op in operations(self.doc)
                        if op[0] != "OPTIONS" and op not in table)
         self.assertEqual(extra, [], "documented but not in the route table")
@@ -251,7 +256,7 @@ class Validator(unittest.TestCase):
                 404, {"error": "Not Found", "message": "x"}))
         with self.assertRaisesRegex(AssertionError, "not documented"):
             self.v.check("GET", "/health", fake_response(
-                503, {"error": "Service Unavailable", "message": "x"}))
+                409, {"error": "Conflict", "message": "x"}))
 
     def test_error_shape_is_checked(self):
         with self.assertRaisesRegex(AssertionError, "details"):

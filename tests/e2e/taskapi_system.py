@@ -65,6 +65,7 @@ PROTECTED = (
 _REASON_ALTERNATIVES = {
     413: {"Payload Too Large", "Request Entity Too Large",
           "Content Too Large"},
+    414: {"URI Too Long", "Request-URI Too Long"},
     422: {"Unprocessable Entity", "Unprocessable Content"},
 }
 
@@ -739,6 +740,28 @@ _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
                  "trace")
 
 
+def _unreserved(seg):
+    """seg with escapes of unreserved characters decoded (RFC 3986)."""
+    def dec(m):
+        c = chr(int(m.group(1), 16))
+        return c if (c.isascii() and c.isalnum()) or c in "-._~" \
+            else m.group(0)
+    return re.sub(r"%([0-9A-Fa-f]{2})", dec, seg)
+
+
+def _param_ok(seg):
+    """Whether a raw segment decodes to a parameter the edge accepts."""
+    if not seg or len(seg) > 255:
+        return False
+    try:
+        raw = re.sub(r"%([0-9A-Fa-f]{2})",
+                     lambda m: chr(int(m.group(1), 16)), seg)
+    except ValueError:
+        return False
+    return "%" not in re.sub(r"%[0-9A-Fa-f]{2}", "", seg) and \
+        not any(ord(c) < 0x20 or ord(c) == 0x7f for c in raw)
+
+
 class OpenApiError(AssertionError):
     """A response the OpenAPI document does not describe."""
 
@@ -810,12 +833,14 @@ class OpenApiValidator:
         p = path.split("?", 1)[0]
         if len(p) > 1 and p.endswith("/"):
             p = p[:-1]
-        # The edge routes on the unescaped path (%00 stays escaped).
-        p = re.sub(r"%(?!00)([0-9A-Fa-f]{2})",
-                   lambda m: chr(int(m.group(1), 16)), p)
+        # The edge routes on the raw path: segments split on "/" as sent,
+        # literals compared with escapes of unreserved characters decoded,
+        # "." and ".." segments fit nothing (edge-api/routes.h).
         if not p.startswith("/"):
             return None, None
-        segs = p[1:].split("/")
+        segs = [_unreserved(s) for s in p[1:].split("/")]
+        if any(s in (".", "..") for s in segs):
+            return None, None
         best, best_score = None, -1
         for tpl, tsegs, item in self.templates:
             if len(tsegs) != len(segs):
@@ -825,7 +850,7 @@ class OpenApiValidator:
                 is_param = t.startswith("{") and t.endswith("}")
                 if not is_param and t != s:
                     break
-                if is_param and not s:
+                if is_param and not _param_ok(s):
                     break
                 score = score * 2 + (0 if is_param else 1)
             else:

@@ -266,6 +266,26 @@ class Update(unittest.TestCase):
                 ts.check_error(self, r, 400, fields=fields)
         self.assertEqual(ts.task_row(t["id"]), row)
 
+    def test_nothing_to_change(self):
+        """Like the old service: an update naming no field it changes
+        answers 200 with the task unchanged (issue 9)."""
+        t = created(self, ALICE, {"title": "same", "description": "d"})
+        row = ts.task_row(t["id"])
+        for body in ({}, {"user_id": 9, "id": 1}, {"id": t["id"]},
+                     {"created_at": "2020-01-01T00:00:00Z"}):
+            with self.subTest(body=body):
+                r = self.put(t["id"], body)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(set(r.json), {"message", "task"}, r)
+                self.assertEqual(r.json["task"], t)
+        self.assertEqual(ts.task_row(t["id"]), row)
+        # and still 404 / 403 / 401 like any update
+        ts.check_error(self, self.put(missing_id(), {}), 404)
+        bobs = created(self, BOB, {"title": "bob's"})
+        ts.check_error(self, self.put(bobs["id"], {}), 403)
+        ts.check_error(self, SYS.request("PUT", "/tasks/%d" % t["id"], {}),
+                       401)
+
     def test_not_found(self):
         r = self.put(missing_id(), {"title": "x"})
         ts.check_error(self, r, 404)

@@ -73,8 +73,9 @@ test_simple_request_headers(void **state)
 	    header(h, n, "Access-Control-Allow-Origin"), "http://a.test");
 	assert_string_equal(
 	    header(h, n, "Access-Control-Allow-Credentials"), "true");
-	assert_string_equal(
-	    header(h, n, "Access-Control-Expose-Headers"), "X-Request-Id");
+	assert_string_equal(header(h, n, "Access-Control-Expose-Headers"),
+	    "X-Request-Id, Idempotency-Key, Retry-After, ETag, RateLimit, "
+	    "RateLimit-Policy");
 	assert_null(header(h, n, "Access-Control-Allow-Methods"));
 
 	/* A disallowed or absent origin: only Vary, no permission. */
@@ -102,9 +103,10 @@ test_preflight_headers(void **state)
 	assert_string_equal(
 	    header(h, n, "Access-Control-Allow-Credentials"), "true");
 	assert_string_equal(header(h, n, "Access-Control-Allow-Methods"),
-	    "GET, POST, PUT, DELETE, OPTIONS");
+	    "GET, HEAD, POST, PUT, DELETE, OPTIONS");
 	assert_string_equal(header(h, n, "Access-Control-Allow-Headers"),
-	    "Content-Type, Authorization, X-Request-Id");
+	    "Authorization, Content-Type, Idempotency-Key, If-Match, "
+	    "If-None-Match, X-Request-Id");
 	assert_string_equal(header(h, n, "Access-Control-Max-Age"), "600");
 	assert_string_equal(header(h, n, "Vary"), "Origin");
 	edge_cors_free(c);
@@ -121,9 +123,24 @@ test_any(void **state)
 	assert_true(edge_cors_is_allowed(c, "http://anything.test:8080"));
 	assert_false(edge_cors_is_allowed(c, NULL));
 	n = edge_cors_headers(c, "http://x.test", false, h);
-	/* Credentials are allowed, so the origin is echoed, never "*". */
+	/* "*" never comes with credentials, and the origin is not echoed. */
+	assert_string_equal(header(h, n, "Access-Control-Allow-Origin"), "*");
+	assert_null(header(h, n, "Access-Control-Allow-Credentials"));
+	assert_null(header(h, n, "Vary"));
+	n = edge_cors_headers(c, "http://x.test", true, h);
+	assert_null(header(h, n, "Access-Control-Allow-Credentials"));
+	edge_cors_free(c);
+
+	/* Listed by name next to "*": that one keeps credentials. */
+	c = edge_cors_new("*, http://app.test");
+	n = edge_cors_headers(c, "http://app.test", false, h);
 	assert_string_equal(
-	    header(h, n, "Access-Control-Allow-Origin"), "http://x.test");
+	    header(h, n, "Access-Control-Allow-Origin"), "http://app.test");
+	assert_string_equal(
+	    header(h, n, "Access-Control-Allow-Credentials"), "true");
+	n = edge_cors_headers(c, "http://other.test", false, h);
+	assert_string_equal(header(h, n, "Access-Control-Allow-Origin"), "*");
+	assert_null(header(h, n, "Access-Control-Allow-Credentials"));
 	edge_cors_free(c);
 }
 

@@ -11,31 +11,6 @@
 #include "request.h"
 
 static void
-expect_unescape(const char *in, const char *want)
-{
-	char buf[64];
-
-	strcpy(buf, in);
-	assert_int_equal(edge_url_unescape(buf), strlen(want));
-	assert_string_equal(buf, want);
-}
-
-static void
-test_url_unescape(void **state)
-{
-	(void)state;
-	expect_unescape("/tasks/12", "/tasks/12");
-	expect_unescape("/tasks/%31%32", "/tasks/12");
-	expect_unescape("/t%61sks", "/tasks");
-	/* %00 stays escaped so it cannot cut the id short. */
-	expect_unescape("/tasks/1%00", "/tasks/1%00");
-	/* Malformed escapes are left alone. */
-	expect_unescape("/tasks/%zz%4", "/tasks/%zz%4");
-	expect_unescape("%", "%");
-	expect_unescape("%e2%82%ac", "\xe2\x82\xac");
-}
-
-static void
 test_request_id_valid(void **state)
 {
 	char long_ok[EDGE_REQUEST_ID_MAX + 1],
@@ -114,7 +89,6 @@ main(void)
 	    cmocka_unit_test(test_request_id_valid),
 	    cmocka_unit_test(test_request_id_pick),
 	    cmocka_unit_test(test_content_type),
-	    cmocka_unit_test(test_url_unescape),
 	};
 
 	if (sodium_init() < 0)

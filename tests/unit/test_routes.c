@@ -121,7 +121,7 @@ test_literal_beats_param(void **state)
 	assert_int_equal(edge_route_match(*state, "PUT", "/tasks/health", &m),
 	    TA_UNIMPLEMENTED);
 	assert_string_equal(m.pattern, "/tasks/health");
-	assert_string_equal(m.allow, "GET, OPTIONS");
+	assert_string_equal(m.allow, "GET, HEAD, OPTIONS");
 }
 
 static void
@@ -179,6 +179,69 @@ test_not_found(void **state)
 		    TA_NOT_FOUND);
 }
 
+/* Issue 9: the raw path is routed; each segment is decoded after. */
+static void
+test_raw_path(void **state)
+{
+	static const char *const not_found[] = {"/tasks%2F100", "/tasks%2f100",
+	    "%2Ftasks%2F1", "/tasks/1%3F/../../x", "/tasks/../health",
+	    "/tasks/./1", "/tasks/%2e%2E", "/tasks/..", "/tasks/.",
+	    "/tasks/1%00", "/tasks/%zz", "/tasks/1%0A", "/tasks/%", "/tas%73k"};
+	edge_match m;
+	char long_id[EDGE_PARAM_MAX + 16];
+
+	for (size_t i = 0; i < sizeof not_found / sizeof not_found[0]; i++)
+		assert_int_equal(
+		    edge_route_match(*state, "DELETE", not_found[i], &m),
+		    TA_NOT_FOUND);
+	/* An escaped unreserved character is the character itself. */
+	assert_string_equal(must_match(state, "GET", "/t%61sks")->full_method,
+	    "/taskapi.v1.TaskService/ListTasks");
+	/* Parameters are decoded; an escaped "/" or "?" stays data. */
+	assert_int_equal(
+	    edge_route_match(*state, "GET", "/tasks/%31%32", &m), TA_OK);
+	assert_int_equal(m.params[0].value_len, 2);
+	assert_memory_equal(m.params[0].value, "12", 2);
+	assert_int_equal(
+	    edge_route_match(*state, "GET", "/tasks/1%2F2%3F", &m), TA_OK);
+	assert_string_equal(m.pattern, "/tasks/{id}");
+	assert_int_equal(m.params[0].value_len, 4);
+	assert_memory_equal(m.params[0].value, "1/2?", 4);
+	memset(long_id, '1', sizeof long_id);
+	memcpy(long_id, "/tasks/", 7);
+	long_id[sizeof long_id - 1] = '\0';
+	assert_int_equal(
+	    edge_route_match(*state, "GET", long_id, &m), TA_NOT_FOUND);
+}
+
+/* HEAD is served wherever GET is. */
+static void
+test_head(void **state)
+{
+	edge_match m;
+
+	assert_string_equal(must_match(state, "HEAD", "/tasks/3")->full_method,
+	    "/taskapi.v1.TaskService/GetTask");
+	assert_string_equal(
+	    must_match(state, "HEAD", "/health")->row->pattern, "/health");
+	assert_int_equal(edge_route_match(*state, "HEAD", "/auth/login", &m),
+	    TA_UNIMPLEMENTED);
+	assert_string_equal(m.allow, "POST, OPTIONS");
+}
+
+/* An update naming no field reads instead (routes.h noop_md). */
+static void
+test_noop(void **state)
+{
+	const edge_resolved_route *rt = must_match(state, "PUT", "/tasks/1");
+
+	assert_non_null(rt->noop_md);
+	assert_string_equal(
+	    rt->noop_full_method, "/taskapi.v1.TaskService/GetTask");
+	assert_string_equal(rt->noop_message, "Task updated successfully");
+	assert_null(must_match(state, "GET", "/tasks/1")->noop_md);
+}
+
 static void
 test_method_not_allowed(void **state)
 {
@@ -188,22 +251,22 @@ test_method_not_allowed(void **state)
 	    TA_UNIMPLEMENTED);
 	assert_null(m.route);
 	assert_string_equal(m.pattern, "/tasks/{id}");
-	assert_string_equal(m.allow, "GET, PUT, DELETE, OPTIONS");
+	assert_string_equal(m.allow, "GET, HEAD, PUT, DELETE, OPTIONS");
 
 	assert_int_equal(
 	    edge_route_match(*state, "DELETE", "/tasks", &m), TA_UNIMPLEMENTED);
-	assert_string_equal(m.allow, "POST, GET, OPTIONS");
+	assert_string_equal(m.allow, "POST, GET, HEAD, OPTIONS");
 
 	assert_int_equal(edge_route_match(*state, "GET", "/auth/login", &m),
 	    TA_UNIMPLEMENTED);
 	assert_string_equal(m.allow, "POST, OPTIONS");
 
-	/* Methods are case-sensitive; HEAD is not served. */
+	/* Methods are case-sensitive; HEAD is served where GET is. */
 	assert_int_equal(
 	    edge_route_match(*state, "get", "/health", &m), TA_UNIMPLEMENTED);
+	assert_string_equal(m.allow, "GET, HEAD, OPTIONS");
 	assert_int_equal(
-	    edge_route_match(*state, "HEAD", "/health", &m), TA_UNIMPLEMENTED);
-	assert_string_equal(m.allow, "GET, OPTIONS");
+	    edge_route_match(*state, "HEAD", "/health", &m), TA_OK);
 }
 
 static void
@@ -248,6 +311,9 @@ main(void)
 	    cmocka_unit_test(test_trailing_slash_and_query),
 	    cmocka_unit_test(test_not_found),
 	    cmocka_unit_test(test_method_not_allowed),
+	    cmocka_unit_test(test_raw_path),
+	    cmocka_unit_test(test_head),
+	    cmocka_unit_test(test_noop),
 	    cmocka_unit_test(test_bad_tables_fail),
 	};
 

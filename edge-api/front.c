@@ -1,0 +1,298 @@
+/*
+ * The front's listener and threads: accepts clients within the connection
+ * and per-address limits and runs each thread's epoll loop over its
+ * connections (relay.c).
+ */
+#define _GNU_SOURCE // accept4, EPOLLEXCLUSIVE
+#include "front.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "relay.h"
+#include "reply.h"
+#include "request.h"
+
+#define TAG_LISTENER 2u /* epoll data of the listener; relays are aligned */
+#define TAG_WAKE 4u     /* epoll data of the thread's eventfd */
+#define TICK_US 200000
+
+typedef struct front_thread {
+	edge_front *f; /* borrowed */
+	pthread_t tid;
+	int wake;           /* eventfd */
+	edge_relay_env env; /* env.epfd is the thread's epoll set */
+	int64_t next_tick_us;
+} front_thread;
+
+struct edge_front {
+	edge_front_cfg cfg;
+	int lfd;   /* -1 once quiesced */
+	int spare; /* kept free for accepting and closing at EMFILE */
+	atomic_long open;
+	atomic_bool is_stopping;
+	edge_ip_table *ips;
+	front_thread *threads;
+	long nthreads;
+	pthread_mutex_t mu;          /* guards lfd against quiesce */
+	atomic_long refused;         /* connections refused since last logged */
+	atomic_llong refused_log_us; /* when that was logged */
+};
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Writes a refusal to a client not taken in, best effort; closes fd. */
+static void
+refuse_fd(int fd, int status, const char *message)
+{
+	char rid[EDGE_REQUEST_ID_MAX + 1];
+	size_t len;
+	char *resp;
+	ssize_t k;
+
+	edge_request_id_pick(NULL, rid);
+	resp = edge_reply_error(status, message, rid, NULL, 0, false, &len);
+	k = send(fd, resp, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)k; // best effort: the client may not even read
+	free(resp);
+	close(fd);
+}
+
+/*
+ * Counts a refused connection; at most one warn line a second says how
+ * many, so a flood of them cannot flood the log as well.
+ */
+static void
+note_refused(edge_front *f, int status)
+{
+	long long now = mono_us(), last = atomic_load(&f->refused_log_us);
+	long n = atomic_fetch_add(&f->refused, 1) + 1;
+
+	if (now - last < 1000000 ||
+	    !atomic_compare_exchange_strong(&f->refused_log_us, &last, now))
+		return;
+	n = atomic_exchange(&f->refused, 0);
+	ta_log(TA_LOG_WARN, "http_connections_refused",
+	    "connections refused at the connection limits",
+	    TA_I("connections", n), TA_I("last_status", status),
+	    TA_I("open", atomic_load(&f->open)));
+}
+
+/* Takes one client in, or refuses it with 503 / 429. */
+static void
+admit(front_thread *t, int fd, struct sockaddr_storage *ss, socklen_t len)
+{
+	edge_front *f = t->f;
+	const struct sockaddr *sa = (struct sockaddr *)ss;
+	bool is_per_ip = !edge_cidrs_contain(f->cfg.trusted, sa);
+
+	if (atomic_fetch_add(&f->open, 1) >= f->cfg.connection_limit) {
+		atomic_fetch_sub(&f->open, 1);
+		refuse_fd(fd, 503, "Too many open connections");
+		note_refused(f, 503);
+		return;
+	}
+	if (is_per_ip &&
+	    !edge_ip_table_acquire(f->ips, sa, f->cfg.per_ip_limit)) {
+		atomic_fetch_sub(&f->open, 1);
+		refuse_fd(
+		    fd, 429, "Too many open connections from this address");
+		note_refused(f, 429);
+		return;
+	}
+	edge_relay_open(&t->env, fd, sa, len, is_per_ip, mono_us());
+}
+
+static void
+accept_some(front_thread *t)
+{
+	edge_front *f = t->f;
+
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int fd;
+
+		pthread_mutex_lock(&f->mu);
+		fd = f->lfd < 0 ? -1
+		                : accept4(f->lfd, (struct sockaddr *)&ss, &len,
+		                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && f->lfd >= 0 &&
+		    (errno == EMFILE || errno == ENFILE)) {
+			/* Out of descriptors: shed one client rather than spin.
+			 */
+			close(f->spare);
+			fd = accept(f->lfd, NULL, NULL);
+			if (fd >= 0)
+				close(fd);
+			f->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			fd = -1;
+			errno = EAGAIN;
+		}
+		pthread_mutex_unlock(&f->mu);
+		if (fd < 0)
+			return;
+		admit(t, fd, &ss, len);
+	}
+}
+
+static void *
+run(void *arg)
+{
+	front_thread *t = arg;
+	struct epoll_event evs[128];
+
+	while (!atomic_load(&t->f->is_stopping)) {
+		int n = epoll_wait(t->env.epfd, evs, 128, TICK_US / 1000);
+		int64_t now;
+
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			if (tag == TAG_LISTENER)
+				accept_some(t);
+			else if (tag != TAG_WAKE)
+				edge_relay_event(
+				    (edge_relay
+				            *)(uintptr_t)(tag &
+				                          ~(uint64_t)
+				                              EDGE_RELAY_TAG_MHD),
+				    (tag & EDGE_RELAY_TAG_MHD) != 0,
+				    evs[i].events, mono_us());
+		}
+		now = mono_us();
+		if (now >= t->next_tick_us) {
+			edge_relay_tick(&t->env, now);
+			t->next_tick_us = now + TICK_US;
+		}
+		edge_relay_reap(&t->env);
+	}
+	edge_relay_close_all(&t->env);
+	return NULL;
+}
+
+static int
+listen_on(long port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port),
+	    .sin_addr.s_addr = htonl(INADDR_ANY)};
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(fd, 4096) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+ta_status
+edge_front_open(const edge_front_cfg *cfg, edge_front **out)
+{
+	edge_front *f = ta_xcalloc(1, sizeof *f);
+
+	f->cfg = *cfg;
+	f->lfd = listen_on(cfg->port);
+	if (f->lfd < 0) {
+		ta_log(TA_LOG_ERROR, "http_listen_failed",
+		    "cannot listen on the HTTP port", TA_I("port", cfg->port),
+		    TA_S("error", strerror(errno)));
+		free(f);
+		return TA_UNAVAILABLE;
+	}
+	f->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	atomic_init(&f->open, 0);
+	atomic_init(&f->refused, 0);
+	atomic_init(&f->refused_log_us, 0);
+	atomic_init(&f->is_stopping, false);
+	pthread_mutex_init(&f->mu, NULL);
+	f->ips = edge_ip_table_new();
+	f->nthreads = cfg->threads;
+	f->threads = ta_xcalloc((size_t)f->nthreads, sizeof *f->threads);
+	for (long i = 0; i < f->nthreads; i++) {
+		front_thread *t = &f->threads[i];
+		struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+		    .data.u64 = TAG_LISTENER};
+		struct epoll_event wev = {
+		    .events = EPOLLIN, .data.u64 = TAG_WAKE};
+
+		t->f = f;
+		t->env = (edge_relay_env){.cfg = &f->cfg,
+		    .epfd = epoll_create1(EPOLL_CLOEXEC),
+		    .ips = f->ips,
+		    .open = &f->open};
+		t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		epoll_ctl(t->env.epfd, EPOLL_CTL_ADD, f->lfd, &lev);
+		epoll_ctl(t->env.epfd, EPOLL_CTL_ADD, t->wake, &wev);
+		pthread_create(&t->tid, NULL, run, t);
+	}
+	*out = f;
+	return TA_OK;
+}
+
+void
+edge_front_quiesce(edge_front *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	if (f->lfd >= 0) {
+		for (long i = 0; i < f->nthreads; i++)
+			epoll_ctl(f->threads[i].env.epfd, EPOLL_CTL_DEL, f->lfd,
+			    NULL);
+		close(f->lfd);
+		f->lfd = -1;
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+edge_front_close(edge_front *f)
+{
+	uint64_t one = 1;
+
+	if (!f)
+		return;
+	edge_front_quiesce(f);
+	atomic_store(&f->is_stopping, true);
+	for (long i = 0; i < f->nthreads; i++) {
+		ssize_t k = write(f->threads[i].wake, &one, sizeof one);
+
+		(void)k; // the thread also wakes on its tick
+	}
+	for (long i = 0; i < f->nthreads; i++) {
+		pthread_join(f->threads[i].tid, NULL);
+		close(f->threads[i].env.epfd);
+		close(f->threads[i].wake);
+	}
+	edge_ip_table_free(f->ips);
+	pthread_mutex_destroy(&f->mu);
+	if (f->spare >= 0)
+		close(f->spare);
+	free(f->threads);
+	free(f);
+}

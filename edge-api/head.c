@@ -1,0 +1,294 @@
+/*
+ * One HTTP/1.1 request head checked and rewritten in canonical form
+ * (RFC 9112 §2-§3, §5-§6; RFC 9110 §5.5). Everything a lenient parser
+ * might read two ways is refused, so libmicrohttpd only ever sees heads
+ * that mean one thing.
+ */
+#include "framing.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static bool
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* field-vchar, SP or HTAB; obs-text (0x80-0xFF) is allowed as opaque. */
+static bool
+is_value_char(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static const char *
+find_crlf(const char *p, const char *end)
+{
+	for (; p + 1 < end; p++)
+		if (p[0] == '\r' && p[1] == '\n')
+			return p;
+	return NULL;
+}
+
+static bool
+name_is(const char *name, size_t len, const char *want)
+{
+	return len == strlen(want) && strncasecmp(name, want, len) == 0;
+}
+
+/* Copies [s, s+n) into dst (cap bytes) when it fits; else leaves "". */
+static void
+copy_if_fits(char *dst, size_t cap, const char *s, size_t n)
+{
+	if (n < cap) {
+		memcpy(dst, s, n);
+		dst[n] = '\0';
+	}
+}
+
+typedef struct fields_seen {
+	int host, length, coding;
+} fields_seen;
+
+/* One field line [p, e): checks it, notes what it says, writes it out. */
+static int
+field_line(const char *p, const char *e, edge_head *h, fields_seen *seen,
+    edge_buf *out, const char **reason)
+{
+	const char *colon = p, *v, *ve;
+	size_t nlen;
+
+	if (*p == ' ' || *p == '\t') {
+		*reason = "Obsolete line folding is not accepted";
+		return 400;
+	}
+	while (colon < e && is_tchar((unsigned char)*colon))
+		colon++;
+	if (colon == e || *colon != ':' || colon == p) {
+		*reason = (colon < e && (*colon == ' ' || *colon == '\t'))
+		              ? "Whitespace before a colon is not accepted"
+		              : "Malformed header field";
+		return 400;
+	}
+	nlen = (size_t)(colon - p);
+	for (v = colon + 1; v < e; v++)
+		if (!is_value_char((unsigned char)*v)) {
+			*reason = "Invalid character in a header field";
+			return 400;
+		}
+	v = colon + 1;
+	ve = e;
+	while (v < ve && (*v == ' ' || *v == '\t'))
+		v++;
+	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+		ve--;
+	if (name_is(p, nlen, "Host")) {
+		seen->host++;
+	} else if (name_is(p, nlen, "Content-Length")) {
+		uint64_t n = 0;
+
+		if (++seen->length > 1) {
+			*reason = "Duplicate Content-Length";
+			return 400;
+		}
+		if (v == ve || (size_t)(ve - v) > 19) {
+			*reason = "Malformed Content-Length";
+			return v == ve || strspn(v, "0123456789") <
+			                      (size_t)(ve - v)
+			           ? 400
+			           : 413;
+		}
+		for (const char *q = v; q < ve; q++) {
+			if (*q < '0' || *q > '9') {
+				*reason = "Malformed Content-Length";
+				return 400;
+			}
+			n = n * 10 + (uint64_t)(*q - '0');
+		}
+		h->content_length = n;
+	} else if (name_is(p, nlen, "Transfer-Encoding")) {
+		if (++seen->coding > 1) {
+			*reason = "Duplicate Transfer-Encoding";
+			return 400;
+		}
+		if (!name_is(v, (size_t)(ve - v), "chunked")) {
+			*reason =
+			    "Only the chunked transfer coding is supported";
+			return 501;
+		}
+		h->is_chunked = true;
+	} else if (name_is(p, nlen, "X-Request-Id")) {
+		char id[EDGE_REQUEST_ID_MAX + 1] = "";
+
+		copy_if_fits(id, sizeof id, v, (size_t)(ve - v));
+		if (edge_request_id_is_valid(id))
+			memcpy(h->request_id, id, sizeof id);
+	} else if (name_is(p, nlen, "Origin")) {
+		copy_if_fits(h->origin, sizeof h->origin, v, (size_t)(ve - v));
+	}
+	edge_buf_append(out, p, nlen);
+	edge_buf_append(out, ": ", 2);
+	edge_buf_append(out, v, (size_t)(ve - v));
+	edge_buf_append(out, "\r\n", 2);
+	return 0;
+}
+
+/*
+ * The request target [t, te): origin-form, "*" (OPTIONS only) or
+ * absolute-form with an http(s) scheme, which is rewritten to origin-form.
+ */
+static int
+target(const char *t, const char *te, const edge_frame_limits *lim,
+    const edge_head *h, edge_buf *out, const char **reason)
+{
+	const char *q;
+	size_t params = 0;
+
+	if ((size_t)(te - t) > lim->max_target) {
+		*reason = "Request target too long";
+		return 414;
+	}
+	for (q = t; q < te; q++)
+		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f) {
+			*reason = "Invalid character in the request target";
+			return 400;
+		}
+	if (te - t > 8 && (strncasecmp(t, "http://", 7) == 0 ||
+	                      strncasecmp(t, "https://", 8) == 0)) {
+		t = memchr(t, '/', (size_t)(te - t)) + 2;
+		while (t < te && *t != '/' && *t != '?')
+			t++;
+		if (t == te || *t == '?')
+			edge_buf_append(out, "/", 1);
+	} else if (!(*t == '/' || (te - t == 1 && *t == '*' &&
+	                              strcmp(h->method, "OPTIONS") == 0))) {
+		*reason = "Malformed request target";
+		return 400;
+	}
+	q = memchr(t, '?', (size_t)(te - t));
+	for (; q && q < te; q++)
+		params += (*q == '&' || *q == '?' || *q == ';');
+	if (params > lim->max_params) {
+		*reason = "Too many query parameters";
+		return 414;
+	}
+	edge_buf_append(out, t, (size_t)(te - t));
+	return 0;
+}
+
+/* "METHOD SP target SP HTTP/1.x" in [p, e). */
+static int
+request_line(const char *p, const char *e, const edge_frame_limits *lim,
+    edge_head *h, edge_buf *out, int *minor, const char **reason)
+{
+	const char *m = p, *t, *te, *v;
+	int status;
+
+	while (p < e && is_tchar((unsigned char)*p))
+		p++;
+	te =
+	    p < e && *p == ' ' ? memchr(p + 1, ' ', (size_t)(e - p - 1)) : NULL;
+	if (p == m || (size_t)(p - m) >= sizeof h->method || !te) {
+		*reason = "Malformed request line";
+		return e - m > (long)lim->max_target ? 414 : 400;
+	}
+	memcpy(h->method, m, (size_t)(p - m));
+	h->method[p - m] = '\0';
+	t = p + 1;
+	v = te + 1;
+	if (te == t || e - v != 8 || strncmp(v, "HTTP/", 5) != 0 ||
+	    v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' ||
+	    v[7] > '9') {
+		*reason = "Malformed request line";
+		return 400;
+	}
+	if (v[5] != '1' || v[7] > '1') {
+		*reason = "Only HTTP/1.0 and HTTP/1.1 are supported";
+		return 505;
+	}
+	*minor = v[7] - '0';
+	edge_buf_append(out, m, (size_t)(t - m));
+	if ((status = target(t, te, lim, h, out, reason)) != 0)
+		return status;
+	edge_buf_append(out, " ", 1);
+	edge_buf_append(out, v, 8);
+	edge_buf_append(out, "\r\n", 2);
+	return 0;
+}
+
+static int
+head_parse(const char *buf, size_t len, const edge_frame_limits *lim,
+    edge_head *h, edge_buf *out, const char **reason)
+{
+	const char *p = buf, *end = buf + len, *e;
+	fields_seen seen = {0};
+	size_t nfields = 0;
+	int status, minor = 1;
+
+	memset(h, 0, sizeof *h);
+	if (len > lim->max_head) {
+		*reason = "Request header fields too large";
+		return 431;
+	}
+	if (memchr(buf, '\0', len)) {
+		*reason = "NUL in the request head";
+		return 400;
+	}
+	if (!(e = find_crlf(p, end)))
+		goto malformed;
+	if (memchr(p, '\r', (size_t)(e - p)) ||
+	    memchr(p, '\n', (size_t)(e - p)))
+		goto malformed;
+	if ((status = request_line(p, e, lim, h, out, &minor, reason)) != 0)
+		return status;
+	for (p = e + 2; (e = find_crlf(p, end)) != NULL && e > p; p = e + 2) {
+		if (memchr(p, '\r', (size_t)(e - p)) ||
+		    memchr(p, '\n', (size_t)(e - p))) {
+			*reason = "Invalid character in a header field";
+			return 400;
+		}
+		if (++nfields > lim->max_fields) {
+			*reason = "Too many header fields";
+			return 431;
+		}
+		if ((status = field_line(p, e, h, &seen, out, reason)) != 0)
+			return status;
+	}
+	if (!e || e + 2 != end)
+		goto malformed;
+	edge_buf_append(out, "\r\n", 2);
+	if (seen.host > 1 || (minor == 1 && seen.host == 0)) {
+		*reason = seen.host ? "Duplicate Host header"
+		                    : "HTTP/1.1 request without Host";
+		return 400;
+	}
+	if (seen.coding && (seen.length || minor == 0)) {
+		*reason =
+		    "Transfer-Encoding with Content-Length or in HTTP/1.0";
+		return 400;
+	}
+	h->has_body = h->is_chunked || h->content_length > 0;
+	if (h->content_length > lim->max_body) {
+		*reason = "Request body too large";
+		return 413;
+	}
+	return 0;
+malformed:
+	*reason = "Malformed request head";
+	return 400;
+}
+
+int
+edge_head_parse(const char *buf, size_t len, const edge_frame_limits *lim,
+    edge_head *h, edge_buf *out, const char **reason)
+{
+	size_t mark = out->len;
+	int status = head_parse(buf, len, lim, h, out, reason);
+
+	if (status != 0)
+		out->len = mark; // nothing of a refused head is forwarded
+	return status;
+}

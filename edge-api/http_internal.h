@@ -1,0 +1,102 @@
+/*
+ * Internal to the edge's HTTP server (http.c, daemon.c, respond.c,
+ * request_build.c): the server and per-request state, and the functions
+ * they share. Not for other modules.
+ */
+#ifndef EDGE_API_HTTP_INTERNAL_H
+#define EDGE_API_HTTP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+
+#include "front.h"
+#include "http.h"
+#include "idempotency.h"
+#include "jwt.h"
+#include "request.h"
+#include "transcode.h"
+
+struct edge_http {
+	const edge_app *app; /* borrowed: outlives the server */
+	struct MHD_Daemon *daemon;
+	edge_front *front;
+	pthread_mutex_t add_mu; /* hand_over against MHD_stop_daemon */
+	bool is_stopped;        /* under add_mu */
+	atomic_long active;     /* requests not yet completed */
+	atomic_long suspended;  /* connections waiting on an RPC */
+	atomic_bool is_draining;
+};
+
+enum req_state { REQ_NEW, REQ_WAITING, REQ_DONE, REQ_ANSWERED };
+
+typedef struct edge_req {
+	edge_http *h;                /* borrowed */
+	struct MHD_Connection *conn; /* borrowed: MHD's */
+	const char *method;          /* borrowed: MHD's, lives as the request */
+	int64_t start_us;
+	char request_id[EDGE_REQUEST_ID_MAX + 1];
+	ta_status match_status;
+	edge_match match; /* borrows the URL and the router */
+	char *body;       /* owned; NUL-terminated */
+	size_t len, cap;
+	size_t received; /* body bytes seen, kept or not */
+	bool is_too_big;
+	cJSON *json;               /* owned */
+	ProtobufCMessage *request; /* owned: free_unpacked */
+	ta_claims claims;          /* owned when has_claims */
+	bool has_claims;
+	bool is_noop;      /* an update naming no field: the route's noop RPC */
+	ta_rpc_call *call; /* owned */
+	char idempotency_key[EDGE_IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
+	atomic_int state;
+	int http_status; /* the status answered, for the log */
+} edge_req;
+
+/* The value of request header name, or NULL. */
+const char *edge_req_header(const edge_req *r, const char *name);
+
+/*
+ * Queues status with body (owned, a heap string; NULL for none) plus the
+ * headers every response carries: Content-Type (except 204), X-Request-Id,
+ * the security headers (headers.h), and the CORS headers for the request's
+ * Origin; allow, when given, as Allow.
+ */
+enum MHD_Result edge_respond(
+    edge_req *r, int status, char *body, const char *allow, bool is_preflight);
+
+/* Queues the JSON error of status (render.h), details may be NULL. */
+enum MHD_Result edge_respond_error(edge_req *r, int status, const char *message,
+    const ta_violations *details, const char *allow);
+
+/* Queues 400 "Validation failed" with v's details; finishes v. */
+enum MHD_Result edge_respond_violations(edge_req *r, ta_violations *v);
+
+/* Whether Content-Length is above cap (answered before any body). */
+bool edge_req_is_declared_too_big(const edge_req *r, long cap);
+
+/* Adds body bytes; past cap the body is dropped and is_too_big set. */
+void edge_req_body_append(edge_req *r, const char *data, size_t n, long cap);
+
+/*
+ * Fills r->request from the body and the path parameters (request_build.c).
+ * *is_ok false: an answer was queued (or failed), return what it returned.
+ */
+enum MHD_Result edge_req_build(
+    edge_req *r, const edge_resolved_route *rt, bool *is_ok);
+
+/* libmicrohttpd's access handler and completion callback (http.c). */
+enum MHD_Result edge_http_handle(void *cls, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *version,
+    const char *upload, size_t *upload_size, void **con_cls);
+void edge_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe);
+
+/* Monotonic microseconds. */
+int64_t edge_mono_us(void);
+
+#endif
