@@ -308,6 +308,10 @@ def runtime_rules(tpl):
             keep = int(setting(c, "HTTP_TIMEOUT_S", schema(c["Name"])))
             if keep <= idle:
                 P.append("%s: HTTP_TIMEOUT_S %d <= load balancer idle timeout %d (502s)" % (sn, keep, idle))
+            # All of its traffic comes from a few load balancer nodes: the
+            # per-address connection cap would refuse it.
+            if not setting(c, "TRUSTED_PROXIES", schema(c["Name"])):
+                P.append("%s: behind a load balancer without TRUSTED_PROXIES (per-address cap)" % sn)
     # Logs: the mode pinned (the default changed to non-blocking, which
     # drops lines, EMF metrics included).
     for tdn, td in cfnlib.of_type(tpl, "AWS::ECS::TaskDefinition").items():
@@ -365,6 +369,7 @@ MUTATIONS = [
     ("max_connections unset", lambda t: t["Resources"]["DbParameterGroup"]["Properties"]["Parameters"].pop("max_connections"), "max_connections not set explicitly"),
     ("edge keep-alive 30 s", lambda t: next(e for e in container(t, "EdgeTaskDefinition")["Environment"] if e["Name"] == "HTTP_TIMEOUT_S").update(Value="30"), "HTTP_TIMEOUT_S 30 <= load balancer idle timeout 60"),
     ("edge keep-alive default", lambda t: container(t, "EdgeTaskDefinition").update(Environment=[e for e in container(t, "EdgeTaskDefinition")["Environment"] if e["Name"] != "HTTP_TIMEOUT_S"]) or t["Resources"]["LoadBalancer"]["Properties"]["LoadBalancerAttributes"][1].update(Value="120"), "HTTP_TIMEOUT_S 75 <= load balancer idle timeout 120"),
+    ("no trusted proxies", lambda t: container(t, "EdgeTaskDefinition").update(Environment=[e for e in container(t, "EdgeTaskDefinition")["Environment"] if e["Name"] != "TRUSTED_PROXIES"]), "without TRUSTED_PROXIES"),
     ("awslogs mode default", lambda t: container(t, "EdgeTaskDefinition")["LogConfiguration"]["Options"].pop("mode"), "awslogs mode not pinned"),
     ("ELB 5xx not alarmed", lambda t: t["Resources"]["ErrorRateAlarm"]["Properties"]["Metrics"].pop(1), "no alarm counts HTTPCode_ELB_5XX_Count"),
     ("no major upgrade", lambda t: t["Resources"]["Database"]["Properties"].pop("AllowMajorVersionUpgrade"), "AllowMajorVersionUpgrade not set"),
