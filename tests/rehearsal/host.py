@@ -107,19 +107,27 @@ class Slot:
     """A bridge with its own /24, and the namespaces of one scenario."""
 
     def __init__(self):
-        sweep_stale()
-        for n in range(1, 250):
-            d = os.path.join(STATE, "slot%d" % n)
-            try:
-                os.mkdir(d)
-            except FileExistsError:
-                continue
-            with open(os.path.join(d, "owner"), "w") as f:
-                f.write(str(os.getpid()))
-            self.n, self.dir = n, d
-            break
-        else:
-            raise RuntimeError("no free rehearsal slot")
+        # Sweeping and taking a slot under one lock: a scenario starting
+        # at the same moment must never see a slot between its mkdir and
+        # its owner file (it would sweep it as stale and take it too).
+        os.makedirs(STATE, exist_ok=True)
+        with open(os.path.join(STATE, "lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            sweep_stale()
+            for n in range(1, 250):
+                d = os.path.join(STATE, "slot%d" % n)
+                try:
+                    os.mkdir(d)
+                except FileExistsError:
+                    continue
+                with open(os.path.join(d, "owner"), "w") as f:
+                    f.write(str(os.getpid()))
+                self.n, self.dir = n, d
+                break
+            else:
+                raise RuntimeError("no free rehearsal slot")
+            # A bridge left by a run killed outright (its slot swept).
+            sh("ip", "link", "del", "tarb%d" % self.n, check=False)
         self.bridge = "tarb%d" % self.n
         self.host_ip = SUBNET % self.n + ".1"
         self.next = 10
