@@ -4,7 +4,10 @@
  * (the ECS container health check, `--health-check`). A worker whose
  * threads are all busy (hashing passwords, waiting on the database) is
  * alive; queued behind that work the probe would miss its 2 s deadline
- * and ECS would replace the busiest workers first.
+ * and ECS would replace the busiest workers first. Only while the threads
+ * make progress, though: when every one has been inside the same calls
+ * for 10 s or more (hung), the check queues like any call and fails, so a
+ * hung worker is replaced (common/rpc_server.c is_progressing).
  */
 #ifndef TA_COMMON_RPC_LIVENESS_H
 #define TA_COMMON_RPC_LIVENESS_H

@@ -45,6 +45,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -106,6 +107,8 @@ struct ta_rpc_server {
 	bool is_stopping;
 	srv_slot *head, *tail; /* FIFO of SLOT_QUEUED slots */
 	int nqueued;
+	int nbusy;	      /* serving threads inside a call */
+	int64_t progress_us;  /* when a serving thread last took or ended one */
 	int nsending;
 	int64_t nserved; /* replies sent */
 	bool is_shedding;
@@ -174,6 +177,30 @@ overload_msg(const ta_rpc_server *s)
 	return m;
 }
 
+static int64_t
+server_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Alive: no serving thread is inside a call, or one took or ended a call
+ * within LIVENESS_STALL_US. Threads all stuck in calls for longer (a hung
+ * database call, a deadlock) are not alive: the check then queues like
+ * any call, misses its deadline, and the orchestrator replaces the task.
+ */
+#define LIVENESS_STALL_US (10 * 1000000LL)
+
+static bool
+is_progressing(const ta_rpc_server *s)
+{
+	return s->nbusy == 0 ||
+	       server_now_us() - s->progress_us < LIVENESS_STALL_US;
+}
+
 /* The answer to a liveness check, sent from the receive callback. */
 static nng_msg *
 liveness_msg(const ta_rpc_server *s)
@@ -214,7 +241,8 @@ slot_received(srv_slot *slot, int rv)
 		slot->state = SLOT_IDLE;
 		return;
 	}
-	if (ta_rpc_is_liveness(nng_msg_body(m), nng_msg_len(m))) {
+	if (is_progressing(s) &&
+	    ta_rpc_is_liveness(nng_msg_body(m), nng_msg_len(m))) {
 		/* Alive whatever the threads are doing (rpc_liveness.h). */
 		nng_msg *live = liveness_msg(s);
 
@@ -316,6 +344,8 @@ serve_thread(void *arg)
 		if (!(s->head = slot->next))
 			s->tail = NULL;
 		s->nqueued--;
+		s->nbusy++;
+		s->progress_us = server_now_us();
 		slot->state = SLOT_SERVING;
 		pthread_mutex_unlock(&s->mu);
 
@@ -323,6 +353,8 @@ serve_thread(void *arg)
 		slot->req = NULL;
 
 		pthread_mutex_lock(&s->mu);
+		s->nbusy--;
+		s->progress_us = server_now_us();
 		if (rep)
 			slot_send(slot, rep);
 		else if (s->is_stopping)

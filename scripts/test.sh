@@ -56,10 +56,11 @@ if [ $# -gt 0 ]; then
 	run_ctest "$TA_ROOT/build" "$@" || rc=1
 else
 	# The rehearsal plays timed deployments (health check intervals, TTLs,
-	# 60 s idle timeouts): it runs on its own, two scenarios at a time,
-	# not beside CPU-bound tests that would skew its timings.
+	# 60 s idle timeouts): it runs on its own, one scenario at a time, not
+	# beside CPU- or disk-bound tests that would skew its timings (make
+	# rehearse runs two at a time).
 	run_ctest "$TA_ROOT/build" -LE rehearsal || rc=1
-	run_ctest "$TA_ROOT/build" -L rehearsal || rc=1
+	run_ctest "$TA_ROOT/build" -L rehearsal -j 1 || rc=1
 fi
 
 if [ "${TA_SKIP_SANITIZE:-0}" = 1 ]; then

@@ -3,8 +3,10 @@ with one serving thread holds a PUT behind a row lock; meanwhile its
 liveness probe (--health-check, the ECS container health check) must pass
 at once, since the RPC server answers it from its receive callback, while
 its readiness probe (--ready-check), which needs a thread and the
-database, queues behind the held call and misses its 2 s deadline. Before
-liveness was answered that way, a worker busy for longer than the probe's
+database, queues behind the held call and misses its 2 s deadline; once the
+thread has been stuck in that one call for more than 10 s the liveness
+probe fails too (a hung worker must be replaced). Before liveness was
+answered that way, a worker busy for longer than the probe's
 deadline (password hashing, a slow database) failed its container health
 check and ECS replaced it."""
 
@@ -54,8 +56,13 @@ class BusyWorkerProbes(unittest.TestCase):
                                  {"title": "after"}, token=tok)))
                 th.start()
                 time.sleep(0.5)   # the only thread now waits for the lock
+                t_held = time.monotonic()
                 live = probe(st, "--health-check")
                 ready = probe(st, "--ready-check")
+                # Stuck past the stall limit (10 s): no longer alive, so
+                # the orchestrator would replace it.
+                time.sleep(max(0.0, 11.0 - (time.monotonic() - t_held)))
+                stalled = probe(st, "--health-check")
             finally:
                 locker.stdin.write("COMMIT;\n")
                 locker.stdin.flush()
@@ -64,11 +71,16 @@ class BusyWorkerProbes(unittest.TestCase):
             th.join(15)
             faultlib.report("busy_probes", {
                 "liveness_exit": live[0], "liveness_s": round(live[1], 3),
-                "readiness_exit": ready[0], "readiness_s": round(ready[1], 3)})
+                "readiness_exit": ready[0], "readiness_s": round(ready[1], 3),
+                "stalled_liveness_exit": stalled[0]})
             self.assertEqual(live[0], 0, "liveness failed on a busy worker")
             self.assertLess(live[1], 1.5)
             self.assertEqual(ready[0], 1, "readiness passed without a thread")
-            self.assertEqual(put["r"][0], 200, put["r"][2])
+            self.assertEqual(stalled[0], 1, "liveness passed for a worker "
+                             "stuck in one call for 11 s")
+            # Held past the edge's 5 s deadline: the client got 504; the
+            # worker still finished the update once the lock went.
+            self.assertEqual(put["r"][0], 504, put["r"][2])
 
 
 if __name__ == "__main__":
