@@ -75,6 +75,7 @@ else
 	# fuzz tests ran in the first pass, on build-fuzz/, which is built
 	# with ASan and UBSan already.
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+	LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TA_ROOT/tests/lsan.supp:print_suppressions=0} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
 	    run_ctest "$TA_ROOT/build-asan" -LE 'deploy|rehearsal|fuzz' "$@" ||
 	    rc=1
