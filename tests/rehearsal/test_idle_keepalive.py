@@ -149,11 +149,14 @@ class IdleKeepAlive(ScenarioCase):
         self.assertTrue(bad, "HTTP_TIMEOUT_S=30 did not fail: the scenario "
                         "cannot tell the settings apart")
         self.assertTrue(all(s in (502, "RemoteDisconnected",
-                                  "ConnectionResetError") for s in bad), bad)
+                                  "ConnectionResetError", "TimeoutError")
+                            for s in bad), bad)
         # haproxy answers a failed reuse with 502 on a fresh client
-        # connection and closes a kept one; an ALB answers 502 either way.
-        # Which of the two a run sees depends on the race; both fail.
-        self.assertLess(r.now() - t_fail, 40)
+        # connection, closes a kept one, or (the edge's FIN hidden from it)
+        # waits on a connection nobody answers until the client gives up;
+        # an ALB answers 502 (or 504). Which one a run sees depends on the
+        # race; all of them fail the request.
+        self.assertLess(r.now() - t_fail, 70)
 
 
 if __name__ == "__main__":
