@@ -41,9 +41,15 @@ class ScenarioCase(unittest.TestCase):
         res = self._outcome.result
         ok = self._outcome.success and not any(
             t is self for t, _ in res.failures + res.errors)
+        # What failed and the timeline come first, the (long) task logs
+        # last: a CI log that keeps only a part still shows why.
+        for t, tb in res.failures + res.errors:
+            if t is self:
+                print("FAILED: " + tb.strip().splitlines()[-1])
+        print(r.timeline())
         if not ok:
             print(r.task_logs())
-        print(r.timeline())
+            print(r.timeline())
         r.save_timeline("PASS" if ok else "FAIL")
         r.close()
 
