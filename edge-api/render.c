@@ -5,8 +5,23 @@
 
 #include <cjson/cJSON.h>
 
+#include "json_scan.h"
 #include "log.h"
 #include "routes.h"
+
+/*
+ * Adds name: s to o, with U+FFFD for bytes that are not UTF-8: messages and
+ * violations come from a worker's reply, which protobuf-c does not check.
+ */
+static bool
+add_text(cJSON *o, const char *name, const char *s)
+{
+	char *fixed = ta_utf8_repaired(s);
+	bool ok = cJSON_AddStringToObject(o, name, fixed ? fixed : s) != NULL;
+
+	free(fixed);
+	return ok;
+}
 
 int
 edge_http_status(ta_status status, unsigned flags, int success)
@@ -62,7 +77,7 @@ edge_error_json(
 	else if (!message || !*message)
 		message = reason;
 	if (!o || !cJSON_AddStringToObject(o, "error", reason) ||
-	    !cJSON_AddStringToObject(o, "message", message))
+	    !add_text(o, "message", message))
 		goto oom;
 	if (details && details->n > 0) {
 		cJSON *arr = cJSON_AddArrayToObject(o, "details");
@@ -75,10 +90,8 @@ edge_error_json(
 			if (!d)
 				goto oom;
 			cJSON_AddItemToArray(arr, d);
-			if (!cJSON_AddStringToObject(
-			        d, "field", details->items[i].field) ||
-			    !cJSON_AddStringToObject(
-			        d, "message", details->items[i].message))
+			if (!add_text(d, "field", details->items[i].field) ||
+			    !add_text(d, "message", details->items[i].message))
 				goto oom;
 		}
 	}

@@ -134,6 +134,24 @@ test_details(void **state)
 	ta_violations_fini(&v);
 }
 
+/* A worker's text that is not UTF-8 still renders as valid JSON. */
+static void
+test_peer_text_repaired(void **state)
+{
+	ta_violations v = {0};
+
+	(void)state;
+	expect_body(404, "no \xff task \xC0\xAF", NULL,
+	    "{\"error\":\"Not Found\",\"message\":"
+	    "\"no \xEF\xBF\xBD task \xEF\xBF\xBD\xEF\xBF\xBD\"}");
+	ta_violations_add(&v, "ti\xfftle", "bad \xED\xA0\x80");
+	expect_body(400, "Validation failed", &v,
+	    "{\"error\":\"Bad Request\",\"message\":\"Validation failed\","
+	    "\"details\":[{\"field\":\"ti\xEF\xBF\xBDtle\",\"message\":"
+	    "\"bad \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"}]}");
+	ta_violations_fini(&v);
+}
+
 static void
 test_violations_from_reply(void **state)
 {
@@ -166,6 +184,7 @@ main(void)
 	    cmocka_unit_test(test_error_bodies),
 	    cmocka_unit_test(test_500_hides_internals),
 	    cmocka_unit_test(test_details),
+	    cmocka_unit_test(test_peer_text_repaired),
 	    cmocka_unit_test(test_violations_from_reply),
 	};
 
