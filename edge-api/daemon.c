@@ -15,10 +15,6 @@
 #include "alloc.h"
 #include "log.h"
 
-/* libmicrohttpd's memory per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT).
- */
-#define EDGE_MHD_POOL_BYTES (64 * 1024)
-
 static const char *const mhd_noise[] = {
     "Setting TCP_NODELAY option",
     "Setting TCP_CORK option",

@@ -21,6 +21,14 @@
 #include "request.h"
 #include "transcode.h"
 
+/*
+ * libmicrohttpd's memory per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT):
+ * a head of EDGE_FRAME_MAX_HEAD bytes with its parsed fields fits with room
+ * to spare (tests/fuzz/fuzz_mhd.c checks that libmicrohttpd serves every
+ * head the front passes).
+ */
+#define EDGE_MHD_POOL_BYTES (64 * 1024)
+
 struct edge_http {
 	const edge_app *app; /* borrowed: outlives the server */
 	struct MHD_Daemon *daemon;

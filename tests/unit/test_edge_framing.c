@@ -96,6 +96,34 @@ test_accepts_and_canonicalises(void **state)
 	    0);
 }
 
+/* Expect: 100-continue goes on only with a body, last; others never. */
+static void
+test_expect(void **state)
+{
+	edge_head h;
+	char out[512];
+
+	(void)state;
+	assert_int_equal(parse("POST /t HTTP/1.1\r\nHost: x\r\n"
+	                       "Expect: 100-Continue\r\n\r\n",
+	                     &h, out, sizeof out),
+	    0);
+	assert_string_equal(out, "POST /t HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(parse("POST /t HTTP/1.1\r\nExpect: 100-continue\r\n"
+	                       "Host: x\r\nContent-Length: 2\r\n\r\n",
+	                     &h, out, sizeof out),
+	    0);
+	assert_string_equal(out,
+	    "POST /t HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+	    "Expect: 100-continue\r\n\r\n");
+	assert_int_equal(parse("POST /t HTTP/1.1\r\nHost: x\r\nExpect: x\r\n"
+	                       "Transfer-Encoding: chunked\r\n\r\n",
+	                     &h, out, sizeof out),
+	    0);
+	assert_string_equal(out, "POST /t HTTP/1.1\r\nHost: x\r\n"
+	                         "Transfer-Encoding: chunked\r\n\r\n");
+}
+
 /* RFC 9112 §6.1, §6.3: each primitive of issue 9. */
 static void
 test_smuggling(void **state)
@@ -364,6 +392,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_accepts_and_canonicalises),
+	    cmocka_unit_test(test_expect),
 	    cmocka_unit_test(test_smuggling),
 	    cmocka_unit_test(test_nul),
 	    cmocka_unit_test(test_request_line),
