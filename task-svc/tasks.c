@@ -112,11 +112,15 @@ const ta_pg_stmt task_stmts[] = {
      * CTE runs whether or not the query reads it). A repeat finds no task
      * and SQL_KEY_LOOKUP (new snapshot: sees a concurrent first call
      * that committed while this one waited for the row lock) finds the
-     * key of this very task.
+     * key of this very task. A key first used for another request (its
+     * fingerprint differs) deletes nothing; one without a fingerprint
+     * (older than the column) does not stop the delete, as before.
      */
     [SQL_DELETE_KEYED] = {"task_delete_keyed",
         "WITH d AS (DELETE FROM tasks WHERE id = $1 AND user_id = $2 "
-        "RETURNING id), k AS (INSERT INTO idempotency_keys "
+        "AND NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE "
+        "method = 'DeleteTask' AND user_id = $2 AND key = $3 AND "
+        "fingerprint <> decode($4, 'hex')) RETURNING id), k AS (INSERT INTO idempotency_keys "
         "(method, user_id, key, result_id, fingerprint) SELECT "
         "'DeleteTask', $2, $3, d.id, decode($4, 'hex') "
         "FROM d ON CONFLICT DO NOTHING) SELECT id FROM d",
