@@ -83,15 +83,22 @@ static const struct {
 	uint32_t lo, hi;
 	unsigned script;
 } script_blocks[] = {
-    {0x0041, 0x005A, SCRIPT_LATIN}, {0x0061, 0x007A, SCRIPT_LATIN},
+    {0x0041, 0x005A, SCRIPT_LATIN},
+    {0x0061, 0x007A, SCRIPT_LATIN},
     {0x00C0, 0x024F, SCRIPT_LATIN}, /* Latin-1 letters, Extended-A, -B */
     {0x0250, 0x02AF, SCRIPT_LATIN}, /* IPA extensions */
-    {0x1D00, 0x1D25, SCRIPT_LATIN}, {0x1E00, 0x1EFF, SCRIPT_LATIN},
-    {0x2C60, 0x2C7F, SCRIPT_LATIN}, {0xA720, 0xA7FF, SCRIPT_LATIN},
-    {0xAB30, 0xAB64, SCRIPT_LATIN}, {0x0370, 0x03FF, SCRIPT_GREEK},
-    {0x1D26, 0x1D2A, SCRIPT_GREEK}, {0x1F00, 0x1FFF, SCRIPT_GREEK},
-    {0x0400, 0x052F, SCRIPT_CYRILLIC}, {0x1C80, 0x1C8F, SCRIPT_CYRILLIC},
-    {0x2DE0, 0x2DFF, SCRIPT_CYRILLIC}, {0xA640, 0xA69F, SCRIPT_CYRILLIC},
+    {0x1D00, 0x1D25, SCRIPT_LATIN},
+    {0x1E00, 0x1EFF, SCRIPT_LATIN},
+    {0x2C60, 0x2C7F, SCRIPT_LATIN},
+    {0xA720, 0xA7FF, SCRIPT_LATIN},
+    {0xAB30, 0xAB64, SCRIPT_LATIN},
+    {0x0370, 0x03FF, SCRIPT_GREEK},
+    {0x1D26, 0x1D2A, SCRIPT_GREEK},
+    {0x1F00, 0x1FFF, SCRIPT_GREEK},
+    {0x0400, 0x052F, SCRIPT_CYRILLIC},
+    {0x1C80, 0x1C8F, SCRIPT_CYRILLIC},
+    {0x2DE0, 0x2DFF, SCRIPT_CYRILLIC},
+    {0xA640, 0xA69F, SCRIPT_CYRILLIC},
 };
 
 /* Which of the three alphabets letter cp belongs to; 0: none of them. */
@@ -123,7 +130,8 @@ code_point_problem(uint32_t cp, unsigned *scripts)
 		return "username must not contain control characters";
 	case UTF8PROC_CATEGORY_CF:
 		return "username must not contain invisible or formatting "
-		       "characters (zero-width, byte order mark, bidi controls)";
+		       "characters (zero-width, byte order mark, bidi "
+		       "controls)";
 	case UTF8PROC_CATEGORY_ZS:
 	case UTF8PROC_CATEGORY_ZL:
 	case UTF8PROC_CATEGORY_ZP:
@@ -142,7 +150,8 @@ code_point_problem(uint32_t cp, unsigned *scripts)
 	/* Hangul fillers, variation selectors, CGJ: invisible, not Cf. */
 	if (p->ignorable)
 		return "username must not contain invisible or formatting "
-		       "characters (zero-width, byte order mark, bidi controls)";
+		       "characters (zero-width, byte order mark, bidi "
+		       "controls)";
 	/* PRECIS IdentifierClass: HasCompat code points are disallowed. */
 	if (p->decomp_type != 0)
 		return "username must not contain compatibility characters "
@@ -173,7 +182,8 @@ username_problem(const char *nfc)
 	}
 	/* Only one bit may be set: one alphabet per username. */
 	if (scripts & (scripts - 1))
-		return "username must not mix Latin, Greek and Cyrillic letters";
+		return "username must not mix Latin, Greek and Cyrillic "
+		       "letters";
 	return NULL;
 }
 

@@ -14,8 +14,8 @@
 static const char fingerprint_context[] = "taskapi idempotency fingerprint v1";
 
 void
-ta_idem_key_derive(const void *secret, size_t secret_len,
-    unsigned char key[TA_IDEM_KEY_BYTES])
+ta_idem_key_derive(
+    const void *secret, size_t secret_len, unsigned char key[TA_IDEM_KEY_BYTES])
 {
 	unsigned char k0[crypto_generichash_BYTES];
 
@@ -36,8 +36,8 @@ ta_idem_fingerprint(const ProtobufCMessage *msg, const unsigned char *key,
 	unsigned char digest[32];
 
 	protobuf_c_message_pack(msg, buf);
-	crypto_generichash(digest, sizeof digest, buf, n, key,
-	    key ? TA_IDEM_KEY_BYTES : 0);
+	crypto_generichash(
+	    digest, sizeof digest, buf, n, key, key ? TA_IDEM_KEY_BYTES : 0);
 	sodium_memzero(buf, n);
 	free(buf);
 	sodium_bin2hex(hex, TA_IDEM_HEX_BYTES, digest, sizeof digest);

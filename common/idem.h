@@ -56,8 +56,8 @@ void ta_idem_key_derive(const void *secret, size_t secret_len,
  * as protobuf-c packs it), keyed with key when key is not NULL. The
  * encoding is wiped after use (it may hold a password).
  */
-void ta_idem_fingerprint(const ProtobufCMessage *msg,
-    const unsigned char *key, char hex[TA_IDEM_HEX_BYTES]);
+void ta_idem_fingerprint(const ProtobufCMessage *msg, const unsigned char *key,
+    char hex[TA_IDEM_HEX_BYTES]);
 
 /*
  * Runs statement stmt (TA_IDEM_SQL_LOOKUP) for the key row of (method,

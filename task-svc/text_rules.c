@@ -48,16 +48,18 @@ text_problem(const char *text, bool is_title)
 			                : "description must be valid UTF-8";
 		if (is_control(cp) &&
 		    (is_title || (cp != '\t' && cp != '\n' && cp != '\r')))
-			return is_title ? "title must not contain control "
-			                  "characters"
-			                : "description must not contain control "
-			                  "characters other than tab, line feed "
-			                  "and carriage return";
+			return is_title
+			           ? "title must not contain control "
+			             "characters"
+			           : "description must not contain control "
+			             "characters other than tab, line feed "
+			             "and carriage return";
 		if (is_bidi_control(cp))
-			return is_title ? "title must not contain bidi override "
-			                  "or isolate characters"
-			                : "description must not contain bidi "
-			                  "override or isolate characters";
+			return is_title
+			           ? "title must not contain bidi override "
+			             "or isolate characters"
+			           : "description must not contain bidi "
+			             "override or isolate characters";
 		is_visible = is_visible || !is_invisible(cp);
 	}
 	if (is_title && !is_visible)
