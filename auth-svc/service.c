@@ -120,11 +120,14 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 	Taskapi__V1__User user = TASKAPI__V1__USER__INIT;
 	Taskapi__V1__RegisterReply reply = TASKAPI__V1__REGISTER_REPLY__INIT;
 	ta_status status;
-	bool has_replied = false, is_replay = false;
+	ta_idem_outcome outcome = TA_IDEM_NEW;
+	char fp[TA_IDEM_HEX_BYTES];
+	char *username = NULL; /* NFC: what is stored and replayed */
+	bool has_replied = false, is_replay;
 
 	(void)service;
 	auth_user_check_register(
-	    input->username, input->email, input->password, &v);
+	    input->username, input->email, input->password, &username, &v);
 	if (strlen(ctx->idempotency_key) > AUTH_IDEMPOTENCY_KEY_MAX)
 		ta_violations_add(&v, "idempotency_key",
 		    "Idempotency-Key is longer than 255 characters");
@@ -132,6 +135,9 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 		report_violations(ctx, &v);
 		goto out;
 	}
+	/* Before the password is wiped: the fingerprint covers it. */
+	if (ctx->idempotency_key[0])
+		ta_idem_fingerprint(&input->base, app->idem_key, fp);
 	if ((status = gate_enter(app, ctx)) != TA_OK) {
 		fail(ctx, status);
 		goto out;
@@ -146,11 +152,11 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 	/* The unique constraints decide a race: no lookup before. */
 	if (ctx->idempotency_key[0])
 		status = auth_user_insert_keyed(ctx->thread_state,
-		    ctx->idempotency_key, input->username, input->email, hash,
-		    &u, &is_replay);
+		    ctx->idempotency_key, fp, username, input->email, hash, &u,
+		    &outcome);
 	else
 		status = auth_user_insert(
-		    ctx->thread_state, input->username, input->email, hash, &u);
+		    ctx->thread_state, username, input->email, hash, &u);
 	if (status == TA_FAILED_PRECONDITION) {
 		ta_rpc_fail(ctx, TA_ALREADY_EXISTS,
 		    "This Idempotency-Key was used for another registration");
@@ -160,6 +166,14 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 		fail(ctx, status);
 		goto out;
 	}
+	if (outcome == TA_IDEM_MISMATCH) {
+		ta_log(TA_LOG_INFO, "idempotency_key_reused",
+		    "idempotency key reused for a different request",
+		    TA_S("request_id", ctx->request_id));
+		ta_idem_refuse(ctx);
+		goto out;
+	}
+	is_replay = outcome == TA_IDEM_REPLAY;
 	ta_log(TA_LOG_INFO, is_replay ? "idempotent_replay" : "user_registered",
 	    is_replay ? "repeated registration answered with the first result"
 	              : "user registered",
@@ -177,6 +191,7 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 out:
 	wipe_input(input->password);
 	sodium_memzero(hash, sizeof hash);
+	free(username);
 	auth_user_fini(&u);
 	ta_violations_fini(&v);
 	if (!has_replied)
@@ -266,7 +281,7 @@ auth_login(Taskapi__V1__AuthService_Service *service,
 		fail(ctx, TA_UNAUTHENTICATED);
 		goto out;
 	}
-	status = auth_user_find(ctx->thread_state, input->username, &u);
+	status = auth_user_find_login(ctx->thread_state, input->username, &u);
 	if (status != TA_OK && status != TA_NOT_FOUND) {
 		fail(ctx, status);
 		goto out;
@@ -351,6 +366,7 @@ auth_app_init(auth_app *a, const auth_pw_params *pw, unsigned hash_concurrency,
 	    .tokens = {.secret = secret,
 	        .secret_len = strlen(secret),
 	        .lifetime_s = lifetime_s}};
+	ta_idem_key_derive(secret, strlen(secret), a->idem_key);
 	if ((status = auth_pw_gate_init(&a->gate, hash_concurrency)) != TA_OK)
 		return status;
 	/* Nobody knows this password: it only has to cost a verification. */
@@ -368,6 +384,7 @@ auth_app_fini(auth_app *a)
 {
 	auth_pw_gate_fini(&a->gate);
 	sodium_memzero(a->dummy_hash, sizeof a->dummy_hash);
+	sodium_memzero(a->idem_key, sizeof a->idem_key);
 }
 
 ProtobufCService *

@@ -9,6 +9,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "idem.h"
 #include "passwords.h"
 #include "pg.h"
 #include "status.h"
@@ -21,11 +22,15 @@ typedef struct auth_app {
 	const ta_db_cfg *db; /* borrowed: each thread's connection */
 	/* Verified against for unknown users, so they take as long. */
 	char dummy_hash[AUTH_PW_HASH_MAX];
+	/* Keys registration fingerprints (they cover the password). */
+	unsigned char idem_key[TA_IDEM_KEY_BYTES];
 } auth_app;
 
 /*
  * Fills a: the hashing cost and lifetime as given, a gate of
- * hash_concurrency slots and a dummy hash of a random password. secret is
+ * hash_concurrency slots, a dummy hash of a random password and the
+ * fingerprint key derived from secret (a new secret, new fingerprints:
+ * docs/identifiers.md). secret is
  * borrowed and must outlive a. TA_INTERNAL when the semaphore or the hash
  * cannot be made. a->db is left for the caller to set.
  */

@@ -14,9 +14,9 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "identifier.h"
 
 /* Bounds of the users columns (varchar counts characters) and of hashing. */
-#define USERNAME_MAX_CHARS 50
 #define EMAIL_MAX_CHARS 100
 #define PASSWORD_MAX_BYTES 1024
 
@@ -35,17 +35,20 @@ const ta_pg_stmt auth_user_stmts[AUTH_SQL_COUNT] = {
         "WHERE id = $1 AND password_hash = $2",
         false},
     /*
-     * A registration with an idempotency key ($4): the key row takes the new
-     * user's id and the user is inserted only when the key row was. A taken
+     * A registration with an idempotency key ($4) and request fingerprint
+     * ($5): the key row takes the new user's id and the user is inserted
+     * only when the key row was. A taken
      * username or email still fails the whole statement (23505), key row
      * included. When the key exists (or a concurrent call holding it
-     * commits first) no row comes back, and AUTH_SQL_REPLAY, a new
-     * statement with a new snapshot, reads the user the first call made.
+     * commits first) no row comes back, and AUTH_SQL_KEY_LOOKUP and
+     * AUTH_SQL_REPLAY, new statements with new snapshots, compare the
+     * fingerprints and read the user the first call made.
      */
     [AUTH_SQL_INSERT_KEYED] = {"auth_user_insert_keyed",
         "WITH k AS (INSERT INTO idempotency_keys "
-        "(method, user_id, key, result_id) VALUES ('RegisterUser', 0, $4, "
-        "nextval(pg_get_serial_sequence('users', 'id'))) "
+        "(method, user_id, key, result_id, fingerprint) VALUES "
+        "('RegisterUser', 0, $4, nextval(pg_get_serial_sequence('users', "
+        "'id')), decode($5, 'hex')) "
         "ON CONFLICT DO NOTHING RETURNING result_id) "
         "INSERT INTO users (id, username, email, password_hash) "
         "SELECT k.result_id, $1, $2, $3 FROM k "
@@ -58,10 +61,7 @@ const ta_pg_stmt auth_user_stmts[AUTH_SQL_COUNT] = {
         "FROM idempotency_keys WHERE method = 'RegisterUser' "
         "AND user_id = 0 AND key = $1)",
         true},
-    [AUTH_SQL_KEY_EXISTS] = {"auth_key_exists",
-        "SELECT 1 FROM idempotency_keys WHERE method = 'RegisterUser' "
-        "AND user_id = 0 AND key = $1",
-        true},
+    [AUTH_SQL_KEY_LOOKUP] = {"auth_key_lookup", TA_IDEM_SQL_LOOKUP, true},
     [AUTH_SQL_KEYS_PURGE] = {"auth_keys_purge",
         "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid "
         "FROM idempotency_keys WHERE created_at < now() - interval '24 hours' "
@@ -80,71 +80,6 @@ auth_user_fini(auth_user *u)
 		free(u->password_hash);
 	}
 	*u = (auth_user){0};
-}
-
-/* What the text of a field is made of. */
-typedef struct text_scan {
-	bool is_utf8;     /* well-formed UTF-8 (no overlongs, surrogates) */
-	bool has_control; /* C0, DEL or C1 control characters */
-	bool has_space;   /* any white space */
-	size_t chars;     /* code points (valid only when is_utf8) */
-} text_scan;
-
-/* Decodes one code point at s; returns its length, 0 when malformed. */
-static size_t
-utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	size_t n;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0) {
-		n = 2, c = s[0] & 0x1F, min = 0x80;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3, c = s[0] & 0x0F, min = 0x800;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0; /* also stops at the NUL */
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-static text_scan
-scan(const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	text_scan r = {.is_utf8 = true};
-	uint32_t cp;
-	size_t n;
-
-	while (*s) {
-		if (!(n = utf8_next(s, &cp))) {
-			r.is_utf8 = false;
-			return r;
-		}
-		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
-			r.has_control = true;
-		if (cp == ' ' || cp == 0xA0 || cp == 0x1680 ||
-		    (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
-		    cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-		    cp == 0x3000 || (cp >= 0x09 && cp <= 0x0D))
-			r.has_space = true;
-		r.chars++;
-		s += n;
-	}
-	return r;
 }
 
 /* One '@', a non-empty local part, a domain with an inner dot. */
@@ -167,26 +102,15 @@ looks_like_address(const char *email)
 
 void
 auth_user_check_register(const char *username, const char *email,
-    const char *password, ta_violations *v)
+    const char *password, char **username_nfc, ta_violations *v)
 {
-	text_scan t;
+	auth_text_scan t;
 
-	if (!username || !*username) {
-		ta_violations_add(v, "username", "username is required");
-	} else if (!(t = scan(username)).is_utf8) {
-		ta_violations_add(
-		    v, "username", "username must be valid UTF-8");
-	} else if (t.chars > USERNAME_MAX_CHARS) {
-		ta_violations_add(
-		    v, "username", "username must be at most 50 characters");
-	} else if (t.has_control) {
-		ta_violations_add(v, "username",
-		    "username must not contain control characters");
-	}
+	auth_username_prepare(username, username_nfc, v);
 
 	if (!email || !*email) {
 		ta_violations_add(v, "email", "email is required");
-	} else if (!(t = scan(email)).is_utf8) {
+	} else if (!(t = auth_text_scan_of(email)).is_utf8) {
 		ta_violations_add(v, "email", "email must be valid UTF-8");
 	} else if (t.chars > EMAIL_MAX_CHARS) {
 		ta_violations_add(
@@ -283,48 +207,52 @@ purge_keys(ta_pg *pg)
 }
 
 ta_status
-auth_user_insert_keyed(ta_pg *pg, const char *key, const char *username,
-    const char *email, const char *password_hash, auth_user *out,
-    bool *is_replay)
+auth_user_insert_keyed(ta_pg *pg, const char *key, const char *fp,
+    const char *username, const char *email, const char *password_hash,
+    auth_user *out, ta_idem_outcome *outcome)
 {
-	const char *params[] = {username, email, password_hash, key};
+	const char *params[] = {username, email, password_hash, key, fp};
 	const char *replay_params[] = {key, username};
 	PGresult *res = NULL;
 	ta_status status;
+	int64_t first_id;
+	bool is_same;
 
 	purge_keys(pg);
-	/* Twice at most: a key purged between the two statements of the
-	 * first round is simply created in the second. */
+	/* Twice at most: a key purged between the statements of the first
+	 * round is simply created in the second. */
 	for (int round = 0; round < 2; round++) {
-		status = ta_pg_exec(pg, AUTH_SQL_INSERT_KEYED, 4, params, &res);
+		status = ta_pg_exec(pg, AUTH_SQL_INSERT_KEYED, 5, params, &res);
 		if (status != TA_OK)
 			return status;
 		if (PQntuples(res) > 0) {
-			*is_replay = false;
+			*outcome = TA_IDEM_NEW;
 			break;
 		}
 		PQclear(res);
+		res = NULL;
+		status = ta_idem_lookup(pg, AUTH_SQL_KEY_LOOKUP, "RegisterUser",
+		    0, key, fp, &first_id, &is_same);
+		if (status == TA_NOT_FOUND)
+			continue;
+		if (status != TA_OK)
+			return status;
+		if (!is_same) {
+			*outcome = TA_IDEM_MISMATCH;
+			return TA_OK;
+		}
 		status =
 		    ta_pg_exec(pg, AUTH_SQL_REPLAY, 2, replay_params, &res);
 		if (status != TA_OK)
 			return status;
 		if (PQntuples(res) > 0) {
-			*is_replay = true;
+			*outcome = TA_IDEM_REPLAY;
 			break;
 		}
 		PQclear(res);
-		res = NULL;
-		/* The key holds, for another username (or a deleted user). */
-		status =
-		    ta_pg_exec(pg, AUTH_SQL_KEY_EXISTS, 1, params + 3, &res);
-		if (status != TA_OK)
-			return status;
-		if (PQntuples(res) > 0) {
-			PQclear(res);
-			return TA_FAILED_PRECONDITION;
-		}
-		PQclear(res);
-		res = NULL;
+		/* A key without a fingerprint, for another username (or a
+		 * deleted user). */
+		return TA_FAILED_PRECONDITION;
 	}
 	if (!res)
 		return TA_ABORTED; /* the key came and went twice: give up */
@@ -366,6 +294,24 @@ auth_user_find(ta_pg *pg, const char *username, auth_user *out)
 out:
 	auth_user_fini(&u);
 	PQclear(res);
+	return status;
+}
+
+ta_status
+auth_user_find_login(ta_pg *pg, const char *username, auth_user *out)
+{
+	char *nfc;
+	ta_status status = auth_user_find(pg, username, out);
+
+	/* The exact bytes first: a stored legacy name (NFD, say) keeps
+	 * logging in as typed. Then the NFC form new names are stored in. */
+	if (status != TA_NOT_FOUND)
+		return status;
+	if (!(nfc = auth_identifier_nfc(username)))
+		return TA_NOT_FOUND;
+	if (strcmp(nfc, username) != 0)
+		status = auth_user_find(pg, nfc, out);
+	free(nfc);
 	return status;
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "idem.h"
 #include "pg.h"
 #include "status.h"
 #include "violations.h"
@@ -19,7 +20,7 @@ enum {
 	AUTH_SQL_SET_HASH,
 	AUTH_SQL_INSERT_KEYED,
 	AUTH_SQL_REPLAY,
-	AUTH_SQL_KEY_EXISTS,
+	AUTH_SQL_KEY_LOOKUP,
 	AUTH_SQL_KEYS_PURGE,
 	AUTH_SQL_COUNT
 };
@@ -41,13 +42,14 @@ typedef struct auth_user {
 void auth_user_fini(auth_user *u);
 
 /*
- * Appends one violation per bad field of a registration: username
- * (required, at most 50 characters, valid UTF-8 without control
- * characters), email (required, at most 100 characters, one address) and
- * password (required, at most 1024 bytes).
+ * Appends one violation per bad field of a registration: username (the
+ * rules of auth_username_prepare, identifier.h), email (required, at most
+ * 100 characters, one address) and password (required, at most 1024
+ * bytes). A username that passes leaves its NFC form in *username_nfc
+ * (caller frees; NULL otherwise), the form to store.
  */
 void auth_user_check_register(const char *username, const char *email,
-    const char *password, ta_violations *v);
+    const char *password, char **username_nfc, ta_violations *v);
 
 /* Appends a violation for a missing username or password. */
 void auth_user_check_login(
@@ -62,19 +64,29 @@ ta_status auth_user_insert(ta_pg *pg, const char *username, const char *email,
     const char *password_hash, auth_user *out);
 
 /*
- * auth_user_insert with an idempotency key (non-empty, borrowed): the first
- * call with key inserts the user and records the key; a later one with the
- * same key and username, or a concurrent one that loses the race, inserts
- * nothing and fills *out with the user the first made (*is_replay true).
- * TA_FAILED_PRECONDITION when the key was used for another username;
- * otherwise as auth_user_insert.
+ * auth_user_insert with an idempotency key (non-empty, borrowed) and the
+ * request's fingerprint fp (hex, idem.h): the first call with key inserts
+ * the user and records key and fp (*outcome TA_IDEM_NEW); a later one with
+ * the same fp, or a concurrent one that loses the race, inserts nothing
+ * and fills *out with the user the first made (TA_IDEM_REPLAY); one with
+ * another fp is TA_OK with TA_IDEM_MISMATCH and *out untouched.
+ * TA_FAILED_PRECONDITION when a key stored without a fingerprint was used
+ * for another username; otherwise as auth_user_insert.
  */
-ta_status auth_user_insert_keyed(ta_pg *pg, const char *key,
+ta_status auth_user_insert_keyed(ta_pg *pg, const char *key, const char *fp,
     const char *username, const char *email, const char *password_hash,
-    auth_user *out, bool *is_replay);
+    auth_user *out, ta_idem_outcome *outcome);
 
 /* The user with exactly this username; TA_NOT_FOUND when there is none. */
 ta_status auth_user_find(ta_pg *pg, const char *username, auth_user *out);
+
+/*
+ * The user a login names: the exact username when one is stored (legacy
+ * rows keep working as typed), else the NFC form of it, the form new
+ * registrations are stored in. TA_NOT_FOUND when neither is.
+ */
+ta_status auth_user_find_login(
+    ta_pg *pg, const char *username, auth_user *out);
 
 /*
  * Replaces the password hash of user id, but only while it still is

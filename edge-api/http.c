@@ -146,10 +146,10 @@ render_call(edge_req *r)
 	}
 	if (call->status == TA_OK) // payload did not decode
 		return edge_respond_error(r, 500, NULL, NULL, NULL);
-	status =
-	    edge_http_status(call->status, rt->row->flags, rt->row->success);
 	if (call->reply)
 		edge_violations_from_reply(call->reply, &v);
+	status = edge_reply_http_status(
+	    call->status, rt->row->flags, rt->row->success, &v);
 	/* Transport failures: the reason phrase, not nng's wording. */
 	ret = edge_respond_error(
 	    r, status, call->reply ? call->message : NULL, &v, NULL);

@@ -2,9 +2,11 @@
 #include "render.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "idem.h"
 #include "json_scan.h"
 #include "log.h"
 #include "routes.h"
@@ -36,6 +38,17 @@ edge_http_status(ta_status status, unsigned flags, int success)
 	if (status == TA_RESOURCE_EXHAUSTED)
 		return 503;
 	return ta_status_to_http(status);
+}
+
+int
+edge_reply_http_status(
+    ta_status status, unsigned flags, int success, const ta_violations *v)
+{
+	/* The only 422: no RPC status maps to it, and 3 stays 400. */
+	if (status == TA_INVALID_ARGUMENT && v && v->n == 1 &&
+	    strcmp(v->items[0].field, TA_IDEM_REUSE_FIELD) == 0)
+		return 422;
+	return edge_http_status(status, flags, success);
 }
 
 const char *

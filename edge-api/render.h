@@ -19,6 +19,15 @@
 int edge_http_status(ta_status status, unsigned flags, int success);
 
 /*
+ * edge_http_status for a worker's reply with its violations (v, borrowed):
+ * an INVALID_ARGUMENT whose one violation is on TA_IDEM_REUSE_FIELD (an
+ * Idempotency-Key first used for another request) is 422, as the IETF
+ * Idempotency-Key draft has it; everything else as edge_http_status.
+ */
+int edge_reply_http_status(
+    ta_status status, unsigned flags, int success, const ta_violations *v);
+
+/*
  * The Retry-After value (seconds, a static string) to send with
  * http_status, or NULL for none: every 503 (no instance, overload,
  * draining) carries one.

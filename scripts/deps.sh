@@ -11,7 +11,7 @@ PACKAGES=(
 	build-essential cmake pkg-config
 	protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
 	libnng-dev libmicrohttpd-dev libpq-dev libjwt-dev libcjson-dev
-	libsodium-dev libcrypt-dev libcmocka-dev
+	libsodium-dev libcrypt-dev libcmocka-dev libutf8proc-dev
 	postgresql python3 curl
 )
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "idem.h"
 #include "list_budget.h"
 #include "log.h"
 #include "pg.h"
@@ -75,6 +76,16 @@ report(ta_rpc_ctx *ctx, const ta_violations *v)
 		ta_rpc_violation(ctx, v->items[i].field, v->items[i].message);
 }
 
+/* Refuses a call whose key was first used for another request. */
+static void
+log_key_reuse(ta_rpc_ctx *ctx, int64_t uid)
+{
+	ta_log(TA_LOG_INFO, "idempotency_key_reused",
+	    "idempotency key reused for a different request",
+	    TA_S("request_id", ctx->request_id), TA_I("user_id", uid));
+	ta_idem_refuse(ctx);
+}
+
 static void
 impl_create_task(Taskapi__V1__TaskService_Service *svc,
     const Taskapi__V1__CreateTaskRequest *in,
@@ -87,7 +98,8 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 	task_values vals;
 	task_set set = {0};
 	ta_status status;
-	bool is_replay = false;
+	ta_idem_outcome outcome = TA_IDEM_NEW;
+	char fp[TA_IDEM_HEX_BYTES];
 	int64_t uid;
 
 	(void)svc;
@@ -102,10 +114,11 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 		    "Idempotency-Key is longer than 255 characters");
 		goto out;
 	}
-	if (ctx->idempotency_key[0])
+	if (ctx->idempotency_key[0]) {
+		ta_idem_fingerprint(&in->base, NULL, fp);
 		status = task_store_create_keyed(ctx->thread_state, uid,
-		    ctx->idempotency_key, &vals, &set, &is_replay);
-	else
+		    ctx->idempotency_key, fp, &vals, &set, &outcome);
+	} else
 		status = task_store_create(ctx->thread_state, uid, &vals, &set);
 	if (status == TA_ALREADY_EXISTS) {
 		ta_rpc_fail(ctx, status,
@@ -117,7 +130,11 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 		fail(ctx, status);
 		goto out;
 	}
-	if (is_replay)
+	if (outcome == TA_IDEM_MISMATCH) {
+		log_key_reuse(ctx, uid);
+		goto out;
+	}
+	if (outcome == TA_IDEM_REPLAY)
 		ta_log(TA_LOG_INFO, "idempotent_replay",
 		    "repeated create answered with the first result",
 		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),
@@ -253,7 +270,8 @@ impl_delete_task(Taskapi__V1__TaskService_Service *svc,
 	Taskapi__V1__DeleteTaskReply reply =
 	    TASKAPI__V1__DELETE_TASK_REPLY__INIT;
 	ta_status status = TA_NOT_FOUND;
-	bool is_replay = false;
+	ta_idem_outcome outcome = TA_IDEM_NEW;
+	char fp[TA_IDEM_HEX_BYTES];
 	int64_t uid;
 
 	(void)svc;
@@ -267,15 +285,21 @@ impl_delete_task(Taskapi__V1__TaskService_Service *svc,
 		closure(NULL, closure_data);
 		return;
 	}
+	ta_idem_fingerprint(&in->base, NULL, fp);
 	if (is_task_id(in->id))
 		status = task_store_delete(ctx->thread_state, uid, in->id,
-		    ctx->idempotency_key, &is_replay);
+		    ctx->idempotency_key, fp, &outcome);
 	if (status != TA_OK) {
 		fail(ctx, status);
 		closure(NULL, closure_data);
 		return;
 	}
-	if (is_replay)
+	if (outcome == TA_IDEM_MISMATCH) {
+		log_key_reuse(ctx, uid);
+		closure(NULL, closure_data);
+		return;
+	}
+	if (outcome == TA_IDEM_REPLAY)
 		ta_log(TA_LOG_INFO, "idempotent_replay",
 		    "repeated delete answered with the first result",
 		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),

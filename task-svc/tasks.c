@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "idem.h"
 #include "list_budget.h"
 #include "task_rows.h"
 #include "log.h"
@@ -33,7 +34,7 @@ enum {
 	SQL_REPLAY,
 	SQL_KEYS_PURGE,
 	SQL_DELETE_KEYED,
-	SQL_DELETE_REPLAY,
+	SQL_KEY_LOOKUP,
 };
 
 const ta_pg_stmt task_stmts[] = {
@@ -76,16 +77,18 @@ const ta_pg_stmt task_stmts[] = {
     [SQL_DELETE] = {"task_delete",
         "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id", false},
     /*
-     * A create with an idempotency key ($7): the key row takes the new
-     * task's id, and the task is inserted only when the key row was. When
+     * A create with an idempotency key ($7) and request fingerprint ($8):
+     * the key row takes the new task's id, and the task is inserted only
+     * when the key row was. When
      * the key exists (or a concurrent call holding it commits first) no row
      * comes back, and SQL_REPLAY, a new statement with a new snapshot,
      * reads the task the first call created.
      */
     [SQL_CREATE_KEYED] = {"task_create_keyed",
         "WITH k AS (INSERT INTO idempotency_keys "
-        "(method, user_id, key, result_id) VALUES ('CreateTask', $1, $7, "
-        "nextval(pg_get_serial_sequence('tasks', 'id'))) "
+        "(method, user_id, key, result_id, fingerprint) VALUES "
+        "('CreateTask', $1, $7, nextval(pg_get_serial_sequence('tasks', "
+        "'id')), decode($8, 'hex')) "
         "ON CONFLICT DO NOTHING RETURNING result_id), "
         "t AS (INSERT INTO tasks (id, user_id, title, description, status, "
         "priority, due_date) SELECT k.result_id, $1, $2, $3, $4, $5, "
@@ -103,23 +106,26 @@ const ta_pg_stmt task_stmts[] = {
         "LIMIT 1000)",
         false},
     /*
-     * A delete with an idempotency key ($3): the key row is written in the
+     * A delete with an idempotency key ($3) and request fingerprint
+     * ($4): the key row is written in the
      * same statement, only when the task was deleted (a data-modifying
      * CTE runs whether or not the query reads it). A repeat finds no task
-     * and SQL_DELETE_REPLAY (new snapshot: sees a concurrent first call
+     * and SQL_KEY_LOOKUP (new snapshot: sees a concurrent first call
      * that committed while this one waited for the row lock) finds the
-     * key of this very task.
+     * key of this very task. A key first used for another request (its
+     * fingerprint differs) deletes nothing; one without a fingerprint
+     * (older than the column) does not stop the delete, as before.
      */
     [SQL_DELETE_KEYED] = {"task_delete_keyed",
         "WITH d AS (DELETE FROM tasks WHERE id = $1 AND user_id = $2 "
-        "RETURNING id), k AS (INSERT INTO idempotency_keys "
-        "(method, user_id, key, result_id) SELECT 'DeleteTask', $2, $3, d.id "
+        "AND NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE "
+        "method = 'DeleteTask' AND user_id = $2 AND key = $3 AND "
+        "fingerprint <> decode($4, 'hex')) RETURNING id), k AS (INSERT INTO idempotency_keys "
+        "(method, user_id, key, result_id, fingerprint) SELECT "
+        "'DeleteTask', $2, $3, d.id, decode($4, 'hex') "
         "FROM d ON CONFLICT DO NOTHING) SELECT id FROM d",
         false},
-    [SQL_DELETE_REPLAY] = {"task_delete_replay",
-        "SELECT 1 FROM idempotency_keys WHERE method = 'DeleteTask' "
-        "AND user_id = $2 AND key = $3 AND result_id = $1",
-        true},
+    [SQL_KEY_LOOKUP] = {"task_key_lookup", TA_IDEM_SQL_LOOKUP, true},
 };
 const size_t task_nstmts = sizeof task_stmts / sizeof task_stmts[0];
 
@@ -189,39 +195,53 @@ purge_keys(ta_pg *pg)
 
 ta_status
 task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
-    const task_values *v, task_set *out, bool *is_replay)
+    const char *fp, const task_values *v, task_set *out,
+    ta_idem_outcome *outcome)
 {
 	char uid[24];
 	const char *params[] = {uid, v->title, v->description, v->status,
-	    v->priority, v->due_date, key};
+	    v->priority, v->due_date, key, fp};
 	const char *replay[] = {uid, key};
 	PGresult *res;
 	ta_status status;
+	int64_t first_id;
+	bool is_same;
 
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
 	purge_keys(pg);
-	/* Twice at most: a key purged between the two statements of the
-	 * first round is simply created in the second. */
+	/* Twice at most: a key purged between the statements of the first
+	 * round is simply created in the second. */
 	for (int round = 0; round < 2; round++) {
-		status = ta_pg_exec(pg, SQL_CREATE_KEYED, 7, params, &res);
+		status = ta_pg_exec(pg, SQL_CREATE_KEYED, 8, params, &res);
 		if (status != TA_OK)
 			return status;
 		if (PQntuples(res) > 0) {
-			*is_replay = false;
+			*outcome = TA_IDEM_NEW;
 			return task_rows_to_set(res, false, out);
 		}
 		PQclear(res);
+		status = ta_idem_lookup(pg, SQL_KEY_LOOKUP, "CreateTask",
+		    user_id, key, fp, &first_id, &is_same);
+		if (status == TA_NOT_FOUND)
+			continue;
+		if (status != TA_OK)
+			return status;
+		if (!is_same) {
+			*outcome = TA_IDEM_MISMATCH;
+			return TA_OK;
+		}
 		status = ta_pg_exec(pg, SQL_REPLAY, 2, replay, &res);
 		if (status != TA_OK)
 			return status;
 		if (PQntuples(res) > 0) {
-			*is_replay = true;
+			*outcome = TA_IDEM_REPLAY;
 			return task_rows_to_set(res, false, out);
 		}
 		PQclear(res);
+		/* The key holds, but the task it created was deleted since. */
+		return TA_ALREADY_EXISTS;
 	}
-	/* The key holds, but the task it created was deleted since. */
-	return TA_ALREADY_EXISTS;
+	return TA_ABORTED; /* the key came and went twice: give up */
 }
 
 ta_status
@@ -284,21 +304,22 @@ task_store_update(ta_pg *pg, int64_t user_id, int64_t id, unsigned set,
 
 ta_status
 task_store_delete(ta_pg *pg, int64_t user_id, int64_t id, const char *key,
-    bool *is_replay)
+    const char *fp, ta_idem_outcome *outcome)
 {
 	char sid[24], uid[24];
-	const char *params[] = {sid, uid, key};
-	bool is_keyed = key && *key;
+	const char *params[] = {sid, uid, key, fp};
+	bool is_keyed = key && *key, is_same;
+	int64_t first_id;
 	PGresult *res;
 	ta_status status;
 
 	snprintf(sid, sizeof sid, "%" PRId64, id);
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	*is_replay = false;
+	*outcome = TA_IDEM_NEW;
 	if (is_keyed)
 		purge_keys(pg);
 	status = ta_pg_exec(pg, is_keyed ? SQL_DELETE_KEYED : SQL_DELETE,
-	    is_keyed ? 3 : 2, params, &res);
+	    is_keyed ? 4 : 2, params, &res);
 	if (status != TA_OK)
 		return status;
 	if (PQntuples(res) > 0) {
@@ -307,13 +328,18 @@ task_store_delete(ta_pg *pg, int64_t user_id, int64_t id, const char *key,
 	}
 	PQclear(res);
 	if (is_keyed) {
-		status = ta_pg_exec(pg, SQL_DELETE_REPLAY, 3, params, &res);
-		if (status != TA_OK)
+		status = ta_idem_lookup(pg, SQL_KEY_LOOKUP, "DeleteTask",
+		    user_id, key, fp, &first_id, &is_same);
+		if (status != TA_OK && status != TA_NOT_FOUND)
 			return status;
-		*is_replay = PQntuples(res) > 0;
-		PQclear(res);
-		if (*is_replay)
+		if (status == TA_OK && !is_same) {
+			*outcome = TA_IDEM_MISMATCH;
 			return TA_OK;
+		}
+		if (status == TA_OK && first_id == id) {
+			*outcome = TA_IDEM_REPLAY;
+			return TA_OK;
+		}
 	}
 	return missing_status(pg, sid);
 }

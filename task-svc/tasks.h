@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "idem.h"
 #include "pg.h"
 #include "status.h"
 #include "taskapi/v1/task.pb-c.h"
@@ -43,14 +44,18 @@ void task_set_fini(task_set *s);
 ta_status task_store_create(
     ta_pg *pg, int64_t user_id, const task_values *v, task_set *out);
 /*
- * task_store_create with an idempotency key (non-empty, borrowed): the
- * first call with (user_id, key) creates the task and records the key; a
- * later one, or a concurrent one that loses the race, creates nothing and
- * fills *out with the task the first created (*is_replay true).
- * TA_ALREADY_EXISTS when the key is known but its task has been deleted.
+ * task_store_create with an idempotency key (non-empty, borrowed) and the
+ * request's fingerprint fp (hex, idem.h): the first call with (user_id,
+ * key) creates the task and records key and fp (*outcome TA_IDEM_NEW); a
+ * later one with the same fp, or a concurrent one that loses the race,
+ * creates nothing and fills *out with the task the first created
+ * (TA_IDEM_REPLAY); one with another fp gets TA_OK, TA_IDEM_MISMATCH and
+ * *out empty. TA_ALREADY_EXISTS when the key is known but its task has
+ * been deleted.
  */
 ta_status task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
-    const task_values *v, task_set *out, bool *is_replay);
+    const char *fp, const task_values *v, task_set *out,
+    ta_idem_outcome *outcome);
 /*
  * The user's tasks, newest first, as many as fit budget bytes of JSON
  * (list_budget.h); *is_truncated when older ones were left out (or a row
@@ -63,12 +68,14 @@ ta_status task_store_update(ta_pg *pg, int64_t user_id, int64_t id,
     unsigned set, const task_values *v, task_set *out);
 /*
  * Deletes task id of user_id. With an idempotency key (non-empty,
- * borrowed) the delete records it, and a repeat with the same key for the
- * same task, once the first has deleted it, is TA_OK with *is_replay set
- * (an edge re-send after a dropped connection); without one, or with
- * another key, a gone task is TA_NOT_FOUND as always.
+ * borrowed) the delete records it with the request's fingerprint fp, and
+ * a repeat with the same key and fp, once the first has deleted the task,
+ * is TA_OK with *outcome TA_IDEM_REPLAY (an edge re-send after a dropped
+ * connection); the same key with another fp is TA_OK with
+ * TA_IDEM_MISMATCH and deletes nothing. Without a key, or with another
+ * key, a gone task is TA_NOT_FOUND as always.
  */
 ta_status task_store_delete(ta_pg *pg, int64_t user_id, int64_t id,
-    const char *key, bool *is_replay);
+    const char *key, const char *fp, ta_idem_outcome *outcome);
 
 #endif

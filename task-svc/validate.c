@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pg.h"
+#include "text_rules.h"
 
 /* Indexed by the enum values; 0 (UNSPECIFIED) has no column value. */
 static const char *const status_names[] = {
@@ -140,6 +141,7 @@ task_priority_from_db(const char *s)
 static void
 check_title(const char *title, task_values *out, ta_violations *v)
 {
+	const char *problem;
 	long n;
 
 	if (!title || is_blank(title)) {
@@ -152,6 +154,8 @@ check_title(const char *title, task_values *out, ta_violations *v)
 	else if (n > TASK_TITLE_MAX)
 		ta_violations_add(
 		    v, "title", "title must be at most 200 characters");
+	else if ((problem = task_title_problem(title)) != NULL)
+		ta_violations_add(v, "title", problem);
 	else
 		out->title = title;
 }
@@ -161,6 +165,7 @@ static void
 check_description(
     const Google__Protobuf__StringValue *d, task_values *out, ta_violations *v)
 {
+	const char *problem;
 	long n;
 
 	out->description = NULL;
@@ -173,6 +178,8 @@ check_description(
 	else if (n > TASK_DESCRIPTION_MAX)
 		ta_violations_add(v, "description",
 		    "description must be at most 10000 characters");
+	else if ((problem = task_description_problem(d->value)) != NULL)
+		ta_violations_add(v, "description", problem);
 	else
 		out->description = d->value;
 }

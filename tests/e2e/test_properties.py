@@ -43,9 +43,16 @@ SPECIAL = ["\u0301", "\u0308", "\u200d", "\u200b", "\ufeff", "\u2028",
            "\U0001f469\u200d\U0001f467"]
 
 
-def rand_text(rng, min_cp, max_cp):
+# What task-svc refuses in titles (controls) and descriptions (controls
+# but tab, line feed and carriage return): docs/identifiers.md.
+TITLE_REFUSED = ("\t", "\n", "\r", "\x01", "\x1f", "\x7f")
+DESCRIPTION_REFUSED = ("\x01", "\x1f", "\x7f")
+
+
+def rand_text(rng, min_cp, max_cp, refused=()):
     """Unicode text of min_cp..max_cp code points, no NUL, no surrogates,
-    first and last code point printable and not a space."""
+    first and last code point printable and not a space, none of the
+    SPECIAL strings in refused."""
     n = rng.randint(min_cp, max_cp)
     parts = []
     total = 0
@@ -55,6 +62,8 @@ def rand_text(rng, min_cp, max_cp):
             s = rng.choice(SQLISH)
         elif k < 0.25:
             s = rng.choice(SPECIAL)
+            if s in refused:
+                continue
         else:
             lo, hi = rng.choice(RANGES)
             s = "".join(chr(rng.randint(lo, hi))
@@ -66,6 +75,10 @@ def rand_text(rng, min_cp, max_cp):
     cps[0] = rng.choice(edge)
     cps[-1] = rng.choice(edge)
     return "".join(cps)
+
+
+def rand_title(rng, min_cp, max_cp):
+    return rand_text(rng, min_cp, max_cp, TITLE_REFUSED)
 
 
 def rand_password(rng):
@@ -94,16 +107,17 @@ def rand_task_body(rng, partial=False):
     body = {}
     if not partial or rng.random() < 0.5:
         if rng.random() < 0.2:
-            body["title"] = rand_text(rng, 200, 200)
+            body["title"] = rand_title(rng, 200, 200)
         else:
-            body["title"] = rand_text(rng, 1, 120)
+            body["title"] = rand_title(rng, 1, 120)
     r = rng.random()
     if r < 0.3:
         body["description"] = None
     elif r < 0.4:
         body["description"] = ""
     elif r < 0.8:
-        body["description"] = rand_text(rng, 1, 600)
+        body["description"] = rand_text(rng, 1, 600,
+                                        DESCRIPTION_REFUSED)
     if rng.random() < 0.7:
         body["status"] = rng.choice(ts.STATUSES)
     if rng.random() < 0.7:
@@ -378,7 +392,7 @@ class P4RoundTrip(Property):
             u = rng.choice(POOL)
             body = rand_task_body(rng)
             if "title" not in body:
-                body["title"] = rand_text(rng, 1, 50)
+                body["title"] = rand_title(rng, 1, 50)
             ctx = "iteration %d body %s" % (i, json.dumps(body))
             t = self.create(u, body, ctx)
             exp = expect_task(body)
@@ -410,7 +424,7 @@ class P5Isolation(Property):
         for i in range(ITERATIONS):
             u = rng.choice(POOL)
             for _ in range(rng.randint(0, 2)):
-                self.create(u, {"title": rand_text(rng, 1, 30)},
+                self.create(u, {"title": rand_title(rng, 1, 30)},
                             "iteration %d" % i)
             v = rng.choice(POOL)
             r = SYS.request("GET", "/tasks", token=v["token"])
@@ -436,7 +450,7 @@ class P6Ownership(Property):
         for i in range(ITERATIONS):
             owner, other = rng.sample(POOL, 2)
             if not OWNED[owner["id"]] or rng.random() < 0.2:
-                self.create(owner, {"title": rand_text(rng, 1, 40)},
+                self.create(owner, {"title": rand_title(rng, 1, 40)},
                             "iteration %d" % i)
             tid = rng.choice(sorted(OWNED[owner["id"]]))
             before = ts.task_row(tid)

@@ -376,9 +376,14 @@ class ListBudget(unittest.TestCase):
         # The largest tasks a user can store: 10000 four-byte characters
         # (40 kB as JSON), or 10000 control characters (10 kB stored,
         # 60 kB as \u0001 escapes), each with a 200-character title.
+        # Descriptions with controls other than tab and newline are
+        # refused now (docs/identifiers.md), but rows stored before keep
+        # them: those are written with SQL.
         bodies = [{"title": "\"" * 200, "description": "\U0001F600" * 10000},
-                  {"title": "b" * 200, "description": "\x01" * 10000}]
+                  {"title": "b" * 200, "description": "d" * 10000}]
         ids = [created(self, u, bodies[i % 2])["id"] for i in range(50)]
+        SYS.psql("UPDATE tasks SET description = repeat(chr(1), 10000) "
+                 "WHERE id IN (%s)" % ",".join(str(i) for i in ids[1::2]))
         for _ in range(3):
             t0 = time.monotonic()
             r = SYS.request("GET", "/tasks", token=u["token"])

@@ -149,10 +149,13 @@ test_create_twice_same_key(void **state)
 	(void)state;
 	snprintf(key, sizeof key, "idem-k1-%s", ta_test_unique());
 	a = create(&alice, "first", key, &sa);
-	/* Another body with the same key: the first result comes back. */
-	b = create(&alice, "second", key, &sb);
+	/* The same body with the same key: the first result comes back. */
+	b = create(&alice, "first", key, &sb);
 	assert_int_equal(sa, TA_OK);
 	assert_int_equal(sb, TA_OK);
+	/* Another body with the same key is refused (422 at the edge). */
+	assert_null(create(&alice, "second", key, &sb));
+	assert_int_equal(sb, TA_INVALID_ARGUMENT);
 	assert_int_equal(a->task->id, b->task->id);
 	assert_string_equal(b->task->title, "first");
 	assert_string_equal(a->message, b->message);
@@ -327,11 +330,11 @@ test_delete_twice_same_key(void **state)
 	assert_int_equal(
 	    delete_keyed(&bob, b->task->id, key2), TA_PERMISSION_DENIED);
 	assert_int_equal(key_rows("DeleteTask", key2), 0);
-	/* The key reused for another task deletes it; its repeat is 404
-	 * (the key names the first delete). */
-	assert_int_equal(delete_keyed(&alice, b->task->id, key), TA_OK);
+	/* The key reused for another task deletes nothing (a different
+	 * request: 422 at the edge); a key of its own deletes it. */
 	assert_int_equal(
-	    delete_keyed(&alice, b->task->id, key), TA_NOT_FOUND);
+	    delete_keyed(&alice, b->task->id, key), TA_INVALID_ARGUMENT);
+	assert_int_equal(delete_keyed(&alice, b->task->id, key2), TA_OK);
 	free_reply(a);
 	free_reply(b);
 }
@@ -403,9 +406,10 @@ test_register_twice_same_key(void **state)
 	assert_int_equal(a, b);
 	assert_int_equal(users_named(name), 1);
 	assert_int_equal(key_rows("RegisterUser", key), 1);
-	/* The same key for another username replays nobody's user. */
+	/* The same key for another username replays nobody's user: a
+	 * different request (422 at the edge). */
 	assert_int_equal(register_user(other, key, &so), 0);
-	assert_int_equal(so, TA_ALREADY_EXISTS);
+	assert_int_equal(so, TA_INVALID_ARGUMENT);
 	assert_int_equal(users_named(other), 0);
 	/* Without a key a repeat is the usual 409. */
 	assert_int_equal(register_user(name, NULL, &so), 0);
