@@ -25,12 +25,12 @@ typedef struct auth_app {
 
 /*
  * Fills a: the hashing cost and lifetime as given, a gate of
- * hash_concurrency slots and a dummy hash of a random password. secret is
- * borrowed and must outlive a. TA_INTERNAL when the semaphore or the hash
+ * hash_concurrency slots and a dummy hash of a random password. jwt's
+ * strings are borrowed and must outlive a. TA_INTERNAL when the semaphore or the hash
  * cannot be made. a->db is left for the caller to set.
  */
 ta_status auth_app_init(auth_app *a, const auth_pw_params *pw,
-    unsigned hash_concurrency, const char *secret, int64_t lifetime_s);
+    unsigned hash_concurrency, const ta_jwt_cfg *jwt, int64_t lifetime_s);
 void auth_app_fini(auth_app *a);
 
 /*
