@@ -142,8 +142,8 @@ main(int argc, char **argv)
 	}
 	pw.ops = (unsigned long long)cfg.argon2_ops;
 	pw.mem_bytes = (size_t)cfg.argon2_memory_kib * 1024u;
-	if (auth_app_init(&app, &pw, (unsigned)cfg.hash_concurrency,
-	        &jwt, cfg.jwt_expiration) != TA_OK) {
+	if (auth_app_init(&app, &pw, (unsigned)cfg.hash_concurrency, &jwt,
+	        cfg.jwt_expiration) != TA_OK) {
 		ta_log(TA_LOG_ERROR, "startup_failed",
 		    "could not set up password hashing");
 		return 1;

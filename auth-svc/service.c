@@ -352,8 +352,8 @@ auth_app_init(auth_app *a, const auth_pw_params *pw, unsigned hash_concurrency,
 	unsigned char random_pw[32];
 	ta_status status;
 
-	*a = (auth_app){.pw = *pw,
-	    .tokens = {.jwt = *jwt, .lifetime_s = lifetime_s}};
+	*a = (auth_app){
+	    .pw = *pw, .tokens = {.jwt = *jwt, .lifetime_s = lifetime_s}};
 	if ((status = auth_pw_gate_init(&a->gate, hash_concurrency)) != TA_OK)
 		return status;
 	/* Nobody knows this password: it only has to cost a verification. */

@@ -26,8 +26,8 @@ typedef struct auth_app {
 /*
  * Fills a: the hashing cost and lifetime as given, a gate of
  * hash_concurrency slots and a dummy hash of a random password. jwt's
- * strings are borrowed and must outlive a. TA_INTERNAL when the semaphore or the hash
- * cannot be made. a->db is left for the caller to set.
+ * strings are borrowed and must outlive a. TA_INTERNAL when the semaphore or
+ * the hash cannot be made. a->db is left for the caller to set.
  */
 ta_status auth_app_init(auth_app *a, const auth_pw_params *pw,
     unsigned hash_concurrency, const ta_jwt_cfg *jwt, int64_t lifetime_s);

@@ -51,8 +51,8 @@ out:
 }
 
 ta_status
-auth_token_user(const auth_tokens *t, ta_pg *pg, const char *token,
-    int64_t now, auth_user *out, const char **message)
+auth_token_user(const auth_tokens *t, ta_pg *pg, const char *token, int64_t now,
+    auth_user *out, const char **message)
 {
 	ta_claims c = {0};
 	auth_user u = {0};

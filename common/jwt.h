@@ -24,9 +24,10 @@
  * borrowed (the configuration, lives for the process).
  */
 typedef struct ta_jwt_cfg {
-	const char *secret;   /* JWT_SECRET: signs and verifies */
+	const char *secret; /* JWT_SECRET: signs and verifies */
 	size_t secret_len;
-	const char *previous; /* JWT_SECRET_PREVIOUS: verifies only; NULL: none */
+	const char
+	    *previous; /* JWT_SECRET_PREVIOUS: verifies only; NULL: none */
 	size_t previous_len;
 	const char *issuer;   /* JWT_ISSUER: iss set and required */
 	const char *audience; /* JWT_AUDIENCE: aud set and required */
@@ -36,8 +37,8 @@ typedef struct ta_jwt_cfg {
  * Fills cfg from the configured strings (borrowed). previous may be NULL or
  * "" for none.
  */
-void ta_jwt_cfg_init(ta_jwt_cfg *cfg, const char *secret,
-    const char *previous, const char *issuer, const char *audience);
+void ta_jwt_cfg_init(ta_jwt_cfg *cfg, const char *secret, const char *previous,
+    const char *issuer, const char *audience);
 
 /* The claims of a taskapi token; strings are owned (ta_claims_fini). */
 typedef struct ta_claims {
@@ -56,8 +57,7 @@ void ta_claims_fini(ta_claims *c);
  * cfg->secret, adding iss and aud from cfg. *token is set on TA_OK and
  * freed by the caller with free(). TA_INTERNAL when libjwt fails.
  */
-ta_status ta_jwt_issue(const ta_jwt_cfg *cfg, const ta_claims *c,
-    char **token);
+ta_status ta_jwt_issue(const ta_jwt_cfg *cfg, const ta_claims *c, char **token);
 
 /*
  * Verifies token at time now (unix seconds): an HS256 signature with
@@ -79,8 +79,8 @@ ta_status ta_jwt_verify(const ta_jwt_cfg *cfg, const char *token, int64_t now,
  * TA_INVALID_ARGUMENT err holds a one-line reason naming name (the
  * variable), never the value.
  */
-ta_status ta_jwt_secret_check(const char *name, const char *secret,
-    size_t len, char *err, size_t errlen);
+ta_status ta_jwt_secret_check(
+    const char *name, const char *secret, size_t len, char *err, size_t errlen);
 
 /*
  * ta_jwt_secret_check of cfg->secret as JWT_SECRET and, when set,

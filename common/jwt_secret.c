@@ -73,8 +73,8 @@ distinct_bytes(const char *secret, size_t len)
 }
 
 ta_status
-ta_jwt_secret_check(const char *name, const char *secret, size_t len,
-    char *err, size_t errlen)
+ta_jwt_secret_check(
+    const char *name, const char *secret, size_t len, char *err, size_t errlen)
 {
 	const char *why = NULL;
 

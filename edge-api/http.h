@@ -21,7 +21,7 @@ typedef struct edge_cfg {
 	long port;
 	const char *auth_rpc_url;
 	const char *task_rpc_url;
-	const char *jwt_secret; /* secret: never logged */
+	const char *jwt_secret;          /* secret: never logged */
 	const char *jwt_secret_previous; /* secret; "" when not rotating */
 	const char *jwt_issuer;
 	const char *jwt_audience;

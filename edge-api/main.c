@@ -40,8 +40,7 @@ static const ta_cfg_item cfg_items[] = {
     /* Rotation: still verifies tokens, never signs (docs/tokens.md). */
     ITEM("JWT_SECRET_PREVIOUS", TA_CFG_STR, "", 0, 4096, true, NULL,
         jwt_secret_previous),
-    ITEM("JWT_ISSUER", TA_CFG_STR, "taskapi", 1, 255, false, NULL,
-        jwt_issuer),
+    ITEM("JWT_ISSUER", TA_CFG_STR, "taskapi", 1, 255, false, NULL, jwt_issuer),
     ITEM("JWT_AUDIENCE", TA_CFG_STR, "taskapi", 1, 255, false, NULL,
         jwt_audience),
     ITEM("RPC_TIMEOUT_MS", TA_CFG_INT, "5000", 100, 60000, false, NULL,

@@ -129,8 +129,8 @@ round_trip(const uint8_t *p, size_t n)
 			abort();
 		ta_claims_fini(&out);
 	} else if (st == TA_OK ||
-	           strcmp(reason, is_valid ? "Token has expired"
-	                                   : "Invalid token") != 0) {
+	           strcmp(reason,
+	               is_valid ? "Token has expired" : "Invalid token") != 0) {
 		abort();
 	}
 	/* The previous secret of a rotation verifies just the same. */

@@ -373,8 +373,7 @@ test_login_ok(void **state)
 	assert_string_equal(rep->user->email, email);
 
 	assert_int_equal(
-	    ta_jwt_verify(&jwt, token, now_s(), &c, &reason),
-	    TA_OK);
+	    ta_jwt_verify(&jwt, token, now_s(), &c, &reason), TA_OK);
 	assert_int_equal(c.user_id, id);
 	assert_string_equal(c.username, user);
 	assert_string_equal(c.email, email);

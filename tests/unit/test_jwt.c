@@ -140,8 +140,8 @@ raw_token(const char *header, const char *payload)
 
 	assert_non_null(tok);
 	sprintf(tok, "%s.%s", h, p);
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)SECRET,
-	    strlen(SECRET));
+	crypto_auth_hmacsha256_init(
+	    &st, (const unsigned char *)SECRET, strlen(SECRET));
 	crypto_auth_hmacsha256_update(
 	    &st, (const unsigned char *)tok, strlen(tok));
 	crypto_auth_hmacsha256_final(&st, mac);
@@ -174,9 +174,7 @@ test_round_trip(void **state)
 	ta_claims c = {0};
 	const char *reason = "unset";
 
-	assert_int_equal(
-	    ta_jwt_verify(&CFG, tok, NOW, &c, &reason),
-	    TA_OK);
+	assert_int_equal(ta_jwt_verify(&CFG, tok, NOW, &c, &reason), TA_OK);
 	assert_int_equal(c.user_id, 42);
 	assert_string_equal(c.username, "alice");
 	assert_string_equal(c.email, "alice@example.com");
@@ -214,8 +212,8 @@ static void
 test_user_id_range(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"0", "-1", "2147483648",
-	    "8589934597", "1.5", "2.0", "1e3", "\"2\"", "null", "true", "[2]",
+	static const char *const bad[] = {"0", "-1", "2147483648", "8589934597",
+	    "1.5", "2.0", "1e3", "\"2\"", "null", "true", "[2]",
 	    "-9223372036854775808"};
 	char json[256];
 	char *tok;
@@ -363,8 +361,8 @@ test_leeway(void **state)
 	tok = claims_token(buf);
 	assert_invalid(tok);
 	free(tok);
-	static const char *const bad_nbf[] = {"\"nbf\":\"0\"", "\"nbf\":1.5",
-	    "\"nbf\":null", "\"nbf\":[0]"};
+	static const char *const bad_nbf[] = {
+	    "\"nbf\":\"0\"", "\"nbf\":1.5", "\"nbf\":null", "\"nbf\":[0]"};
 	for (size_t i = 0; i < sizeof bad_nbf / sizeof bad_nbf[0]; i++) {
 		tok = claims_token(bad_nbf[i]);
 		assert_invalid(tok);
@@ -562,8 +560,7 @@ test_garbage(void **state)
 	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
 		assert_invalid(junk[i]);
 	assert_int_equal(
-	    ta_jwt_verify(&CFG, NULL, NOW, &c, &reason),
-	    TA_UNAUTHENTICATED);
+	    ta_jwt_verify(&CFG, NULL, NOW, &c, &reason), TA_UNAUTHENTICATED);
 	assert_string_equal(reason, "Invalid token");
 }
 
@@ -608,7 +605,9 @@ test_huge_token(void **state)
 	strcpy(json, "{" BASE "\"user_id\":1,\"exp\":1800000000,\"pad\":\"");
 	memset(json + strlen(json), 'x', n);
 	strcpy(
-	    json + strlen("{" BASE "\"user_id\":1,\"exp\":1800000000,\"pad\":\"") + n,
+	    json +
+	        strlen("{" BASE "\"user_id\":1,\"exp\":1800000000,\"pad\":\"") +
+	        n,
 	    "\"}");
 	tok = libjwt_token(JWT_ALG_HS256, SECRET, json);
 	assert_true(strlen(tok) > 8192);
