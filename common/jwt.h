@@ -26,8 +26,7 @@
 typedef struct ta_jwt_cfg {
 	const char *secret; /* JWT_SECRET: signs and verifies */
 	size_t secret_len;
-	const char
-	    *previous; /* JWT_SECRET_PREVIOUS: verifies only; NULL: none */
+	const char *previous; /* JWT_SECRET_PREVIOUS: verifies; NULL: none */
 	size_t previous_len;
 	const char *issuer;   /* JWT_ISSUER: iss set and required */
 	const char *audience; /* JWT_AUDIENCE: aud set and required */
