@@ -187,6 +187,18 @@ test_round_trip(void **state)
 	/* Three segments, header says HS256. */
 	assert_non_null(strchr(tok, '.'));
 	assert_non_null(strchr(strchr(tok, '.') + 1, '.'));
+	/* iss, aud and typ as configured, read back without our checks. */
+	jwt_t *j = NULL;
+
+	assert_int_equal(jwt_decode(&j, tok, (const unsigned char *)SECRET,
+	                     (int)strlen(SECRET)),
+	    0);
+	assert_string_equal(jwt_get_header(j, "typ"), "JWT");
+	assert_string_equal(jwt_get_header(j, "alg"), "HS256");
+	assert_string_equal(jwt_get_grant(j, "iss"), "taskapi");
+	assert_string_equal(jwt_get_grant(j, "aud"), "taskapi");
+	assert_null(jwt_get_headers_json(j, "crit"));
+	jwt_free(j);
 	free(tok);
 }
 
