@@ -31,6 +31,9 @@ typedef struct auth_cfg {
 	long drain_delay_s;
 	ta_db_cfg db;
 	const char *jwt_secret;
+	const char *jwt_secret_previous;
+	const char *jwt_issuer;
+	const char *jwt_audience;
 	long jwt_expiration;
 	const char *log_level;
 	long hash_concurrency;
@@ -51,6 +54,13 @@ static const ta_cfg_item cfg_items[] = {
     TA_CFG_DRAIN_ITEM(auth_cfg, drain_delay_s),
     {"JWT_SECRET", TA_CFG_STR, NULL, 32, 4096, true, NULL,
         offsetof(auth_cfg, jwt_secret)},
+    /* Rotation: still verifies tokens, never signs (docs/tokens.md). */
+    {"JWT_SECRET_PREVIOUS", TA_CFG_STR, "", 0, 4096, true, NULL,
+        offsetof(auth_cfg, jwt_secret_previous)},
+    {"JWT_ISSUER", TA_CFG_STR, "taskapi", 1, 255, false, NULL,
+        offsetof(auth_cfg, jwt_issuer)},
+    {"JWT_AUDIENCE", TA_CFG_STR, "taskapi", 1, 255, false, NULL,
+        offsetof(auth_cfg, jwt_audience)},
     {"JWT_EXPIRATION", TA_CFG_INT, "3600", 60, 2592000, false, NULL,
         offsetof(auth_cfg, jwt_expiration)},
     {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels,
@@ -98,6 +108,8 @@ main(int argc, char **argv)
 	auth_cfg cfg = {0};
 	auth_app app;
 	auth_pw_params pw;
+	ta_jwt_cfg jwt;
+	char err[256];
 	ta_log_level level = TA_LOG_INFO;
 	ProtobufCService *services[2];
 	ta_rpc_server_cfg scfg = {0};
@@ -122,10 +134,16 @@ main(int argc, char **argv)
 		ta_log(TA_LOG_ERROR, "startup_failed", "libsodium init failed");
 		return 1;
 	}
+	ta_jwt_cfg_init(&jwt, cfg.jwt_secret, cfg.jwt_secret_previous,
+	    cfg.jwt_issuer, cfg.jwt_audience);
+	if (ta_jwt_cfg_check(&jwt, err, sizeof err) != TA_OK) {
+		ta_log(TA_LOG_ERROR, "config_invalid", err);
+		return 2;
+	}
 	pw.ops = (unsigned long long)cfg.argon2_ops;
 	pw.mem_bytes = (size_t)cfg.argon2_memory_kib * 1024u;
-	if (auth_app_init(&app, &pw, (unsigned)cfg.hash_concurrency,
-	        cfg.jwt_secret, cfg.jwt_expiration) != TA_OK) {
+	if (auth_app_init(&app, &pw, (unsigned)cfg.hash_concurrency, &jwt,
+	        cfg.jwt_expiration) != TA_OK) {
 		ta_log(TA_LOG_ERROR, "startup_failed",
 		    "could not set up password hashing");
 		return 1;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "taskapi/v1/auth.pb-c.h"
+#include "token_user.h"
 #include "users.h"
 #include "violations.h"
 
@@ -331,7 +332,7 @@ auth_validate_token(Taskapi__V1__AuthService_Service *service,
 {
 	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
 	auth_app *app = ctx->app;
-	ta_claims c = {0};
+	auth_user u = {0};
 	const char *message = NULL;
 	Taskapi__V1__TokenUser user = TASKAPI__V1__TOKEN_USER__INIT;
 	Taskapi__V1__ValidateTokenReply reply =
@@ -339,34 +340,36 @@ auth_validate_token(Taskapi__V1__AuthService_Service *service,
 	ta_status status;
 
 	(void)service;
-	status = auth_token_check(
-	    &app->tokens, input->token, (int64_t)time(NULL), &c, &message);
+	/* A deleted user's token is refused here, not only when it expires. */
+	status = auth_token_user(&app->tokens, ctx->thread_state, input->token,
+	    (int64_t)time(NULL), &u, &message);
 	if (status != TA_OK) {
-		ta_rpc_fail(ctx, status, message);
+		if (message)
+			ta_rpc_fail(ctx, status, message);
+		else
+			fail(ctx, status);
 		closure(NULL, closure_data);
 		return;
 	}
-	user.user_id = c.user_id;
-	user.username = c.username;
-	user.email = c.email;
+	user.user_id = u.id;
+	user.username = u.username;
+	user.email = u.email;
 	reply.valid = true;
 	reply.user = &user;
 	closure(&reply, closure_data);
-	ta_claims_fini(&c);
+	auth_user_fini(&u);
 }
 
 ta_status
 auth_app_init(auth_app *a, const auth_pw_params *pw, unsigned hash_concurrency,
-    const char *secret, int64_t lifetime_s)
+    const ta_jwt_cfg *jwt, int64_t lifetime_s)
 {
 	unsigned char random_pw[32];
 	ta_status status;
 
-	*a = (auth_app){.pw = *pw,
-	    .tokens = {.secret = secret,
-	        .secret_len = strlen(secret),
-	        .lifetime_s = lifetime_s}};
-	ta_idem_key_derive(secret, strlen(secret), a->idem_key);
+	*a = (auth_app){
+	    .pw = *pw, .tokens = {.jwt = *jwt, .lifetime_s = lifetime_s}};
+	ta_idem_key_derive(jwt->secret, jwt->secret_len, a->idem_key);
 	if ((status = auth_pw_gate_init(&a->gate, hash_concurrency)) != TA_OK)
 		return status;
 	/* Nobody knows this password: it only has to cost a verification. */

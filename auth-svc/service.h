@@ -29,13 +29,13 @@ typedef struct auth_app {
 /*
  * Fills a: the hashing cost and lifetime as given, a gate of
  * hash_concurrency slots, a dummy hash of a random password and the
- * fingerprint key derived from secret (a new secret, new fingerprints:
- * docs/identifiers.md). secret is
- * borrowed and must outlive a. TA_INTERNAL when the semaphore or the hash
- * cannot be made. a->db is left for the caller to set.
+ * fingerprint key derived from jwt's secret (a new secret, new
+ * fingerprints: docs/identifiers.md). jwt's strings are borrowed and must
+ * outlive a. TA_INTERNAL when the semaphore or the hash cannot be made.
+ * a->db is left for the caller to set.
  */
 ta_status auth_app_init(auth_app *a, const auth_pw_params *pw,
-    unsigned hash_concurrency, const char *secret, int64_t lifetime_s);
+    unsigned hash_concurrency, const ta_jwt_cfg *jwt, int64_t lifetime_s);
 void auth_app_fini(auth_app *a);
 
 /*

@@ -14,7 +14,7 @@ auth_token_issue(
 	    .exp = now + t->lifetime_s,
 	};
 
-	return ta_jwt_issue(t->secret, t->secret_len, &c, token);
+	return ta_jwt_issue(&t->jwt, &c, token);
 }
 
 ta_status
@@ -25,6 +25,5 @@ auth_token_check(const auth_tokens *t, const char *token, int64_t now,
 		*message = "No authentication token provided";
 		return TA_UNAUTHENTICATED;
 	}
-	return ta_jwt_verify(
-	    t->secret, t->secret_len, token, now, out, message);
+	return ta_jwt_verify(&t->jwt, token, now, out, message);
 }

@@ -13,8 +13,7 @@
 #include "users.h"
 
 typedef struct auth_tokens {
-	const char *secret; /* borrowed: JWT_SECRET, lives for the process */
-	size_t secret_len;
+	ta_jwt_cfg jwt;     /* strings borrowed: the configuration */
 	int64_t lifetime_s; /* JWT_EXPIRATION */
 } auth_tokens;
 

@@ -29,6 +29,11 @@ const ta_pg_stmt auth_user_stmts[AUTH_SQL_COUNT] = {
         "SELECT id, username, email, password_hash, role, created_at "
         "FROM users WHERE username = $1",
         true},
+    /* The primary key: one index probe per token checked. */
+    [AUTH_SQL_FIND_BY_ID] = {"auth_user_find_by_id",
+        "SELECT id, username, email, role, created_at "
+        "FROM users WHERE id = $1",
+        true},
     [AUTH_SQL_SET_HASH] = {"auth_user_set_hash",
         "UPDATE users SET password_hash = $3, "
         "updated_at = CURRENT_TIMESTAMP "

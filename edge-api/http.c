@@ -201,9 +201,8 @@ dispatch(edge_req *r)
 		    &reason);
 
 		if (st == TA_OK)
-			st = ta_jwt_verify(app->cfg->jwt_secret,
-			    strlen(app->cfg->jwt_secret), tok, time(NULL),
-			    &r->claims, &reason);
+			st = ta_jwt_verify(
+			    app->jwt, tok, time(NULL), &r->claims, &reason);
 		free(tok);
 		if (st != TA_OK)
 			return edge_respond_error(r, 401, reason, NULL, NULL);

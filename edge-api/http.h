@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cors.h"
+#include "jwt.h"
 #include "conn_limits.h"
 #include "routes.h"
 #include "rpc.h"
@@ -20,7 +21,10 @@ typedef struct edge_cfg {
 	long port;
 	const char *auth_rpc_url;
 	const char *task_rpc_url;
-	const char *jwt_secret; /* secret: never logged */
+	const char *jwt_secret;          /* secret: never logged */
+	const char *jwt_secret_previous; /* secret; "" when not rotating */
+	const char *jwt_issuer;
+	const char *jwt_audience;
 	long rpc_timeout_ms;
 	long max_body_bytes;
 	const char *cors_allowed_origins;
@@ -44,6 +48,7 @@ typedef struct edge_app {
 	const edge_router *router;
 	const edge_cors *cors;
 	const edge_cidrs *trusted; /* TRUSTED_PROXIES parsed */
+	const ta_jwt_cfg *jwt;     /* keys and claims of bearer tokens */
 	long connection_limit;     /* in force: configured or from nofile */
 	ta_rpc_client *backends[EDGE_BACKEND_TASK + 1]; /* by edge_backend */
 } edge_app;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "cors.h"
 #include "http.h"
+#include "jwt.h"
 #include "conn_limits.h"
 #include "log.h"
 #include "routes.h"
@@ -36,6 +37,12 @@ static const ta_cfg_item cfg_items[] = {
     ITEM("TASK_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7002", 1, 4096, false,
         NULL, task_rpc_url),
     ITEM("JWT_SECRET", TA_CFG_STR, NULL, 32, 4096, true, NULL, jwt_secret),
+    /* Rotation: still verifies tokens, never signs (docs/tokens.md). */
+    ITEM("JWT_SECRET_PREVIOUS", TA_CFG_STR, "", 0, 4096, true, NULL,
+        jwt_secret_previous),
+    ITEM("JWT_ISSUER", TA_CFG_STR, "taskapi", 1, 255, false, NULL, jwt_issuer),
+    ITEM("JWT_AUDIENCE", TA_CFG_STR, "taskapi", 1, 255, false, NULL,
+        jwt_audience),
     ITEM("RPC_TIMEOUT_MS", TA_CFG_INT, "5000", 100, 60000, false, NULL,
         rpc_timeout_ms),
     ITEM("MAX_BODY_BYTES", TA_CFG_INT, "1048576", 1024, 67108864, false, NULL,
@@ -140,6 +147,7 @@ main(void)
 	edge_cors *cors;
 	edge_cidrs *trusted = NULL;
 	edge_http *http = NULL;
+	ta_jwt_cfg jwt;
 	ta_log_level level = TA_LOG_INFO;
 	sigset_t stop;
 	char err[256];
@@ -154,6 +162,10 @@ main(void)
 	ta_log_init("edge-api", level);
 	if (sodium_init() < 0)
 		die("sodium_init_failed", "libsodium failed to initialise", 1);
+	ta_jwt_cfg_init(&jwt, cfg.jwt_secret, cfg.jwt_secret_previous,
+	    cfg.jwt_issuer, cfg.jwt_audience);
+	if (ta_jwt_cfg_check(&jwt, err, sizeof err) != TA_OK)
+		die("config_invalid", err, 2);
 
 	/* Threads started below inherit this mask: only sigwait sees them. */
 	sigemptyset(&stop);
@@ -170,6 +182,7 @@ main(void)
 	cors = edge_cors_new(cfg.cors_allowed_origins);
 	app.cfg = &cfg;
 	app.trusted = trusted;
+	app.jwt = &jwt;
 	app.connection_limit = connection_limit(&cfg);
 	app.router = router;
 	app.cors = cors;

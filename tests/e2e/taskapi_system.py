@@ -218,6 +218,9 @@ class System:
                                   for _ in range(48))
         self.jwt_expiration = jwt_expiration
         self.env = dict(env or {})
+        # The iss and aud the processes expect (their defaults unless set).
+        self.jwt_issuer = self.env.get("JWT_ISSUER", "taskapi")
+        self.jwt_audience = self.env.get("JWT_AUDIENCE", "taskapi")
         self.env_per = {"auth-svc": dict(env_auth or {}),
                         "task-svc": dict(env_task or {}),
                         "edge-api": dict(env_edge or {})}
@@ -537,7 +540,8 @@ class System:
 
     def claims_for(self, user, now=None, lifetime=None, **extra):
         now = int(time.time()) if now is None else now
-        c = {"user_id": user["id"], "username": user["username"],
+        c = {"iss": self.jwt_issuer, "aud": self.jwt_audience,
+             "user_id": user["id"], "username": user["username"],
              "email": user["email"], "role": "user", "iat": now,
              "exp": now + (self.jwt_expiration if lifetime is None
                            else lifetime)}
@@ -561,7 +565,8 @@ class System:
         out = [
             ("expired", self.forge(user, now=now - 7200, lifetime=3600),
              MSG_EXPIRED),
-            ("expired-5s", self.forge(user, now=now - 105, lifetime=100),
+            # Past exp by more than the 30 s of clock skew allowed.
+            ("expired-35s", self.forge(user, now=now - 135, lifetime=100),
              MSG_EXPIRED),
             ("alg-none", jwt_encode(claims, None, alg="none"), MSG_INVALID),
             ("alg-none-with-sig",

@@ -298,7 +298,7 @@ class P2RefuseBadTokens(Property):
                 tok += ts.b64url(rng.randbytes(32))
             return kind, tok, ts.MSG_INVALID
         if kind == "expired":
-            age = rng.randint(5, 10 ** 6)
+            age = rng.randint(31, 10 ** 6)  # beyond the 30 s leeway
             return kind, SYS.forge(u, now=now - age - 60, lifetime=60), \
                 ts.MSG_EXPIRED
         if kind == "secret":

@@ -46,6 +46,12 @@ class Expiration(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         hdr, claims, _ = ts.jwt_decode(tok)
         self.assertEqual(hdr["alg"], "HS256")
+        self.assertEqual(hdr["typ"], "JWT")
+        self.assertEqual((claims["iss"], claims["aud"]),
+                         ("taskapi", "taskapi"))
+        # SEED-API's claims stay: the set only grew.
+        self.assertLessEqual({"user_id", "username", "email", "role", "iat",
+                              "exp"}, set(claims))
         self.assertEqual(claims["exp"] - claims["iat"], 1234, claims)
         self.assertTrue(before - 2 <= claims["iat"] <= time.time() + 2)
         self.assertTrue(ts.jwt_verify_hs256(tok, SYS.jwt_secret))
@@ -96,9 +102,12 @@ class Refused(unittest.TestCase):
                                    messages=(ts.MSG_NO_TOKEN, ts.MSG_INVALID))
 
     def test_token_expires_for_real(self):
-        # A token whose exp passes while the test waits.
-        tok = SYS.forge(USER, lifetime=4)
+        # A token 26 s past exp is still inside the 30 s leeway; its
+        # leeway runs out while the test waits.
+        tok = SYS.forge(USER, lifetime=-26)
         self.assertEqual(SYS.request("GET", "/tasks", token=tok).status, 200)
+        self.assertEqual(
+            SYS.request("POST", "/auth/validate", token=tok).status, 200)
         time.sleep(5.1)
         ts.check_error(self, SYS.request("GET", "/tasks", token=tok), 401,
                        message=ts.MSG_EXPIRED)

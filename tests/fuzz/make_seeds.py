@@ -128,7 +128,8 @@ def token(header, claims, key=SECRET, alg=hashlib.sha256):
 
 def jwt():
     hs = {"alg": "HS256", "typ": "JWT"}
-    ok = {"user_id": 42, "username": "ann", "email": "a@b.c", "role": "user",
+    ok = {"iss": "taskapi", "aud": "taskapi", "user_id": 42,
+          "username": "ann", "email": "a@b.c", "role": "user",
           "iat": NOW - 60, "exp": NOW + 3600}
     v = b"\x00"
     put("jwt", "verify_ok", v + token(hs, ok))
@@ -141,6 +142,16 @@ def jwt():
     put("jwt", "verify_none", v + token({"alg": "none"}, ok, key=None))
     put("jwt", "verify_wrong_key", v + token(hs, ok, key=b"other"))
     put("jwt", "verify_garbage", v + b"a.b.c")
+    put("jwt", "verify_crit", v + token(dict(hs, crit=["exp"], exp=1), ok))
+    put("jwt", "verify_no_typ", v + token({"alg": "HS256"}, ok))
+    put("jwt", "verify_nbf_future", v + token(hs, dict(ok, nbf=NOW + 31)))
+    put("jwt", "verify_iat_future", v + token(hs, dict(ok, iat=NOW + 31)))
+    put("jwt", "verify_exp_leeway", v + token(hs, dict(ok, exp=NOW - 29)))
+    put("jwt", "verify_aud_array", v + token(hs, dict(ok, aud=["x",
+                                                               "taskapi"])))
+    put("jwt", "verify_no_iss", v + token(hs, {k: x for k, x in ok.items()
+                                               if k != "iss"}))
+    put("jwt", "verify_user_2p31", v + token(hs, dict(ok, user_id=2 ** 31)))
     rt = b"\x01" + struct.pack(">qqq", 42, NOW - 5, 100)
     put("jwt", "roundtrip_ok", rt + b"ann\x00a@b.c\x00admin")
     put("jwt", "roundtrip_expired", b"\x01" + struct.pack(">qqq", 9, 0, -3)

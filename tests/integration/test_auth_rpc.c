@@ -360,8 +360,9 @@ test_login_ok(void **state)
 	char *token;
 	ta_claims c = {0};
 	const char *reason = NULL;
-	const char *secret = ta_test_jwt_secret();
+	ta_jwt_cfg jwt;
 
+	ta_jwt_cfg_init(&jwt, ta_test_jwt_secret(), NULL, "taskapi", "taskapi");
 	snprintf(email, sizeof email, "%s@example.test", user);
 	remember_secret(pw);
 	id = register_ok(user, email, pw);
@@ -372,8 +373,7 @@ test_login_ok(void **state)
 	assert_string_equal(rep->user->email, email);
 
 	assert_int_equal(
-	    ta_jwt_verify(secret, strlen(secret), token, now_s(), &c, &reason),
-	    TA_OK);
+	    ta_jwt_verify(&jwt, token, now_s(), &c, &reason), TA_OK);
 	assert_int_equal(c.user_id, id);
 	assert_string_equal(c.username, user);
 	assert_string_equal(c.email, email);
@@ -547,8 +547,10 @@ craft_token(const char *secret, int64_t iat, int64_t exp)
 	    .iat = iat,
 	    .exp = exp};
 	char *tok = NULL;
+	ta_jwt_cfg jwt;
 
-	assert_int_equal(ta_jwt_issue(secret, strlen(secret), &c, &tok), TA_OK);
+	ta_jwt_cfg_init(&jwt, secret, NULL, "taskapi", "taskapi");
+	assert_int_equal(ta_jwt_issue(&jwt, &c, &tok), TA_OK);
 	remember_secret(tok);
 	return tok;
 }

@@ -1,0 +1,36 @@
+/*
+ * The user a bearer token names, as the database has it now: a valid
+ * token of a deleted user (or of an id that now holds someone else) names
+ * nobody. For ValidateToken, and for any handler that acts as the token's
+ * user.
+ */
+#ifndef TA_AUTH_TOKEN_USER_H
+#define TA_AUTH_TOKEN_USER_H
+
+#include <stdint.h>
+
+#include "pg.h"
+#include "status.h"
+#include "tokens.h"
+#include "users.h"
+
+/*
+ * The users row with this id: id, username, email, role and created_at
+ * into *out (password_hash stays NULL; caller auth_user_fini's it).
+ * TA_NOT_FOUND when there is none; TA_UNAVAILABLE, TA_INTERNAL from the
+ * database.
+ */
+ta_status auth_user_find_by_id(ta_pg *pg, int64_t id, auth_user *out);
+
+/*
+ * Checks token at now (auth_token_check), then requires its user to exist
+ * with the username the token carries. On TA_OK *out is that row (caller
+ * auth_user_fini's it). TA_UNAUTHENTICATED with *message the public
+ * sentence ("No authentication token provided", "Token has expired",
+ * "Invalid token", the last also for a user who is gone);
+ * TA_UNAVAILABLE or TA_INTERNAL when the database fails (*message NULL).
+ */
+ta_status auth_token_user(const auth_tokens *t, ta_pg *pg, const char *token,
+    int64_t now, auth_user *out, const char **message);
+
+#endif
