@@ -57,8 +57,7 @@ auth_login_guard_failed(
     const ta_rpc_ctx *ctx, const auth_limit_cfg *c, const auth_limit_keys *k)
 {
 	ta_log(TA_LOG_INFO, "login_failed", "login failed",
-	    TA_S("request_id", ctx->request_id),
-	    TA_S("client_addr", k->addr));
+	    TA_S("request_id", ctx->request_id), TA_S("client_addr", k->addr));
 	if (auth_limit_fail(ctx->thread_state, c, k) != TA_OK)
 		ta_log(TA_LOG_WARN, "login_failure_not_counted",
 		    "could not count a failed login",

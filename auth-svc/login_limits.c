@@ -25,18 +25,24 @@
 #define LOCK_LEFT(t)                                                           \
 	"ceil(extract(epoch FROM " t ".locked_until - now()))::bigint"
 
+/* clang-format off: SQL reads best one clause a line */
 const ta_pg_stmt auth_limit_stmts[AUTH_ALL_SQL_COUNT - AUTH_SQL_COUNT] = {
     [AUTH_LIMIT_SQL_CHECK - AUTH_SQL_COUNT] = {"auth_limit_check",
-        "SELECT (SELECT " LOCK_LEFT("p") " FROM login_failures p "
-        "WHERE p.username_key = $1 AND p.client_addr = $2 "
-        "AND p.locked_until > now()), "
-        "(SELECT " LOCK_LEFT("a") " FROM login_failures a "
-        "WHERE a.username_key = $1 AND a.client_addr = '*' "
-        "AND a.locked_until > now() AND EXISTS (SELECT 1 FROM "
-        "login_failures p WHERE p.username_key = $1 "
-        "AND p.client_addr = $2 AND p.failures > 0)), "
-        "EXISTS (SELECT 1 FROM login_failures p WHERE p.username_key = $1 "
-        "AND p.client_addr = $2 AND $3 <> '' AND p.last_key = $3)",
+        "SELECT (SELECT " LOCK_LEFT(
+            "p") " FROM login_failures p "
+                 "WHERE p.username_key = $1 AND p.client_addr = $2 "
+                 "AND p.locked_until > now()), "
+                 "(SELECT " LOCK_LEFT(
+                     "a") " FROM login_failures a "
+                          "WHERE a.username_key = $1 AND a.client_addr = '*' "
+                          "AND a.locked_until > now() AND EXISTS (SELECT 1 "
+                          "FROM "
+                          "login_failures p WHERE p.username_key = $1 "
+                          "AND p.client_addr = $2 AND p.failures > 0)), "
+                          "EXISTS (SELECT 1 FROM login_failures p WHERE "
+                          "p.username_key = $1 "
+                          "AND p.client_addr = $2 AND $3 <> '' AND p.last_key "
+                          "= $3)",
         true},
     /*
      * $4 pair limit, $5 account limit (0: no account row), $6 first lock
@@ -73,6 +79,7 @@ const ta_pg_stmt auth_limit_stmts[AUTH_ALL_SQL_COUNT - AUTH_SQL_COUNT] = {
         "AND (locked_until IS NULL OR locked_until < now()) LIMIT 1000)",
         false},
 };
+/* clang-format on */
 
 static void
 hex_digest(const void *in, size_t len, char out[AUTH_LIMIT_KEY_MAX])
@@ -113,8 +120,9 @@ auth_limit_keys_of(const char *username, const char *client_addr,
 static int64_t
 int_or_zero(const PGresult *res, int col)
 {
-	return PQgetisnull(res, 0, col) ? 0
-	                                : strtoll(PQgetvalue(res, 0, col), NULL, 10);
+	return PQgetisnull(res, 0, col)
+	           ? 0
+	           : strtoll(PQgetvalue(res, 0, col), NULL, 10);
 }
 
 ta_status

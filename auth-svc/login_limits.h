@@ -17,7 +17,7 @@
 /* The policy (auth-svc's config table). */
 typedef struct auth_limit_cfg {
 	long pair_limit;    /* LOGIN_FAILURE_LIMIT: per username and address */
-	long account_limit; /* LOGIN_ACCOUNT_FAILURE_LIMIT: all addresses; 0 off */
+	long account_limit; /* LOGIN_ACCOUNT_FAILURE_LIMIT; 0: off */
 	long base_s;        /* LOGIN_LOCKOUT_BASE_S: first lockout */
 	long max_s;         /* LOGIN_LOCKOUT_MAX_S: longest lockout */
 } auth_limit_cfg;
@@ -32,8 +32,7 @@ enum {
 };
 
 /* Rows AUTH_SQL_COUNT.. of auth-svc's statement table. */
-extern const ta_pg_stmt
-    auth_limit_stmts[AUTH_ALL_SQL_COUNT - AUTH_SQL_COUNT];
+extern const ta_pg_stmt auth_limit_stmts[AUTH_ALL_SQL_COUNT - AUTH_SQL_COUNT];
 
 /* Room for a key written by auth_limit_keys, NUL included. */
 #define AUTH_LIMIT_KEY_MAX 65
@@ -42,7 +41,7 @@ extern const ta_pg_stmt
 
 /* The identity of one login attempt, as the table stores it. */
 typedef struct auth_limit_keys {
-	char user[AUTH_LIMIT_KEY_MAX]; /* hex BLAKE2b-256 of the username */
+	char user[AUTH_LIMIT_KEY_MAX];  /* hex BLAKE2b-256 of the username */
 	char addr[AUTH_LIMIT_ADDR_MAX]; /* client address, or "" */
 	char call[AUTH_LIMIT_KEY_MAX];  /* hex digest of addr and call key */
 } auth_limit_keys;

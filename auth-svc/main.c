@@ -66,8 +66,8 @@ static const ta_cfg_item cfg_items[] = {
     /* Failed logins (docs/login-limits.md). */
     {"LOGIN_FAILURE_LIMIT", TA_CFG_INT, "10", 1, 1000, false, NULL,
         offsetof(auth_cfg, limits.pair_limit)},
-    {"LOGIN_ACCOUNT_FAILURE_LIMIT", TA_CFG_INT, "100", 0, 1000000, false,
-        NULL, offsetof(auth_cfg, limits.account_limit)},
+    {"LOGIN_ACCOUNT_FAILURE_LIMIT", TA_CFG_INT, "100", 0, 1000000, false, NULL,
+        offsetof(auth_cfg, limits.account_limit)},
     {"LOGIN_LOCKOUT_BASE_S", TA_CFG_INT, "1", 1, 3600, false, NULL,
         offsetof(auth_cfg, limits.base_s)},
     {"LOGIN_LOCKOUT_MAX_S", TA_CFG_INT, "900", 1, 86400, false, NULL,

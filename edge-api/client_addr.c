@@ -105,8 +105,8 @@ edge_client_addr(const struct sockaddr *peer, const char *xff,
 		if (!edge_addr_parse(s, n, &ss))
 			return;
 		/* The first untrusted entry, or the left-most of all. */
-		if (!has_more || !edge_cidrs_contain(trusted,
-		                     (struct sockaddr *)&ss)) {
+		if (!has_more ||
+		    !edge_cidrs_contain(trusted, (struct sockaddr *)&ss)) {
 			edge_addr_text((struct sockaddr *)&ss, out);
 			return;
 		}

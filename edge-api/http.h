@@ -36,12 +36,12 @@ typedef struct edge_cfg {
 	const char *trusted_proxies; /* TRUSTED_PROXIES: CIDR list */
 	long max_inflight;  /* EDGE_MAX_INFLIGHT: RPCs in flight at once */
 	long drain_delay_s; /* DRAIN_DELAY_S: serve on after SIGTERM */
-	const char *rpc_dns_server; /* RPC_DNS_SERVER: "" or "ip:port" */
-	long login_rate_limit;      /* LOGIN_RATE_LIMIT: per address */
-	long login_rate_window_s;   /* LOGIN_RATE_WINDOW_S */
-	long register_rate_limit;   /* REGISTER_RATE_LIMIT: per address */
+	const char *rpc_dns_server;  /* RPC_DNS_SERVER: "" or "ip:port" */
+	long login_rate_limit;       /* LOGIN_RATE_LIMIT: per address */
+	long login_rate_window_s;    /* LOGIN_RATE_WINDOW_S */
+	long register_rate_limit;    /* REGISTER_RATE_LIMIT: per address */
 	long register_rate_window_s; /* REGISTER_RATE_WINDOW_S */
-	long rate_limit_slots; /* RATE_LIMIT_SLOTS: addresses tracked */
+	long rate_limit_slots;       /* RATE_LIMIT_SLOTS: addresses tracked */
 } edge_cfg;
 
 /* A per-address bucket on the routes whose flags have flag. */

@@ -55,7 +55,7 @@ typedef struct edge_req {
 	ta_rpc_call *call; /* owned */
 	char idempotency_key[EDGE_IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
 	atomic_int state;
-	int http_status; /* the status answered, for the log */
+	int http_status;                 /* the status answered, for the log */
 	char client_addr[EDGE_ADDR_MAX]; /* client_addr.h; "" unknown */
 	/* A 429's headers; "" when not answering one. */
 	char retry_after[24];

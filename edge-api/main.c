@@ -77,7 +77,7 @@ static const ta_cfg_item cfg_items[] = {
         register_rate_limit),
     ITEM("REGISTER_RATE_WINDOW_S", TA_CFG_INT, "60", 1, 86400, false, NULL,
         register_rate_window_s),
-    ITEM("RATE_LIMIT_SLOTS", TA_CFG_INT, "16384", 16, 16777216, false, NULL,
+    ITEM("RATE_LIMIT_SLOTS", TA_CFG_INT, "16384", 16, 1048576, false, NULL,
         rate_limit_slots),
 };
 
@@ -89,8 +89,7 @@ limiters_open(const edge_cfg *cfg, edge_app *app)
 	    {"login", cfg->login_rate_limit, cfg->login_rate_window_s},
 	    edge_rl_new((size_t)cfg->rate_limit_slots)};
 	app->limiters[1] = (edge_limiter){EDGE_ROUTE_LIMIT_REGISTER,
-	    {"register", cfg->register_rate_limit,
-	        cfg->register_rate_window_s},
+	    {"register", cfg->register_rate_limit, cfg->register_rate_window_s},
 	    edge_rl_new((size_t)cfg->rate_limit_slots)};
 }
 

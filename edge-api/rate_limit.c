@@ -61,8 +61,8 @@ static double
 refilled(const bucket *b, const edge_rl_policy *p, int64_t now_us)
 {
 	double dt = (double)(now_us - b->last_us) / 1e6;
-	double v = b->tokens + (dt > 0 ? dt : 0) * (double)p->quota /
-	                           (double)p->window_s;
+	double v = b->tokens +
+	           (dt > 0 ? dt : 0) * (double)p->quota / (double)p->window_s;
 
 	return v > (double)p->quota ? (double)p->quota : v;
 }

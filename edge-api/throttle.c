@@ -25,8 +25,8 @@ typedef struct xff_buf {
 
 /* Joins every X-Forwarded-For line with ",", in arrival order. */
 static enum MHD_Result
-xff_collect(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+xff_collect(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	xff_buf *b = cls;
 	size_t n = value ? strlen(value) : 0;

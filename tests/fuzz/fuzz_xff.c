@@ -27,9 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[128];
 	char *xff;
 
-	if (!trusted &&
-	    edge_cidrs_parse("10.0.0.0/8, fd00::/8", &trusted, err,
-	        sizeof err) != TA_OK)
+	if (!trusted && edge_cidrs_parse("10.0.0.0/8, fd00::/8", &trusted, err,
+	                    sizeof err) != TA_OK)
 		abort();
 	inet_pton(AF_INET, "10.0.0.2", &peer.sin_addr);
 	xff = ta_xmalloc(size + 1);

@@ -74,5 +74,6 @@ main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	return cmocka_run_group_tests_name("auth_login_limits", tests, NULL, NULL);
+	return cmocka_run_group_tests_name(
+	    "auth_login_limits", tests, NULL, NULL);
 }

@@ -42,9 +42,9 @@ test_parse(void **state)
 	struct sockaddr_storage ss;
 	char out[EDGE_ADDR_MAX];
 	static const char *const bad[] = {"", " ", "1.2.3", "1.2.3.4.5",
-	    "1.2.3.4:80", "[1.2.3.4]", "256.1.1.1", "01.2.3.4x", "::g",
-	    "[::1", "::1]", "[]", "[::1]:80", "unknown", "1.2.3.4 ",
-	    "fe80::1%eth0", "::ffff:1.2.3.4.5"};
+	    "1.2.3.4:80", "[1.2.3.4]", "256.1.1.1", "01.2.3.4x", "::g", "[::1",
+	    "::1]", "[]", "[::1]:80", "unknown", "1.2.3.4 ", "fe80::1%eth0",
+	    "::ffff:1.2.3.4.5"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -84,21 +84,21 @@ test_right_most_untrusted(void **state)
 	const char *t = "10.0.0.0/8, fd00::/8";
 
 	(void)state;
-	assert_string_equal(client("10.0.0.2", "198.51.100.1", t),
-	    "198.51.100.1");
+	assert_string_equal(
+	    client("10.0.0.2", "198.51.100.1", t), "198.51.100.1");
 	/* Left entries are the client's own words: never believed. */
 	assert_string_equal(
 	    client("10.0.0.2", "1.1.1.1, 198.51.100.1", t), "198.51.100.1");
 	assert_string_equal(
 	    client("10.0.0.2", "junk, 198.51.100.1", t), "198.51.100.1");
 	/* Trusted hops on the right are skipped. */
-	assert_string_equal(client("10.0.0.2",
-	                        "1.1.1.1,198.51.100.1 ,\t10.1.1.1, fd00::5", t),
+	assert_string_equal(
+	    client("10.0.0.2", "1.1.1.1,198.51.100.1 ,\t10.1.1.1, fd00::5", t),
 	    "198.51.100.1");
 	assert_string_equal(
 	    client("10.0.0.2", "[2001:db8::9], 10.1.1.1", t), "2001:db8::9");
-	assert_string_equal(client("::ffff:10.0.0.2", "2001:db8::9", t),
-	    "2001:db8::9");
+	assert_string_equal(
+	    client("::ffff:10.0.0.2", "2001:db8::9", t), "2001:db8::9");
 	/* All trusted: the left-most. */
 	assert_string_equal(
 	    client("10.0.0.2", "10.9.9.9, 10.1.1.1", t), "10.9.9.9");
@@ -138,5 +138,6 @@ main(void)
 	    cmocka_unit_test(test_garbage_falls_back_to_the_peer),
 	};
 
-	return cmocka_run_group_tests_name("edge_client_addr", tests, NULL, NULL);
+	return cmocka_run_group_tests_name(
+	    "edge_client_addr", tests, NULL, NULL);
 }

@@ -33,7 +33,8 @@ test_burst_then_refill(void **state)
 	assert_int_equal(r.remaining, 0);
 	assert_int_equal(r.retry_after_s, 6); // one token per 6 s
 	/* Another address has its own bucket. */
-	assert_true(edge_rl_take(t, &login, "198.51.100.2", 100 * S).is_allowed);
+	assert_true(
+	    edge_rl_take(t, &login, "198.51.100.2", 100 * S).is_allowed);
 	/* 3 s later half a token is back: 3 s more to wait. */
 	r = edge_rl_take(t, &login, "198.51.100.1", 103 * S);
 	assert_false(r.is_allowed);
@@ -73,7 +74,8 @@ test_bounded_and_sticky(void **state)
 		(void)edge_rl_take(t, &login, a, S);
 	}
 	for (int i = 0; i < 10; i++)
-		refused += !edge_rl_take(t, &login, "203.0.113.9", S).is_allowed;
+		refused +=
+		    !edge_rl_take(t, &login, "203.0.113.9", S).is_allowed;
 	assert_int_equal(refused, 10);
 	edge_rl_free(t);
 }
@@ -103,5 +105,6 @@ main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	return cmocka_run_group_tests_name("edge_rate_limit", tests, NULL, NULL);
+	return cmocka_run_group_tests_name(
+	    "edge_rate_limit", tests, NULL, NULL);
 }
