@@ -69,11 +69,11 @@ static const ta_cfg_item cfg_items[] = {
     /* Peers exempt from HTTP_PER_IP_LIMIT (the load balancer's subnets). */
     ITEM("TRUSTED_PROXIES", TA_CFG_STR, "", 0, 0, false, NULL, trusted_proxies),
     /* Per-address buckets (docs/login-limits.md): requests per window. */
-    ITEM("LOGIN_RATE_LIMIT", TA_CFG_INT, "300", 1, 1000000, false, NULL,
+    ITEM("LOGIN_RATE_LIMIT", TA_CFG_INT, "600", 1, 1000000, false, NULL,
         login_rate_limit),
     ITEM("LOGIN_RATE_WINDOW_S", TA_CFG_INT, "60", 1, 86400, false, NULL,
         login_rate_window_s),
-    ITEM("REGISTER_RATE_LIMIT", TA_CFG_INT, "300", 1, 1000000, false, NULL,
+    ITEM("REGISTER_RATE_LIMIT", TA_CFG_INT, "600", 1, 1000000, false, NULL,
         register_rate_limit),
     ITEM("REGISTER_RATE_WINDOW_S", TA_CFG_INT, "60", 1, 86400, false, NULL,
         register_rate_window_s),
