@@ -18,6 +18,7 @@
 #include "health.h"
 #include "stop.h"
 #include "log.h"
+#include "login_limits.h"
 #include "pg.h"
 #include "rpc.h"
 #include "service.h"
@@ -39,6 +40,7 @@ typedef struct auth_cfg {
 	long hash_concurrency;
 	long argon2_memory_kib;
 	long argon2_ops;
+	auth_limit_cfg limits;
 } auth_cfg;
 
 static const char *const log_levels[] = {
@@ -71,7 +73,19 @@ static const ta_cfg_item cfg_items[] = {
         offsetof(auth_cfg, argon2_memory_kib)},
     {"ARGON2_OPS", TA_CFG_INT, "2", 1, 10, false, NULL,
         offsetof(auth_cfg, argon2_ops)},
+    /* Failed logins (docs/login-limits.md). */
+    {"LOGIN_FAILURE_LIMIT", TA_CFG_INT, "10", 1, 1000, false, NULL,
+        offsetof(auth_cfg, limits.pair_limit)},
+    {"LOGIN_ACCOUNT_FAILURE_LIMIT", TA_CFG_INT, "100", 0, 1000000, false, NULL,
+        offsetof(auth_cfg, limits.account_limit)},
+    {"LOGIN_LOCKOUT_BASE_S", TA_CFG_INT, "1", 1, 3600, false, NULL,
+        offsetof(auth_cfg, limits.base_s)},
+    {"LOGIN_LOCKOUT_MAX_S", TA_CFG_INT, "900", 1, 86400, false, NULL,
+        offsetof(auth_cfg, limits.max_s)},
 };
+
+/* auth_user_stmts, then auth_limit_stmts: one table per connection. */
+static ta_pg_stmt all_stmts[AUTH_ALL_SQL_COUNT];
 
 static void *
 thread_init(void *app, int index)
@@ -79,7 +93,7 @@ thread_init(void *app, int index)
 	const auth_app *a = app;
 
 	(void)index;
-	return ta_pg_new(a->db, auth_user_stmts, AUTH_SQL_COUNT);
+	return ta_pg_new(a->db, all_stmts, AUTH_ALL_SQL_COUNT);
 }
 
 static void
@@ -149,6 +163,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	app.db = &cfg.db;
+	app.limits = cfg.limits;
+	memcpy(all_stmts, auth_user_stmts, sizeof auth_user_stmts);
+	memcpy(all_stmts + AUTH_SQL_COUNT, auth_limit_stmts,
+	    sizeof auth_limit_stmts);
 
 	/* Blocked before nng or the server start threads: all inherit it. */
 	sigemptyset(&stop_signals);

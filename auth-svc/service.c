@@ -14,6 +14,8 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "identifier.h"
+#include "login_guard.h"
 #include "rpc.h"
 #include "taskapi/v1/auth.pb-c.h"
 #include "token_user.h"
@@ -264,11 +266,14 @@ auth_login(Taskapi__V1__AuthService_Service *service,
 	auth_app *app = ctx->app;
 	ta_violations v = {0};
 	auth_user u = {0};
+	auth_limit_keys keys;
 	char new_hash[AUTH_PW_HASH_MAX];
 	char *token = NULL;
 	Taskapi__V1__LoginUser user = TASKAPI__V1__LOGIN_USER__INIT;
 	Taskapi__V1__LoginReply reply = TASKAPI__V1__LOGIN_REPLY__INIT;
 	bool is_match = false, has_new_hash = false, has_replied = false;
+	bool is_admitted;
+	char *nfc;
 	ta_status status;
 
 	(void)service;
@@ -277,8 +282,20 @@ auth_login(Taskapi__V1__AuthService_Service *service,
 		report_violations(ctx, &v);
 		goto out;
 	}
+	/*
+	 * Before any hashing: a locked pair costs no Argon2id. Counted under
+	 * the NFC form, which the lookup also tries, so that NFC and NFD
+	 * spellings of one name share one count.
+	 */
+	nfc = auth_identifier_nfc(input->username);
+	is_admitted = auth_login_guard_admit(
+	    ctx, &app->limits, nfc ? nfc : input->username, &keys);
+	free(nfc);
+	if (!is_admitted)
+		goto out;
 	if (strnlen(input->password, LOGIN_PASSWORD_MAX_BYTES + 1) >
 	    LOGIN_PASSWORD_MAX_BYTES) {
+		auth_login_guard_failed(ctx, &app->limits, &keys);
 		fail(ctx, TA_UNAUTHENTICATED);
 		goto out;
 	}
@@ -290,10 +307,13 @@ auth_login(Taskapi__V1__AuthService_Service *service,
 	status = check_password(app, ctx, status == TA_OK ? &u : NULL,
 	    input->password, &is_match, new_hash, &has_new_hash);
 	wipe_input(input->password);
+	if (status == TA_OK && !is_match)
+		auth_login_guard_failed(ctx, &app->limits, &keys);
 	if (status != TA_OK || !is_match) {
 		fail(ctx, status != TA_OK ? status : TA_UNAUTHENTICATED);
 		goto out;
 	}
+	auth_login_guard_passed(ctx, &keys);
 	if (has_new_hash)
 		upgrade_hash(ctx, &u, new_hash);
 	if ((status = auth_token_issue(

@@ -10,6 +10,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "idem.h"
+#include "login_limits.h"
 #include "passwords.h"
 #include "pg.h"
 #include "status.h"
@@ -20,6 +21,7 @@ typedef struct auth_app {
 	auth_pw_gate gate; /* HASH_CONCURRENCY */
 	auth_tokens tokens;
 	const ta_db_cfg *db; /* borrowed: each thread's connection */
+	auth_limit_cfg limits; /* failed-login lockouts (login_limits.h) */
 	/* Verified against for unknown users, so they take as long. */
 	char dummy_hash[AUTH_PW_HASH_MAX];
 	/* Keys registration fingerprints (they cover the password). */
@@ -32,7 +34,7 @@ typedef struct auth_app {
  * fingerprint key derived from jwt's secret (a new secret, new
  * fingerprints: docs/identifiers.md). jwt's strings are borrowed and must
  * outlive a. TA_INTERNAL when the semaphore or the hash cannot be made.
- * a->db is left for the caller to set.
+ * a->db and a->limits are left for the caller to set.
  */
 ta_status auth_app_init(auth_app *a, const auth_pw_params *pw,
     unsigned hash_concurrency, const ta_jwt_cfg *jwt, int64_t lifetime_s);
@@ -41,7 +43,7 @@ void auth_app_fini(auth_app *a);
 /*
  * The AuthService implementation (static storage). Its handlers expect
  * ctx->app to be an auth_app and ctx->thread_state the thread's ta_pg
- * prepared with auth_user_stmts.
+ * prepared with auth_user_stmts followed by auth_limit_stmts.
  */
 ProtobufCService *auth_service(void);
 

@@ -40,6 +40,7 @@ typedef struct ta_rpc_ctx {
 	const char *method;		/* "/taskapi.v1.TaskService/GetTask" */
 	const char *request_id;		/* never NULL, may be "" */
 	const char *idempotency_key;	/* never NULL, may be "" */
+	const char *client_addr;	/* never NULL, may be "" */
 	const Taskapi__V1__Principal *principal; /* NULL when anonymous */
 	int64_t deadline_ms;		/* unix epoch ms; 0: none */
 	void *thread_state;		/* from thread_init: the thread's ta_pg */
@@ -91,6 +92,15 @@ ta_rpc_ctx *ta_rpc_ctx_of(void *closure_data);
 
 /* Sets the call's failure status and client-safe message (copied). */
 void ta_rpc_fail(ta_rpc_ctx *ctx, ta_status status, const char *message);
+
+/*
+ * Fails the call RESOURCE_EXHAUSTED with message because the caller's own
+ * limit refused it: the reply carries rl (strings copied), which the edge
+ * answers as 429 with Retry-After and RateLimit headers. Overload is a
+ * plain ta_rpc_fail(RESOURCE_EXHAUSTED) instead (503).
+ */
+void ta_rpc_fail_limited(ta_rpc_ctx *ctx, const char *message,
+    const Taskapi__V1__RateLimit *rl);
 
 /*
  * Adds a field violation (copied) and makes the status INVALID_ARGUMENT
@@ -176,6 +186,15 @@ struct ta_rpc_call {
 ta_rpc_call *ta_rpc_call_new(const char *method, const char *request_id,
     int64_t timeout_ms, const Taskapi__V1__Principal *principal,
     const char *idempotency_key, const ProtobufCMessage *request);
+
+/*
+ * ta_rpc_call_new with the client's address (borrowed; NULL or "": none)
+ * in the envelope, for workers that limit per client.
+ */
+ta_rpc_call *ta_rpc_call_new_from(const char *method, const char *request_id,
+    int64_t timeout_ms, const Taskapi__V1__Principal *principal,
+    const char *idempotency_key, const char *client_addr,
+    const ProtobufCMessage *request);
 void ta_rpc_call_free(ta_rpc_call *call);
 
 /*

@@ -482,6 +482,16 @@ ta_rpc_call_new(const char *method, const char *request_id, int64_t timeout_ms,
     const Taskapi__V1__Principal *principal, const char *idempotency_key,
     const ProtobufCMessage *request)
 {
+	return ta_rpc_call_new_from(method, request_id, timeout_ms, principal,
+	    idempotency_key, NULL, request);
+}
+
+ta_rpc_call *
+ta_rpc_call_new_from(const char *method, const char *request_id,
+    int64_t timeout_ms, const Taskapi__V1__Principal *principal,
+    const char *idempotency_key, const char *client_addr,
+    const ProtobufCMessage *request)
+{
 	Taskapi__V1__RequestEnvelope env = TASKAPI__V1__REQUEST_ENVELOPE__INIT;
 	Google__Protobuf__Timestamp deadline =
 	    GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -506,6 +516,8 @@ ta_rpc_call_new(const char *method, const char *request_id, int64_t timeout_ms,
 		env.idempotency_key = (char *)idempotency_key;
 		call->is_retry_safe = true; // the worker answers a repeat once
 	}
+	if (client_addr && *client_addr)
+		env.client_addr = (char *)client_addr;
 	if (request) {
 		payload =
 		    ta_xmalloc(protobuf_c_message_get_packed_size(request));

@@ -31,6 +31,8 @@ struct ta_rpc_reply {
 	bool has_replied; /* the closure ran */
 	uint8_t *payload; /* owned packed output */
 	size_t payload_len;
+	bool is_limited; /* rate_limit holds the caller's limit */
+	Taskapi__V1__RateLimit rate_limit; /* policy owned */
 };
 
 static int64_t
@@ -57,6 +59,23 @@ ta_rpc_fail(ta_rpc_ctx *ctx, ta_status status, const char *message)
 	r->status = status;
 	free(r->message);
 	r->message = message ? ta_xstrdup(message) : NULL;
+}
+
+void
+ta_rpc_fail_limited(
+    ta_rpc_ctx *ctx, const char *message, const Taskapi__V1__RateLimit *rl)
+{
+	struct ta_rpc_reply *r = ctx->reply;
+
+	ta_rpc_fail(ctx, TA_RESOURCE_EXHAUSTED, message);
+	if (r->is_limited)
+		free(r->rate_limit.policy);
+	taskapi__v1__rate_limit__init(&r->rate_limit);
+	r->rate_limit.policy = ta_xstrdup(rl->policy ? rl->policy : "");
+	r->rate_limit.quota = rl->quota;
+	r->rate_limit.window_s = rl->window_s;
+	r->rate_limit.retry_after_s = rl->retry_after_s;
+	r->is_limited = true;
 }
 
 void
@@ -212,6 +231,8 @@ reply_pack(struct ta_rpc_reply *r, ta_rpc_reply_alloc alloc, void *arg)
 	} else {
 		re.message =
 		    r->message ? r->message : (char *)ta_status_name(r->status);
+		if (r->is_limited && r->status == TA_RESOURCE_EXHAUSTED)
+			re.rate_limit = &r->rate_limit;
 		if (r->violations.n) {
 			fv = ta_xcalloc(r->violations.n, sizeof *fv);
 			fvp = ta_xcalloc(r->violations.n, sizeof *fvp);
@@ -232,6 +253,7 @@ reply_pack(struct ta_rpc_reply *r, ta_rpc_reply_alloc alloc, void *arg)
 		re.message = "reply too large";
 		re.payload.len = 0;
 		re.n_details = 0;
+		re.rate_limit = NULL;
 		n = taskapi__v1__reply_envelope__get_packed_size(&re);
 	}
 	if ((buf = alloc(arg, n)) != NULL)
@@ -270,6 +292,7 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
 	ta_rpc_ctx ctx = {.method = "",
 	    .request_id = "",
 	    .idempotency_key = "",
+	    .client_addr = "",
 	    .thread_state = thread_state,
 	    .app = cfg->app,
 	    .reply = &r};
@@ -284,6 +307,7 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
 		ctx.method = env->method;
 		ctx.request_id = env->request_id;
 		ctx.idempotency_key = env->idempotency_key;
+		ctx.client_addr = env->client_addr;
 		ctx.principal = env->principal;
 		ctx.deadline_ms = ta_rpc_deadline_ms(env->deadline);
 		dispatch(cfg, env, &ctx);
@@ -298,6 +322,8 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
 		taskapi__v1__request_envelope__free_unpacked(env, NULL);
 	free(r.message);
 	free(r.payload);
+	if (r.is_limited)
+		free(r.rate_limit.policy);
 	ta_violations_fini(&r.violations);
 	return is_packed;
 }

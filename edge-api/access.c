@@ -57,7 +57,7 @@ void
 edge_access_log(const edge_access *a)
 {
 	double latency_ms = (double)a->latency_us / 1000.0;
-	ta_kv kvs[8];
+	ta_kv kvs[9];
 	size_t k = 0;
 
 	if (!ta_log_enabled(TA_LOG_INFO))
@@ -69,6 +69,8 @@ edge_access_log(const edge_access *a)
 	kvs[k++] = TA_S("route", a->pattern);
 	kvs[k++] = TA_I("status", a->status);
 	kvs[k++] = TA_F("latency_ms", latency_ms);
+	if (a->client_addr && a->client_addr[0])
+		kvs[k++] = TA_S("client_addr", a->client_addr);
 	kvs[k].type = TA_KV_END;
 	ta_log_kv(TA_LOG_INFO, "http_request", "request served", kvs);
 	emit_metrics(a, latency_ms);

@@ -19,6 +19,7 @@ typedef struct edge_access {
 	int64_t latency_us;
 	bool has_user;
 	int64_t user_id;
+	const char *client_addr; /* NULL or "": not known */
 } edge_access;
 
 /* Writes both lines (at level info). Thread-safe. */

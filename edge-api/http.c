@@ -97,10 +97,11 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 		principal.email = r->claims.email ? r->claims.email : "";
 		principal.role = r->claims.role ? r->claims.role : "";
 	}
-	r->call = ta_rpc_call_new(
+	r->call = ta_rpc_call_new_from(
 	    r->is_noop ? rt->noop_full_method : rt->full_method, r->request_id,
 	    app->cfg->rpc_timeout_ms, r->has_claims ? &principal : NULL,
-	    r->idempotency_key[0] ? r->idempotency_key : NULL, r->request);
+	    r->idempotency_key[0] ? r->idempotency_key : NULL, r->client_addr,
+	    r->request);
 	if (edge_route_is_idempotent(rt))
 		r->call->is_retry_safe = true;
 	atomic_store(&r->state, REQ_WAITING);
@@ -148,8 +149,10 @@ render_call(edge_req *r)
 		return edge_respond_error(r, 500, NULL, NULL, NULL);
 	if (call->reply)
 		edge_violations_from_reply(call->reply, &v);
-	status = edge_reply_http_status(
-	    call->status, rt->row->flags, rt->row->success, &v);
+	status = edge_req_limited_status(r, call);
+	if (!status)
+		status = edge_reply_http_status(
+		    call->status, rt->row->flags, rt->row->success, &v);
 	/* Transport failures: the reason phrase, not nng's wording. */
 	ret = edge_respond_error(
 	    r, status, call->reply ? call->message : NULL, &v, NULL);
@@ -193,6 +196,8 @@ dispatch(edge_req *r)
 		    "{\"status\":\"healthy\",\"service\":\"edge-api\"}");
 		return edge_respond(r, rt->row->success, body, NULL, false);
 	}
+	if (edge_req_throttle(r, rt, &ret))
+		return ret;
 	if (rt->row->flags & EDGE_ROUTE_AUTH) {
 		const char *reason;
 		char *tok = NULL;
@@ -233,6 +238,7 @@ req_new(edge_http *h, struct MHD_Connection *conn, const char *url,
 	r->start_us = edge_mono_us();
 	atomic_init(&r->state, REQ_NEW);
 	edge_request_id_pick(edge_req_header(r, "X-Request-Id"), r->request_id);
+	edge_req_client_addr(r);
 	r->match_status =
 	    edge_route_match(h->app->router, method, url, &r->match);
 	atomic_fetch_add(&h->active, 1);
@@ -304,6 +310,7 @@ edge_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    .latency_us = edge_mono_us() - r->start_us,
 	    .has_user = r->has_claims,
 	    .user_id = r->claims.user_id,
+	    .client_addr = r->client_addr,
 	};
 	edge_access_log(&a);
 	cJSON_Delete(r->json);

@@ -12,6 +12,7 @@
 #include "cors.h"
 #include "jwt.h"
 #include "conn_limits.h"
+#include "rate_limit.h"
 #include "routes.h"
 #include "rpc.h"
 #include "status.h"
@@ -39,8 +40,22 @@ typedef struct edge_cfg {
 	const char *trusted_proxies; /* TRUSTED_PROXIES: CIDR list */
 	long max_inflight;  /* EDGE_MAX_INFLIGHT: RPCs in flight at once */
 	long drain_delay_s; /* DRAIN_DELAY_S: serve on after SIGTERM */
-	const char *rpc_dns_server; /* RPC_DNS_SERVER: "" or "ip:port" */
+	const char *rpc_dns_server;  /* RPC_DNS_SERVER: "" or "ip:port" */
+	long login_rate_limit;       /* LOGIN_RATE_LIMIT: per address */
+	long login_rate_window_s;    /* LOGIN_RATE_WINDOW_S */
+	long register_rate_limit;    /* REGISTER_RATE_LIMIT: per address */
+	long register_rate_window_s; /* REGISTER_RATE_WINDOW_S */
+	long rate_limit_slots;       /* RATE_LIMIT_SLOTS: addresses tracked */
 } edge_cfg;
+
+/* A per-address bucket on the routes whose flags have flag. */
+typedef struct edge_limiter {
+	unsigned flag; /* EDGE_ROUTE_LIMIT_* */
+	edge_rl_policy policy;
+	edge_rl *table; /* owned by main.c */
+} edge_limiter;
+
+#define EDGE_LIMITERS 2
 
 /* What the server works with; everything borrowed, built by main.c. */
 typedef struct edge_app {
@@ -51,6 +66,7 @@ typedef struct edge_app {
 	const ta_jwt_cfg *jwt;     /* keys and claims of bearer tokens */
 	long connection_limit;     /* in force: configured or from nofile */
 	ta_rpc_client *backends[EDGE_BACKEND_TASK + 1]; /* by edge_backend */
+	edge_limiter limiters[EDGE_LIMITERS];
 } edge_app;
 
 typedef struct edge_http edge_http;

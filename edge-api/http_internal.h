@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "client_addr.h"
 #include "front.h"
 #include "http.h"
 #include "idempotency.h"
@@ -62,7 +63,12 @@ typedef struct edge_req {
 	ta_rpc_call *call; /* owned */
 	char idempotency_key[EDGE_IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
 	atomic_int state;
-	int http_status; /* the status answered, for the log */
+	int http_status;                 /* the status answered, for the log */
+	char client_addr[EDGE_ADDR_MAX]; /* client_addr.h; "" unknown */
+	/* A 429's headers; "" when not answering one. */
+	char retry_after[24];
+	char rl_policy[EDGE_RL_HEADER_MAX];
+	char rl_state[EDGE_RL_HEADER_MAX];
 } edge_req;
 
 /* The value of request header name, or NULL. */
@@ -103,6 +109,22 @@ enum MHD_Result edge_http_handle(void *cls, struct MHD_Connection *conn,
     const char *upload, size_t *upload_size, void **con_cls);
 void edge_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe);
+
+/* Sets r->client_addr from the peer and X-Forwarded-For (throttle.c). */
+void edge_req_client_addr(edge_req *r);
+
+/*
+ * Takes a token from each per-address bucket of rt; true when one refused
+ * and a 429 was queued (*ret is what queuing returned).
+ */
+bool edge_req_throttle(
+    edge_req *r, const edge_resolved_route *rt, enum MHD_Result *ret);
+
+/*
+ * 429 when call failed on the client's own limit (a RateLimit in the
+ * reply), with r's 429 headers set; 0 otherwise.
+ */
+int edge_req_limited_status(edge_req *r, const ta_rpc_call *call);
 
 /* Monotonic microseconds. */
 int64_t edge_mono_us(void);

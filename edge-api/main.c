@@ -75,7 +75,30 @@ static const ta_cfg_item cfg_items[] = {
         http_per_ip_limit),
     /* Peers exempt from HTTP_PER_IP_LIMIT (the load balancer's subnets). */
     ITEM("TRUSTED_PROXIES", TA_CFG_STR, "", 0, 0, false, NULL, trusted_proxies),
+    /* Per-address buckets (docs/login-limits.md): requests per window. */
+    ITEM("LOGIN_RATE_LIMIT", TA_CFG_INT, "600", 1, 1000000, false, NULL,
+        login_rate_limit),
+    ITEM("LOGIN_RATE_WINDOW_S", TA_CFG_INT, "60", 1, 86400, false, NULL,
+        login_rate_window_s),
+    ITEM("REGISTER_RATE_LIMIT", TA_CFG_INT, "600", 1, 1000000, false, NULL,
+        register_rate_limit),
+    ITEM("REGISTER_RATE_WINDOW_S", TA_CFG_INT, "60", 1, 86400, false, NULL,
+        register_rate_window_s),
+    ITEM("RATE_LIMIT_SLOTS", TA_CFG_INT, "16384", 16, 1048576, false, NULL,
+        rate_limit_slots),
 };
+
+/* The per-address buckets of the routes that have one. */
+static void
+limiters_open(const edge_cfg *cfg, edge_app *app)
+{
+	app->limiters[0] = (edge_limiter){EDGE_ROUTE_LIMIT_LOGIN,
+	    {"login", cfg->login_rate_limit, cfg->login_rate_window_s},
+	    edge_rl_new((size_t)cfg->rate_limit_slots)};
+	app->limiters[1] = (edge_limiter){EDGE_ROUTE_LIMIT_REGISTER,
+	    {"register", cfg->register_rate_limit, cfg->register_rate_window_s},
+	    edge_rl_new((size_t)cfg->rate_limit_slots)};
+}
 
 /*
  * The connection limit in force: HTTP_CONNECTION_LIMIT, but never more
@@ -186,6 +209,7 @@ main(void)
 	app.connection_limit = connection_limit(&cfg);
 	app.router = router;
 	app.cors = cors;
+	limiters_open(&cfg, &app);
 	if (backend_open(&cfg, "auth", cfg.auth_rpc_url,
 	        &app.backends[EDGE_BACKEND_AUTH]) != TA_OK)
 		die("config_invalid",
@@ -211,6 +235,8 @@ main(void)
 	edge_http_close(http, cfg.rpc_timeout_ms + 1000);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_TASK]);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_AUTH]);
+	for (size_t i = 0; i < EDGE_LIMITERS; i++)
+		edge_rl_free(app.limiters[i].table);
 	edge_cors_free(cors);
 	edge_cidrs_free(trusted);
 	edge_router_free(router);

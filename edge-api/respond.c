@@ -68,9 +68,15 @@ edge_respond(
 		ok = ok && add_header(resp, sec[i].name, sec[i].value);
 	if (allow)
 		ok = ok && add_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	if (edge_retry_after(status))
+	if (r->retry_after[0])
+		ok = ok && add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		               r->retry_after);
+	else if (edge_retry_after(status))
 		ok = ok && add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
 		               edge_retry_after(status));
+	if (r->rl_policy[0])
+		ok = ok && add_header(resp, "RateLimit-Policy", r->rl_policy) &&
+		     add_header(resp, "RateLimit", r->rl_state);
 	if (r->idempotency_key[0])
 		ok = ok &&
 		     add_header(resp, "Idempotency-Key", r->idempotency_key);

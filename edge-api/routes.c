@@ -21,9 +21,9 @@
 
 static const edge_route route_table[] = {
     {"POST", "/auth/register", EDGE_BACKEND_AUTH, AUTH_SVC, "RegisterUser",
-        EDGE_ROUTE_BODY, 201},
+        EDGE_ROUTE_BODY | EDGE_ROUTE_LIMIT_REGISTER, 201},
     {"POST", "/auth/login", EDGE_BACKEND_AUTH, AUTH_SVC, "Login",
-        EDGE_ROUTE_BODY, 200},
+        EDGE_ROUTE_BODY | EDGE_ROUTE_LIMIT_LOGIN, 200},
     {"POST", "/auth/validate", EDGE_BACKEND_AUTH, AUTH_SVC, "ValidateToken",
         EDGE_ROUTE_TOKEN, 200},
     {"GET", "/auth/health", EDGE_BACKEND_AUTH, HEALTH_SVC, "Check",

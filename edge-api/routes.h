@@ -27,6 +27,8 @@ enum {
 	EDGE_ROUTE_TOKEN = 1u << 3,   /* bearer token fills "token" */
 	EDGE_ROUTE_HEALTH = 1u << 4,  /* any failure answers 503 */
 	EDGE_ROUTE_OPENAPI = 1u << 5, /* the edge serves docs/openapi.json */
+	EDGE_ROUTE_LIMIT_LOGIN = 1u << 6,    /* per-address login bucket */
+	EDGE_ROUTE_LIMIT_REGISTER = 1u << 7, /* per-address register bucket */
 };
 
 /* One row of the table (plain data). */
