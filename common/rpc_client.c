@@ -57,6 +57,7 @@
 #include "alloc.h"
 #include "discovery.h"
 #include "log.h"
+#include "rpc_auth.h"
 
 /* One instance address and its dialer (which redials in the background). */
 typedef struct client_dial {
@@ -87,6 +88,7 @@ struct ta_rpc_client {
 	size_t npipes;
 	atomic_int connected;
 	atomic_bool is_closing;
+	const ta_rpc_auth *auth; /* borrowed; NULL: calls go unsigned */
 };
 
 /*
@@ -439,6 +441,24 @@ invalid:
 	return TA_INVALID_ARGUMENT;
 }
 
+void
+ta_rpc_client_set_auth(ta_rpc_client *c, const ta_rpc_auth *auth)
+{
+	c->auth = auth;
+}
+
+/*
+ * Appends the caller_mac trailer to the packed envelope (once: a call
+ * starts once, and a re-send copies the signed bytes).
+ */
+static void
+call_sign(const ta_rpc_auth *auth, struct ta_rpc_call_priv *p)
+{
+	p->buf = ta_xrealloc(p->buf, p->len + TA_RPC_AUTH_TRAILER_BYTES);
+	ta_rpc_auth_sign(auth, p->buf, p->len, p->buf + p->len);
+	p->len += TA_RPC_AUTH_TRAILER_BYTES;
+}
+
 int
 ta_rpc_client_connected(ta_rpc_client *c)
 {
@@ -700,6 +720,8 @@ ta_rpc_start(ta_rpc_client *c, ta_rpc_call *call,
 	p->start_us = mono_us();
 	p->client = c;
 	p->state = CALL_DONE; /* unless sent below: a call starts once */
+	if (c->auth)
+		call_sign(c->auth, p);
 	if (p->len > c->max_bytes) {
 		call->status = TA_RESOURCE_EXHAUSTED;
 		call->message = "request too large";

@@ -13,6 +13,7 @@
 #include "conn_limits.h"
 #include "routes.h"
 #include "rpc.h"
+#include "rpc_auth.h"
 #include "status.h"
 
 /* The edge's configuration (filled from its table in main.c). */
@@ -36,6 +37,7 @@ typedef struct edge_cfg {
 	long max_inflight;  /* EDGE_MAX_INFLIGHT: RPCs in flight at once */
 	long drain_delay_s; /* DRAIN_DELAY_S: serve on after SIGTERM */
 	const char *rpc_dns_server; /* RPC_DNS_SERVER: "" or "ip:port" */
+	ta_rpc_auth_cfg rpc_auth;   /* RPC_AUTH, RPC_AUTH_KEY(_PREVIOUS) */
 } edge_cfg;
 
 /* What the server works with; everything borrowed, built by main.c. */

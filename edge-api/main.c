@@ -68,6 +68,8 @@ static const ta_cfg_item cfg_items[] = {
         http_per_ip_limit),
     /* Peers exempt from HTTP_PER_IP_LIMIT (the load balancer's subnets). */
     ITEM("TRUSTED_PROXIES", TA_CFG_STR, "", 0, 0, false, NULL, trusted_proxies),
+    /* The internal key every call to a worker is signed with. */
+    TA_CFG_RPC_AUTH_ITEMS(edge_cfg, rpc_auth),
 };
 
 /*
@@ -140,6 +142,7 @@ main(void)
 	edge_cors *cors;
 	edge_cidrs *trusted = NULL;
 	edge_http *http = NULL;
+	ta_rpc_auth *rpc_auth;
 	ta_log_level level = TA_LOG_INFO;
 	sigset_t stop;
 	char err[256];
@@ -167,6 +170,10 @@ main(void)
 	if (edge_cidrs_parse(cfg.trusted_proxies, &trusted, err, sizeof err) !=
 	    TA_OK)
 		die("config_invalid", err, 2);
+	rpc_auth = ta_rpc_auth_from_cfg_or_exit(&cfg.rpc_auth);
+	if (rpc_auth && strcmp(cfg.rpc_auth.key, cfg.jwt_secret) == 0)
+		die("config_invalid", "RPC_AUTH_KEY must differ from JWT_SECRET",
+		    2);
 	cors = edge_cors_new(cfg.cors_allowed_origins);
 	app.cfg = &cfg;
 	app.trusted = trusted;
@@ -181,6 +188,8 @@ main(void)
 	        &app.backends[EDGE_BACKEND_TASK]) != TA_OK)
 		die("config_invalid",
 		    "TASK_RPC_URL or RPC_DNS_SERVER is not valid", 2);
+	ta_rpc_client_set_auth(app.backends[EDGE_BACKEND_AUTH], rpc_auth);
+	ta_rpc_client_set_auth(app.backends[EDGE_BACKEND_TASK], rpc_auth);
 	if (edge_http_open(&app, &http) != TA_OK)
 		exit(1);
 	ta_log(TA_LOG_INFO, "started", "edge-api listening",
@@ -198,6 +207,7 @@ main(void)
 	edge_http_close(http, cfg.rpc_timeout_ms + 1000);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_TASK]);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_AUTH]);
+	ta_rpc_auth_free(rpc_auth);
 	edge_cors_free(cors);
 	edge_cidrs_free(trusted);
 	edge_router_free(router);
