@@ -117,9 +117,7 @@ ta_rpc_auth_from_cfg_or_exit(const ta_rpc_auth_cfg *cfg)
 		return NULL;
 	}
 	if (strlen(cfg->key) < TA_RPC_AUTH_KEY_MIN)
-		exit_bad("RPC_AUTH_KEY: required, at least 32 bytes "
-		         "(RPC_AUTH=off turns caller authentication off for "
-		         "development)");
+		exit_bad("RPC_AUTH_KEY: at least 32 bytes");
 	if (*cfg->previous && strlen(cfg->previous) < TA_RPC_AUTH_KEY_MIN)
 		exit_bad("RPC_AUTH_KEY_PREVIOUS: at least 32 bytes when set");
 	if (ta_rpc_auth_new(cfg->key, cfg->previous, &a) != TA_OK)

@@ -58,7 +58,8 @@ bool ta_rpc_auth_verify(const ta_rpc_auth *a, const uint8_t *msg, size_t len);
 
 /*
  * The settings every process that calls or serves a worker reads:
- * RPC_AUTH ("required" or "off"), RPC_AUTH_KEY and RPC_AUTH_KEY_PREVIOUS.
+ * RPC_AUTH ("required" or "off"), RPC_AUTH_KEY (required, like
+ * JWT_SECRET, whatever RPC_AUTH says) and RPC_AUTH_KEY_PREVIOUS.
  * Use TA_CFG_RPC_AUTH_ITEMS(struct, member) in a config table with a
  * ta_rpc_auth_cfg member.
  */
@@ -73,8 +74,8 @@ extern const char *const ta_rpc_auth_modes[];
 #define TA_CFG_RPC_AUTH_ITEMS(type, member)                                  \
 	{"RPC_AUTH", TA_CFG_STR, "required", 0, 0, false, ta_rpc_auth_modes, \
 	    offsetof(type, member.mode)},                                    \
-	    {"RPC_AUTH_KEY", TA_CFG_STR, "", 0, 4096, true, NULL,            \
-		offsetof(type, member.key)},                                 \
+	    {"RPC_AUTH_KEY", TA_CFG_STR, NULL, TA_RPC_AUTH_KEY_MIN, 4096,    \
+		true, NULL, offsetof(type, member.key)},                     \
 	{                                                                    \
 		"RPC_AUTH_KEY_PREVIOUS", TA_CFG_STR, "", 0, 4096, true, NULL,  \
 		    offsetof(type, member.previous)                          \
@@ -82,9 +83,9 @@ extern const char *const ta_rpc_auth_modes[];
 
 /*
  * The keys of cfg for main(): NULL when RPC_AUTH is "off" (a warning is
- * logged: calls go unsigned and unverified). A missing or short key with
- * RPC_AUTH "required" prints the reason naming the variable and exits
- * with status 2, like ta_cfg_load_or_exit.
+ * logged: calls go unsigned and unverified). A short key prints the reason
+ * naming the variable and exits with status 2, like ta_cfg_load_or_exit
+ * (which already refuses a missing or short RPC_AUTH_KEY).
  */
 ta_rpc_auth *ta_rpc_auth_from_cfg_or_exit(const ta_rpc_auth_cfg *cfg);
 
