@@ -27,9 +27,11 @@ struct ta_rpc_auth {
 	unsigned char key[crypto_auth_KEYBYTES];
 	unsigned char previous[crypto_auth_KEYBYTES];
 	bool has_previous;
+	bool accepts_unsigned; /* RPC_AUTH=transition */
 };
 
-const char *const ta_rpc_auth_modes[] = {"required", "off", NULL};
+const char *const ta_rpc_auth_modes[] = {
+    "required", "transition", "off", NULL};
 
 /* BLAKE2b-256 keyed with the context: any length of material, one key. */
 static void
@@ -59,6 +61,12 @@ ta_rpc_auth_new(const char *key, const char *previous, ta_rpc_auth **out)
 	}
 	*out = a;
 	return TA_OK;
+}
+
+bool
+ta_rpc_auth_accepts_unsigned(const ta_rpc_auth *a)
+{
+	return a->accepts_unsigned;
 }
 
 void
@@ -122,5 +130,11 @@ ta_rpc_auth_from_cfg_or_exit(const ta_rpc_auth_cfg *cfg)
 		exit_bad("RPC_AUTH_KEY_PREVIOUS: at least 32 bytes when set");
 	if (ta_rpc_auth_new(cfg->key, cfg->previous, &a) != TA_OK)
 		exit_bad("RPC_AUTH_KEY: libsodium failed to initialise");
+	if (strcmp(cfg->mode, "transition") == 0) {
+		a->accepts_unsigned = true;
+		ta_log(TA_LOG_WARN, "rpc_auth_transition",
+		    "RPC_AUTH=transition: calls are signed, and a worker also "
+		    "serves calls without caller_mac (one rollout only)");
+	}
 	return a;
 }

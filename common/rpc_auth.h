@@ -38,6 +38,14 @@ typedef struct ta_rpc_auth ta_rpc_auth;
 ta_status ta_rpc_auth_new(const char *key, const char *previous,
     ta_rpc_auth **out);
 
+/*
+ * Whether a worker with a serves calls that carry no caller_mac at all (a
+ * bad one is refused all the same): RPC_AUTH=transition, for the one
+ * rolling deploy that introduces caller authentication, while edges of the
+ * previous release, which do not sign, still run.
+ */
+bool ta_rpc_auth_accepts_unsigned(const ta_rpc_auth *a);
+
 /* Wipes and frees a; NULL is allowed. */
 void ta_rpc_auth_free(ta_rpc_auth *a);
 
@@ -58,13 +66,14 @@ bool ta_rpc_auth_verify(const ta_rpc_auth *a, const uint8_t *msg, size_t len);
 
 /*
  * The settings every process that calls or serves a worker reads:
- * RPC_AUTH ("required" or "off"), RPC_AUTH_KEY (required, like
+ * RPC_AUTH ("required", "transition" or "off"), RPC_AUTH_KEY (required, like
  * JWT_SECRET, whatever RPC_AUTH says) and RPC_AUTH_KEY_PREVIOUS.
  * Use TA_CFG_RPC_AUTH_ITEMS(struct, member) in a config table with a
  * ta_rpc_auth_cfg member.
  */
 typedef struct ta_rpc_auth_cfg {
-	const char *mode; /* "required" | "off" (development only) */
+	/* "required" | "transition" (one rollout) | "off" (development) */
+	const char *mode;
 	const char *key;
 	const char *previous;
 } ta_rpc_auth_cfg;
@@ -83,7 +92,8 @@ extern const char *const ta_rpc_auth_modes[];
 
 /*
  * The keys of cfg for main(): NULL when RPC_AUTH is "off" (a warning is
- * logged: calls go unsigned and unverified). A short key prints the reason
+ * logged: calls go unsigned and unverified); with "transition" (warning
+ * logged too) ta_rpc_auth_accepts_unsigned is true. A short key prints the reason
  * naming the variable and exits with status 2, like ta_cfg_load_or_exit
  * (which already refuses a missing or short RPC_AUTH_KEY).
  */

@@ -177,7 +177,8 @@ needs_caller_auth(const char *method)
 /*
  * The caller check: false (and ctx answered UNAUTHENTICATED, its forged
  * principal dropped) when cfg wants authenticated callers and req[0..len)
- * carries no caller_mac that verifies. Logs the refusal, never the MAC.
+ * carries no caller_mac that verifies (RPC_AUTH=transition: a caller_mac
+ * that does not verify). Logs the refusal, never the MAC.
  */
 static bool
 caller_check(const ta_rpc_server_cfg *cfg, const uint8_t *req, size_t len,
@@ -188,8 +189,17 @@ caller_check(const ta_rpc_server_cfg *cfg, const uint8_t *req, size_t len,
 	if (!cfg->auth || !needs_caller_auth(ctx->method) ||
 	    ta_rpc_auth_verify(cfg->auth, req, len))
 		return true;
-	ctx->principal = NULL;
 	snprintf(method, sizeof method, "%s", ctx->method);
+	if (env->caller_mac.len == 0 &&
+	    ta_rpc_auth_accepts_unsigned(cfg->auth)) {
+		/* Watched during the rollout: zero once every edge signs. */
+		ta_log(TA_LOG_WARN, "rpc_caller_unsigned",
+		    "served a call without caller_mac (RPC_AUTH=transition)",
+		    TA_S("request_id", ctx->request_id),
+		    TA_S("method", method));
+		return true;
+	}
+	ctx->principal = NULL;
 	ta_log(TA_LOG_WARN, "rpc_caller_unauthenticated",
 	    env->caller_mac.len ? "caller_mac does not verify"
 	                        : "request carries no caller_mac",

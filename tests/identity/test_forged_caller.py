@@ -292,5 +292,32 @@ class Rotation(unittest.TestCase):
             s.stop_checked()
 
 
+class Transition(unittest.TestCase):
+    """The rollout that introduces caller authentication: edges of the
+    previous release do not sign (played here by RPC_AUTH=off on the edge)
+    while the workers already run with RPC_AUTH=transition."""
+
+    def test_old_edge_served_bad_mac_refused(self):
+        s = ts.System(env_edge={"RPC_AUTH": "off"},
+                      env_auth={"RPC_AUTH": "transition"},
+                      env_task={"RPC_AUTH": "transition"})
+        s.start()
+        try:
+            u = s.new_user()       # register and login: unsigned, served
+            r = s.request("POST", "/tasks", {"title": "during rollout"},
+                          token=u["token"])
+            self.assertEqual(r.status, 201, r)
+            data = envelope("/taskapi.v1.TaskService/ListTasks",
+                            C["ListTasksRequest"](), principal_of(u))
+            rep = raw_call(s.task_url, rpc_auth.sign(data, WRONG_KEY))
+            self.assertEqual((rep.code, rep.message),
+                             (UNAUTHENTICATED, MESSAGE))
+            self.assertTrue(any(
+                r.get("event") == "rpc_caller_unsigned"
+                for r in s.log_records("task-svc")))
+        finally:
+            s.stop_checked()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -309,6 +309,41 @@ test_health_stays_open(void **state)
 	ta_rpc_auth_free(a);
 }
 
+static void
+test_transition_serves_unsigned_only(void **state)
+{
+	ta_rpc_auth_cfg cfg = {.mode = "transition", .key = KEY, .previous = ""};
+	ta_rpc_auth *a = ta_rpc_auth_from_cfg_or_exit(&cfg);
+	ta_rpc_auth *other = auth_of(OTHER, NULL);
+	uint8_t buf[512];
+	size_t n;
+
+	(void)state;
+	assert_true(ta_rpc_auth_accepts_unsigned(a));
+	handler_runs = 0;
+	/* An edge of the previous release: no caller_mac at all. */
+	n = envelope(buf, sizeof buf, 2, "/taskapi.v1.TaskService/GetTask");
+	assert_int_equal(serve(a, buf, n, NULL, 0), TA_OK);
+	/* A caller_mac is still checked when there is one. */
+	n = signed_envelope(
+	    other, buf, sizeof buf, 2, "/taskapi.v1.TaskService/GetTask");
+	assert_int_equal(serve(a, buf, n, NULL, 0), TA_UNAUTHENTICATED);
+	n = signed_envelope(
+	    a, buf, sizeof buf, 2, "/taskapi.v1.TaskService/GetTask");
+	assert_int_equal(serve(a, buf, n, NULL, 0), TA_OK);
+	assert_int_equal(handler_runs, 2);
+	ta_rpc_auth_free(other);
+	ta_rpc_auth_free(a);
+
+	/* "required" (the default) does not. */
+	cfg.mode = "required";
+	a = ta_rpc_auth_from_cfg_or_exit(&cfg);
+	assert_false(ta_rpc_auth_accepts_unsigned(a));
+	ta_rpc_auth_free(a);
+	cfg.mode = "off";
+	assert_null(ta_rpc_auth_from_cfg_or_exit(&cfg));
+}
+
 int
 main(void)
 {
@@ -320,6 +355,7 @@ main(void)
 	    cmocka_unit_test(test_key_rules),
 	    cmocka_unit_test(test_worker_refuses_unauthenticated),
 	    cmocka_unit_test(test_health_stays_open),
+	    cmocka_unit_test(test_transition_serves_unsigned_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
