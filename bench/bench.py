@@ -124,7 +124,8 @@ def caller_auth_cost():
         shutil.rmtree(tmp, ignore_errors=True)
     ab = [(mode, read_cpu(mode)) for mode in ("required", "off", "required",
                                               "off")]
-    print("caller authentication (RPC_AUTH_KEY): verify cost per envelope")
+    print("caller authentication (RPC_AUTH_KEY): CPU per envelope "
+          "(best of 7 rounds, thread CPU time)")
     for m in micro:
         print("  %5d bytes: sign %.2f us, verify %.2f us" % (
             m["envelope_bytes"], m["sign_us"], m["verify_us"]))
