@@ -682,6 +682,18 @@ call_cb(void *arg)
 		call_finish(call, TA_INTERNAL, "malformed reply");
 		return;
 	}
+	if (p->client->auth && call->reply->code == TA_UNAUTHENTICATED &&
+	    strcmp(call->reply->message, TA_RPC_AUTH_FAILED_MESSAGE) == 0) {
+		/* Our own key was refused: a deployment fault, not the end
+		 * user's; a 401 would send clients to log in again. */
+		ta_log(TA_LOG_ERROR, "rpc_caller_rejected",
+		    "the worker refused this caller's caller_mac: RPC_AUTH_KEY "
+		    "differs between caller and worker",
+		    TA_S("request_id", p->request_id),
+		    TA_S("method", p->method));
+		call_finish(call, TA_INTERNAL, "internal error");
+		return;
+	}
 	call_finish(call, ta_status_from_int(call->reply->code),
 	    call->reply->code != 0 && !call->reply->message[0]
 	        ? ta_status_name(ta_status_from_int(call->reply->code))

@@ -17,7 +17,9 @@ and each is answered UNAUTHENTICATED with the fixed message, no payload, and
 leaves every table untouched (a forged CreateTask creates nothing, a forged
 DeleteTask deletes nothing). The same calls signed with the system's key
 work. Health/Check stays open (container health checks); a worker refuses to
-start without a key; a worker with RPC_AUTH_KEY_PREVIOUS accepts the old key.
+start without a key; a worker with RPC_AUTH_KEY_PREVIOUS accepts the old key;
+an edge whose key the workers refuse answers 500 and logs an error; workers
+in RPC_AUTH=transition serve an edge that does not sign yet.
 """
 
 import os
@@ -288,6 +290,30 @@ class Rotation(unittest.TestCase):
                               ("older-" + "x" * 40, UNAUTHENTICATED)):
                 rep = raw_call(s.task_url, rpc_auth.sign(data, key))
                 self.assertEqual(rep.code, code, key[:5])
+        finally:
+            s.stop_checked()
+
+
+class KeyMismatch(unittest.TestCase):
+    """An edge whose key the workers refuse is a deployment fault: clients
+    get 500, not a 401 that would send them to log in again, and the edge
+    logs an error naming the setting."""
+
+    def test_mismatch_is_500_and_logged(self):
+        s = ts.System(env_edge={"RPC_AUTH_KEY": "edge-" + "e" * 40})
+        s.start()
+        try:
+            u = ts.unique("km")
+            r = s.request("POST", "/auth/register", {
+                "username": u, "email": u + "@example.test",
+                "password": "Mismatch-pass-123"})
+            self.assertEqual(r.status, 500, r)
+            self.assertEqual(r.json.get("error"), "Internal Server Error")
+            self.assertNotIn("caller", r.json.get("message", ""))
+            self.assertTrue(any(
+                x.get("event") == "rpc_caller_rejected"
+                and x.get("level") == "error"
+                for x in s.log_records("edge-api")))
         finally:
             s.stop_checked()
 
