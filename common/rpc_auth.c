@@ -30,8 +30,7 @@ struct ta_rpc_auth {
 	bool accepts_unsigned; /* RPC_AUTH=transition */
 };
 
-const char *const ta_rpc_auth_modes[] = {
-    "required", "transition", "off", NULL};
+const char *const ta_rpc_auth_modes[] = {"required", "transition", "off", NULL};
 
 /* BLAKE2b-256 keyed with the context: any length of material, one key. */
 static void
@@ -48,8 +47,7 @@ ta_rpc_auth_new(const char *key, const char *previous, ta_rpc_auth **out)
 	ta_rpc_auth *a;
 
 	if (!key || strlen(key) < TA_RPC_AUTH_KEY_MIN ||
-	    (previous && *previous &&
-	        strlen(previous) < TA_RPC_AUTH_KEY_MIN))
+	    (previous && *previous && strlen(previous) < TA_RPC_AUTH_KEY_MIN))
 		return TA_INVALID_ARGUMENT;
 	if (sodium_init() < 0)
 		return TA_INTERNAL;

@@ -35,8 +35,8 @@ typedef struct ta_rpc_auth ta_rpc_auth;
  * TA_RPC_AUTH_KEY_MIN bytes. The caller frees *out with ta_rpc_auth_free.
  * TA_INVALID_ARGUMENT when a key is too short (nothing is built).
  */
-ta_status ta_rpc_auth_new(const char *key, const char *previous,
-    ta_rpc_auth **out);
+ta_status ta_rpc_auth_new(
+    const char *key, const char *previous, ta_rpc_auth **out);
 
 /*
  * Whether a worker with a serves calls that carry no caller_mac at all (a
@@ -80,21 +80,21 @@ typedef struct ta_rpc_auth_cfg {
 
 extern const char *const ta_rpc_auth_modes[];
 
-#define TA_CFG_RPC_AUTH_ITEMS(type, member)                                  \
-	{"RPC_AUTH", TA_CFG_STR, "required", 0, 0, false, ta_rpc_auth_modes, \
-	    offsetof(type, member.mode)},                                    \
-	    {"RPC_AUTH_KEY", TA_CFG_STR, NULL, TA_RPC_AUTH_KEY_MIN, 4096,    \
-		true, NULL, offsetof(type, member.key)},                     \
-	{                                                                    \
+#define TA_CFG_RPC_AUTH_ITEMS(type, member)                                    \
+	{"RPC_AUTH", TA_CFG_STR, "required", 0, 0, false, ta_rpc_auth_modes,   \
+	    offsetof(type, member.mode)},                                      \
+	    {"RPC_AUTH_KEY", TA_CFG_STR, NULL, TA_RPC_AUTH_KEY_MIN, 4096,      \
+	        true, NULL, offsetof(type, member.key)},                       \
+	{                                                                      \
 		"RPC_AUTH_KEY_PREVIOUS", TA_CFG_STR, "", 0, 4096, true, NULL,  \
-		    offsetof(type, member.previous)                          \
+		    offsetof(type, member.previous)                            \
 	}
 
 /*
  * The keys of cfg for main(): NULL when RPC_AUTH is "off" (a warning is
  * logged: calls go unsigned and unverified); with "transition" (warning
- * logged too) ta_rpc_auth_accepts_unsigned is true. A short key prints the reason
- * naming the variable and exits with status 2, like ta_cfg_load_or_exit
+ * logged too) ta_rpc_auth_accepts_unsigned is true. A short key prints the
+ * reason naming the variable and exits with status 2, like ta_cfg_load_or_exit
  * (which already refuses a missing or short RPC_AUTH_KEY).
  */
 ta_rpc_auth *ta_rpc_auth_from_cfg_or_exit(const ta_rpc_auth_cfg *cfg);

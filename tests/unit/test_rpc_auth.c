@@ -60,8 +60,8 @@ auth_of(const char *key, const char *previous)
 }
 
 static size_t
-signed_envelope(const ta_rpc_auth *a, uint8_t *buf, size_t cap,
-    int64_t user_id, const char *method)
+signed_envelope(const ta_rpc_auth *a, uint8_t *buf, size_t cap, int64_t user_id,
+    const char *method)
 {
 	size_t n = envelope(buf, cap, user_id, method);
 
@@ -115,7 +115,8 @@ test_forgeries_fail(void **state)
 {
 	ta_rpc_auth *a = auth_of(KEY, NULL), *other = auth_of(OTHER, NULL);
 	uint8_t buf[512], forged[512];
-	size_t n = envelope(buf, sizeof buf, 2, "/taskapi.v1.TaskService/GetTask");
+	size_t n =
+	    envelope(buf, sizeof buf, 2, "/taskapi.v1.TaskService/GetTask");
 	size_t m;
 
 	(void)state;
@@ -128,7 +129,8 @@ test_forgeries_fail(void **state)
 	assert_false(ta_rpc_auth_verify(a, buf, n + TA_RPC_AUTH_TRAILER_BYTES));
 	/* A real MAC moved onto another principal's envelope. */
 	ta_rpc_auth_sign(a, buf, n, buf + n);
-	m = envelope(forged, sizeof forged, 3, "/taskapi.v1.TaskService/GetTask");
+	m = envelope(
+	    forged, sizeof forged, 3, "/taskapi.v1.TaskService/GetTask");
 	memcpy(forged + m, buf + n, TA_RPC_AUTH_TRAILER_BYTES);
 	assert_false(
 	    ta_rpc_auth_verify(a, forged, m + TA_RPC_AUTH_TRAILER_BYTES));
@@ -191,15 +193,15 @@ test_key_rules(void **state)
 
 static int handler_runs;
 
-#define STUB(fn, In, Out, OUT_INIT)                                          \
-	static void fn(Taskapi__V1__TaskService_Service *s, const In *in,    \
-	    Out##_Closure closure, void *closure_data)                       \
-	{                                                                    \
-		Out reply = OUT_INIT;                                        \
-		(void)s;                                                     \
-		(void)in;                                                    \
-		handler_runs++;                                              \
-		closure(&reply, closure_data);                               \
+#define STUB(fn, In, Out, OUT_INIT)                                            \
+	static void fn(Taskapi__V1__TaskService_Service *s, const In *in,      \
+	    Out##_Closure closure, void *closure_data)                         \
+	{                                                                      \
+		Out reply = OUT_INIT;                                          \
+		(void)s;                                                       \
+		(void)in;                                                      \
+		handler_runs++;                                                \
+		closure(&reply, closure_data);                                 \
 	}
 STUB(stub_create_task, Taskapi__V1__CreateTaskRequest,
     Taskapi__V1__CreateTaskReply, TASKAPI__V1__CREATE_TASK_REPLY__INIT)
@@ -227,13 +229,13 @@ reply_alloc(void *arg, size_t n)
 
 /* Serves req[0..len) and returns the reply code (and its message). */
 static int32_t
-serve(const ta_rpc_auth *a, const uint8_t *req, size_t len, char *msg,
-    size_t cap)
+serve(
+    const ta_rpc_auth *a, const uint8_t *req, size_t len, char *msg, size_t cap)
 {
 	ProtobufCService *services[2] = {
 	    &stub_service.base, ta_health_service("unit")};
-	ta_rpc_server_cfg cfg = {.services = services, .nservices = 2,
-	    .auth = a};
+	ta_rpc_server_cfg cfg = {
+	    .services = services, .nservices = 2, .auth = a};
 	Taskapi__V1__ReplyEnvelope *r;
 	int32_t code;
 	size_t n = 0;
@@ -296,15 +298,15 @@ test_health_stays_open(void **state)
 	env.method = "/taskapi.v1.Health/Check";
 	env.payload.data = payload;
 	env.payload.len = taskapi__v1__health_check_request__pack(&hc, payload);
-	assert_int_equal(serve(a, buf,
-	                     taskapi__v1__request_envelope__pack(&env, buf),
-	                     NULL, 0),
+	assert_int_equal(
+	    serve(a, buf, taskapi__v1__request_envelope__pack(&env, buf), NULL,
+	        0),
 	    TA_OK);
 	/* A look-alike service name is not Health. */
 	env.method = "/taskapi.v1.HealthX/Check";
-	assert_int_equal(serve(a, buf,
-	                     taskapi__v1__request_envelope__pack(&env, buf),
-	                     NULL, 0),
+	assert_int_equal(
+	    serve(a, buf, taskapi__v1__request_envelope__pack(&env, buf), NULL,
+	        0),
 	    TA_UNAUTHENTICATED);
 	ta_rpc_auth_free(a);
 }
@@ -312,7 +314,8 @@ test_health_stays_open(void **state)
 static void
 test_transition_serves_unsigned_only(void **state)
 {
-	ta_rpc_auth_cfg cfg = {.mode = "transition", .key = KEY, .previous = ""};
+	ta_rpc_auth_cfg cfg = {
+	    .mode = "transition", .key = KEY, .previous = ""};
 	ta_rpc_auth *a = ta_rpc_auth_from_cfg_or_exit(&cfg);
 	ta_rpc_auth *other = auth_of(OTHER, NULL);
 	uint8_t buf[512];
