@@ -21,6 +21,7 @@
 #include "login_limits.h"
 #include "pg.h"
 #include "rpc.h"
+#include "rpc_auth.h"
 #include "service.h"
 #include "taskapi/v1/health.pb-c.h"
 #include "users.h"
@@ -41,6 +42,7 @@ typedef struct auth_cfg {
 	long argon2_memory_kib;
 	long argon2_ops;
 	auth_limit_cfg limits;
+	ta_rpc_auth_cfg rpc_auth;
 } auth_cfg;
 
 static const char *const log_levels[] = {
@@ -82,6 +84,8 @@ static const ta_cfg_item cfg_items[] = {
         offsetof(auth_cfg, limits.base_s)},
     {"LOGIN_LOCKOUT_MAX_S", TA_CFG_INT, "900", 1, 86400, false, NULL,
         offsetof(auth_cfg, limits.max_s)},
+    /* Callers prove they hold the internal key (common/rpc_auth.h). */
+    TA_CFG_RPC_AUTH_ITEMS(auth_cfg, rpc_auth),
 };
 
 /* auth_user_stmts, then auth_limit_stmts: one table per connection. */
@@ -128,6 +132,7 @@ main(int argc, char **argv)
 	ProtobufCService *services[2];
 	ta_rpc_server_cfg scfg = {0};
 	ta_rpc_server *server = NULL;
+	ta_rpc_auth *rpc_auth;
 	sigset_t stop_signals;
 
 	ta_log_init("auth-svc", TA_LOG_INFO);
@@ -152,6 +157,12 @@ main(int argc, char **argv)
 	    cfg.jwt_issuer, cfg.jwt_audience);
 	if (ta_jwt_cfg_check(&jwt, err, sizeof err) != TA_OK) {
 		ta_log(TA_LOG_ERROR, "config_invalid", err);
+		return 2;
+	}
+	rpc_auth = ta_rpc_auth_from_cfg_or_exit(&cfg.rpc_auth);
+	if (rpc_auth && strcmp(cfg.rpc_auth.key, cfg.jwt_secret) == 0) {
+		ta_log(TA_LOG_ERROR, "config_invalid",
+		    "RPC_AUTH_KEY must differ from JWT_SECRET");
 		return 2;
 	}
 	pw.ops = (unsigned long long)cfg.argon2_ops;
@@ -184,6 +195,7 @@ main(int argc, char **argv)
 	scfg.app = &app;
 	scfg.thread_init = thread_init;
 	scfg.thread_fini = thread_fini;
+	scfg.auth = rpc_auth;
 	if (ta_rpc_server_open(&scfg, &server) != TA_OK) {
 		auth_app_fini(&app);
 		return 1; // logged by the server
@@ -194,6 +206,7 @@ main(int argc, char **argv)
 	(void)ta_stop_wait(&stop_signals, cfg.drain_delay_s);
 	ta_rpc_server_close(server);
 	auth_app_fini(&app);
+	ta_rpc_auth_free(rpc_auth);
 	nng_fini(); // drains nng's reaper: closed pipes are freed
 	ta_log(TA_LOG_INFO, "stopped", "auth-svc stopped");
 	return 0;

@@ -35,6 +35,9 @@
 
 typedef struct ta_rpc_server ta_rpc_server;
 
+/* Caller authentication keys (rpc_auth.h). */
+typedef struct ta_rpc_auth ta_rpc_auth;
+
 /* What a handler sees of its call. Borrowed: lives as long as the call. */
 typedef struct ta_rpc_ctx {
 	const char *method;		/* "/taskapi.v1.TaskService/GetTask" */
@@ -67,6 +70,12 @@ typedef struct ta_rpc_server_cfg {
 	 */
 	void *(*thread_init)(void *app, int index);
 	void (*thread_fini)(void *thread_state);
+	/*
+	 * Borrowed. Set: every call but Health's must carry a caller_mac
+	 * that verifies (rpc_auth.h), or it is answered UNAUTHENTICATED
+	 * without running a handler. NULL: callers are not authenticated.
+	 */
+	const ta_rpc_auth *auth;
 } ta_rpc_server_cfg;
 
 /*
@@ -145,6 +154,12 @@ typedef struct ta_rpc_client_cfg {
  */
 ta_status ta_rpc_client_open_cfg(const ta_rpc_client_cfg *cfg,
     ta_rpc_client **out);
+
+/*
+ * Signs every call started on c from now on with auth (borrowed: must
+ * outlive c); NULL: calls go unsigned. Call before the first ta_rpc_start.
+ */
+void ta_rpc_client_set_auth(ta_rpc_client *c, const ta_rpc_auth *auth);
 
 /* How many instances have a connected pipe now. */
 int ta_rpc_client_connected(ta_rpc_client *c);

@@ -57,6 +57,7 @@
 #include "alloc.h"
 #include "discovery.h"
 #include "log.h"
+#include "rpc_auth.h"
 
 /* One instance address and its dialer (which redials in the background). */
 typedef struct client_dial {
@@ -87,6 +88,7 @@ struct ta_rpc_client {
 	size_t npipes;
 	atomic_int connected;
 	atomic_bool is_closing;
+	const ta_rpc_auth *auth; /* borrowed; NULL: calls go unsigned */
 };
 
 /*
@@ -439,6 +441,24 @@ invalid:
 	return TA_INVALID_ARGUMENT;
 }
 
+void
+ta_rpc_client_set_auth(ta_rpc_client *c, const ta_rpc_auth *auth)
+{
+	c->auth = auth;
+}
+
+/*
+ * Appends the caller_mac trailer to the packed envelope (once: a call
+ * starts once, and a re-send copies the signed bytes).
+ */
+static void
+call_sign(const ta_rpc_auth *auth, struct ta_rpc_call_priv *p)
+{
+	p->buf = ta_xrealloc(p->buf, p->len + TA_RPC_AUTH_TRAILER_BYTES);
+	ta_rpc_auth_sign(auth, p->buf, p->len, p->buf + p->len);
+	p->len += TA_RPC_AUTH_TRAILER_BYTES;
+}
+
 int
 ta_rpc_client_connected(ta_rpc_client *c)
 {
@@ -674,6 +694,18 @@ call_cb(void *arg)
 		call_finish(call, TA_INTERNAL, "malformed reply");
 		return;
 	}
+	if (p->client->auth && call->reply->code == TA_UNAUTHENTICATED &&
+	    strcmp(call->reply->message, TA_RPC_AUTH_FAILED_MESSAGE) == 0) {
+		/* Our own key was refused: a deployment fault, not the end
+		 * user's; a 401 would send clients to log in again. */
+		ta_log(TA_LOG_ERROR, "rpc_caller_rejected",
+		    "the worker refused this caller's caller_mac: RPC_AUTH_KEY "
+		    "differs between caller and worker",
+		    TA_S("request_id", p->request_id),
+		    TA_S("method", p->method));
+		call_finish(call, TA_INTERNAL, "internal error");
+		return;
+	}
 	call_finish(call, ta_status_from_int(call->reply->code),
 	    call->reply->code != 0 && !call->reply->message[0]
 	        ? ta_status_name(ta_status_from_int(call->reply->code))
@@ -712,6 +744,8 @@ ta_rpc_start(ta_rpc_client *c, ta_rpc_call *call,
 	p->start_us = mono_us();
 	p->client = c;
 	p->state = CALL_DONE; /* unless sent below: a call starts once */
+	if (c->auth)
+		call_sign(c->auth, p);
 	if (p->len > c->max_bytes) {
 		call->status = TA_RESOURCE_EXHAUSTED;
 		call->message = "request too large";

@@ -16,6 +16,8 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "rpc_auth.h"
+#include "taskapi/v1/health.pb-c.h"
 #include "violations.h"
 
 /* Longest method name written to the access log (clients send anything). */
@@ -176,6 +178,55 @@ find_method(const ta_rpc_server_cfg *cfg, const char *method,
 	return TA_UNIMPLEMENTED;
 }
 
+/*
+ * Whether method needs an authenticated caller: every service's but
+ * Health's, whose Check reveals nothing and runs no principal's query (the
+ * container health checks call it without the key).
+ */
+static bool
+needs_caller_auth(const char *method)
+{
+	const char *svc = taskapi__v1__health__descriptor.name;
+	size_t n = strlen(svc);
+
+	return !(method[0] == '/' && strncmp(method + 1, svc, n) == 0 &&
+	         method[n + 1] == '/');
+}
+
+/*
+ * The caller check: false (and ctx answered UNAUTHENTICATED, its forged
+ * principal dropped) when cfg wants authenticated callers and req[0..len)
+ * carries no caller_mac that verifies (RPC_AUTH=transition: a caller_mac
+ * that does not verify). Logs the refusal, never the MAC.
+ */
+static bool
+caller_check(const ta_rpc_server_cfg *cfg, const uint8_t *req, size_t len,
+    const Taskapi__V1__RequestEnvelope *env, ta_rpc_ctx *ctx)
+{
+	char method[METHOD_LOG_MAX + 1];
+
+	if (!cfg->auth || !needs_caller_auth(ctx->method) ||
+	    ta_rpc_auth_verify(cfg->auth, req, len))
+		return true;
+	snprintf(method, sizeof method, "%s", ctx->method);
+	if (env->caller_mac.len == 0 &&
+	    ta_rpc_auth_accepts_unsigned(cfg->auth)) {
+		/* Watched during the rollout: zero once every edge signs. */
+		ta_log(TA_LOG_WARN, "rpc_caller_unsigned",
+		    "served a call without caller_mac (RPC_AUTH=transition)",
+		    TA_S("request_id", ctx->request_id),
+		    TA_S("method", method));
+		return true;
+	}
+	ctx->principal = NULL;
+	ta_log(TA_LOG_WARN, "rpc_caller_unauthenticated",
+	    env->caller_mac.len ? "caller_mac does not verify"
+	                        : "request carries no caller_mac",
+	    TA_S("request_id", ctx->request_id), TA_S("method", method));
+	ta_rpc_fail(ctx, TA_UNAUTHENTICATED, TA_RPC_AUTH_FAILED_MESSAGE);
+	return false;
+}
+
 /* Runs the call described by env; the outcome is left in ctx->reply. */
 static void
 dispatch(const ta_rpc_server_cfg *cfg, const Taskapi__V1__RequestEnvelope *env,
@@ -310,7 +361,8 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
 		ctx.client_addr = env->client_addr;
 		ctx.principal = env->principal;
 		ctx.deadline_ms = ta_rpc_deadline_ms(env->deadline);
-		dispatch(cfg, env, &ctx);
+		if (caller_check(cfg, req, len, env, &ctx))
+			dispatch(cfg, env, &ctx);
 	}
 	is_packed = reply_pack(&r, alloc, arg);
 	if (!is_packed)

@@ -15,6 +15,7 @@
 #include "rate_limit.h"
 #include "routes.h"
 #include "rpc.h"
+#include "rpc_auth.h"
 #include "status.h"
 
 /* The edge's configuration (filled from its table in main.c). */
@@ -46,6 +47,7 @@ typedef struct edge_cfg {
 	long register_rate_limit;    /* REGISTER_RATE_LIMIT: per address */
 	long register_rate_window_s; /* REGISTER_RATE_WINDOW_S */
 	long rate_limit_slots;       /* RATE_LIMIT_SLOTS: addresses tracked */
+	ta_rpc_auth_cfg rpc_auth;    /* RPC_AUTH, RPC_AUTH_KEY(_PREVIOUS) */
 } edge_cfg;
 
 /* A per-address bucket on the routes whose flags have flag. */

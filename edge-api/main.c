@@ -86,6 +86,8 @@ static const ta_cfg_item cfg_items[] = {
         register_rate_window_s),
     ITEM("RATE_LIMIT_SLOTS", TA_CFG_INT, "16384", 16, 1048576, false, NULL,
         rate_limit_slots),
+    /* The internal key every call to a worker is signed with. */
+    TA_CFG_RPC_AUTH_ITEMS(edge_cfg, rpc_auth),
 };
 
 /* The per-address buckets of the routes that have one. */
@@ -171,6 +173,7 @@ main(void)
 	edge_cidrs *trusted = NULL;
 	edge_http *http = NULL;
 	ta_jwt_cfg jwt;
+	ta_rpc_auth *rpc_auth;
 	ta_log_level level = TA_LOG_INFO;
 	sigset_t stop;
 	char err[256];
@@ -202,6 +205,10 @@ main(void)
 	if (edge_cidrs_parse(cfg.trusted_proxies, &trusted, err, sizeof err) !=
 	    TA_OK)
 		die("config_invalid", err, 2);
+	rpc_auth = ta_rpc_auth_from_cfg_or_exit(&cfg.rpc_auth);
+	if (rpc_auth && strcmp(cfg.rpc_auth.key, cfg.jwt_secret) == 0)
+		die("config_invalid", "RPC_AUTH_KEY must differ from JWT_SECRET",
+		    2);
 	cors = edge_cors_new(cfg.cors_allowed_origins);
 	app.cfg = &cfg;
 	app.trusted = trusted;
@@ -218,6 +225,8 @@ main(void)
 	        &app.backends[EDGE_BACKEND_TASK]) != TA_OK)
 		die("config_invalid",
 		    "TASK_RPC_URL or RPC_DNS_SERVER is not valid", 2);
+	ta_rpc_client_set_auth(app.backends[EDGE_BACKEND_AUTH], rpc_auth);
+	ta_rpc_client_set_auth(app.backends[EDGE_BACKEND_TASK], rpc_auth);
 	if (edge_http_open(&app, &http) != TA_OK)
 		exit(1);
 	ta_log(TA_LOG_INFO, "started", "edge-api listening",
@@ -237,6 +246,7 @@ main(void)
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_AUTH]);
 	for (size_t i = 0; i < EDGE_LIMITERS; i++)
 		edge_rl_free(app.limiters[i].table);
+	ta_rpc_auth_free(rpc_auth);
 	edge_cors_free(cors);
 	edge_cidrs_free(trusted);
 	edge_router_free(router);

@@ -11,8 +11,8 @@
 # listens on AUTH_PORT + 10*i / TASK_PORT + 10*i and the edge dials them
 # all), AUTH_PORT (7001), TASK_PORT (7002), DB_PORT (cluster port when it is first created: 5433, or
 # a free one when 5433 is taken; remembered; set it again to move the
-# cluster), JWT_SECRET (default: one generated once and kept in the state
-# directory), TA_STATE_DIR (where the cluster lives; see scripts/pg.sh),
+# cluster), JWT_SECRET and RPC_AUTH_KEY (default: each generated once and
+# kept in the state directory), TA_STATE_DIR (where the cluster lives; see scripts/pg.sh),
 # CORS_ALLOWED_ORIGINS (default: the usual local front-end origins on
 # localhost and 127.0.0.1, ports 3000, 5173 and 8080), and any setting the
 # services read (LOG_LEVEL, DB_POOL_SIZE, ...).
@@ -113,6 +113,19 @@ if [ -z "${JWT_SECRET:-}" ]; then
 	JWT_SECRET=$(cat "$secret_file")
 fi
 export JWT_SECRET
+
+# The internal key the edge signs worker calls with (docs/caller-auth.md).
+if [ -z "${RPC_AUTH_KEY:-}" ]; then
+	key_file="$state/rpc_auth_key"
+	if [ ! -s "$key_file" ]; then
+		# 64 hex characters (32 random bytes); never printed.
+		(umask 077 && python3 -c \
+		    'import secrets; print(secrets.token_hex(32), end="")' \
+		    >"$key_file")
+	fi
+	RPC_AUTH_KEY=$(cat "$key_file")
+fi
+export RPC_AUTH_KEY
 
 for p in "${auth_ports[@]}"; do
 	RPC_LISTEN="tcp://127.0.0.1:$p" "$bin/auth-svc" &

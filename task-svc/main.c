@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pg.h"
 #include "rpc.h"
+#include "rpc_auth.h"
 #include "service.h"
 #include "taskapi/v1/health.pb-c.h"
 #include "tasks.h"
@@ -30,6 +31,7 @@ typedef struct task_cfg {
 	long drain_delay_s;
 	const char *log_level;
 	ta_db_cfg db;
+	ta_rpc_auth_cfg rpc_auth;
 } task_cfg;
 
 static const char *const log_levels[] = {
@@ -45,6 +47,8 @@ static const ta_cfg_item cfg_items[] = {
         offsetof(task_cfg, rpc_queue_limit)},
     /* After SIGTERM: serve this long before closing (common/stop.h). */
     TA_CFG_DRAIN_ITEM(task_cfg, drain_delay_s),
+    /* Callers prove they hold the internal key (common/rpc_auth.h). */
+    TA_CFG_RPC_AUTH_ITEMS(task_cfg, rpc_auth),
 };
 #define CFG_N (sizeof cfg_items / sizeof cfg_items[0])
 
@@ -75,6 +79,7 @@ main(int argc, char **argv)
 	ProtobufCService *services[2];
 	ta_rpc_server_cfg scfg = {0};
 	ta_rpc_server *server;
+	ta_rpc_auth *rpc_auth;
 	sigset_t sigs;
 
 	ta_log_init("task-svc", TA_LOG_INFO);
@@ -102,6 +107,7 @@ main(int argc, char **argv)
 	ta_cfg_load_or_exit(cfg_items, CFG_N, &cfg);
 	(void)ta_log_level_parse(cfg.log_level, &level);
 	ta_log_init("task-svc", level);
+	rpc_auth = ta_rpc_auth_from_cfg_or_exit(&cfg.rpc_auth);
 
 	/* Block the stop signals before any thread starts, so that only
 	 * sigwait below sees them. */
@@ -121,6 +127,7 @@ main(int argc, char **argv)
 	scfg.app = &cfg;
 	scfg.thread_init = thread_init;
 	scfg.thread_fini = thread_fini;
+	scfg.auth = rpc_auth;
 	if (ta_rpc_server_open(&scfg, &server) != TA_OK) {
 		ta_log(TA_LOG_ERROR, "listen_failed", "cannot serve RPC",
 		    TA_S("url", cfg.rpc_listen));
@@ -130,6 +137,7 @@ main(int argc, char **argv)
 	    TA_S("url", cfg.rpc_listen), TA_I("threads", scfg.nthreads));
 	(void)ta_stop_wait(&sigs, cfg.drain_delay_s);
 	ta_rpc_server_close(server);
+	ta_rpc_auth_free(rpc_auth);
 	nng_fini(); // drains nng's reaper: closed pipes are freed
 	ta_log(TA_LOG_INFO, "stopped", "task-svc stopped");
 	return 0;

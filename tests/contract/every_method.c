@@ -287,7 +287,7 @@ call_undecodable(const ta_test_proc *p, const char *method)
 	env.payload.len = sizeof junk;
 	assert_true(
 	    taskapi__v1__request_envelope__get_packed_size(&env) <= sizeof buf);
-	r = ta_test_raw_call(
+	r = ta_test_raw_call_signed(
 	    p->rpc_url, buf, taskapi__v1__request_envelope__pack(&env, buf));
 	code = r->code;
 	assert_int_equal(r->payload.len, 0);
@@ -384,7 +384,7 @@ test_undeclared_method_is_unimplemented(void **state)
 			env.payload.len =
 			    taskapi__v1__health_check_request__pack(
 			        &rq, payload);
-			r = ta_test_raw_call(procs[p]->rpc_url, buf,
+			r = ta_test_raw_call_signed(procs[p]->rpc_url, buf,
 			    taskapi__v1__request_envelope__pack(&env, buf));
 			assert_int_equal(r->code, TA_UNIMPLEMENTED);
 			taskapi__v1__reply_envelope__free_unpacked(r, NULL);

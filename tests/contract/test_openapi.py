@@ -295,6 +295,7 @@ class Served(unittest.TestCase):
         secret = "".join(secrets.choice(string.ascii_letters)
                          for _ in range(48))
         env = dict(os.environ, PORT=str(port), JWT_SECRET=secret,
+                   RPC_AUTH_KEY=secrets.token_hex(32),
                    AUTH_RPC_URL="tcp://127.0.0.1:%d" % free_port(),
                    TASK_RPC_URL="tcp://127.0.0.1:%d" % free_port())
         proc = subprocess.Popen([os.path.join(bindir, "edge-api")], env=env,

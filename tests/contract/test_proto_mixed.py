@@ -29,7 +29,10 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "e2e"))
 import protolib  # noqa: E402
+import rpc_auth  # noqa: E402
 
 protolib.require_protobuf()
 
@@ -161,11 +164,13 @@ class NewEdgeCurrentWorkers(unittest.TestCase):
         cls.next = next_contract()[1]
         cls.procs = {}
         cls.urls = {}
+        cls.rpc_auth_key = uuid.uuid4().hex + uuid.uuid4().hex
         bindir = protolib.env("TA_BIN_DIR")
         for name in ("auth-svc", "task-svc"):
             url = "tcp://127.0.0.1:%d" % free_port()
             env = dict(os.environ, RPC_LISTEN=url, LOG_LEVEL="warn",
                        JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
+                       RPC_AUTH_KEY=cls.rpc_auth_key,
                        DB_POOL_SIZE="2")
             log = open(os.path.join(cls.tmp.name, name + ".log"), "wb")
             cls.procs[name] = (subprocess.Popen(
@@ -197,9 +202,11 @@ class NewEdgeCurrentWorkers(unittest.TestCase):
         env.deadline.FromSeconds(int(time.time()) + 10)
         if principal is not None:
             env.principal.CopyFrom(principal)
+        # A newer edge signs too: the MAC covers its new fields as well.
         r = subprocess.run([protolib.wire_tool(), "--call",
                             self.urls[worker]],
-                           input=env.SerializeToString(),
+                           input=rpc_auth.sign(env.SerializeToString(),
+                                               self.rpc_auth_key),
                            capture_output=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr.decode())
         return C["ReplyEnvelope"].FromString(r.stdout)

@@ -1082,7 +1082,9 @@ cmd_call(const char *url)
 		nng_close(s);
 		goto fail;
 	}
-	rv = fwrite(out, 1, outlen, stdout) == outlen ? 0 : 2;
+	/* An all-default reply (OK, empty payload) packs to 0 bytes: out is
+	 * NULL then, and fwrite must not see it. */
+	rv = outlen == 0 || fwrite(out, 1, outlen, stdout) == outlen ? 0 : 2;
 	nng_free(out, outlen);
 	nng_close(s);
 	return rv;

@@ -65,7 +65,8 @@ class IamPolicies(unittest.TestCase):
         secrets = [s for s in stmts if "secretsmanager:GetSecretValue" in
                    json.dumps(s["Action"])]
         self.assertEqual(secrets[0]["Resource"],
-                         ["<DB_SECRET_ARN>", "<JWT_SECRET_ARN>"])
+                         ["<DB_SECRET_ARN>", "<JWT_SECRET_ARN>",
+                          "<RPC_AUTH_KEY_SECRET_ARN>"])
         self.assertNotIn("kms:", json.dumps(stmts))
         # Pulls from other accounts: only GuardDuty's agent repository.
         for st in stmts:

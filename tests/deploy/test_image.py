@@ -130,6 +130,7 @@ def setUpModule():
         state["configs"][svc] = oci_config(layout, svc)["config"]
     state["jwt"] = "".join(secrets.choice(string.ascii_letters)
                            for _ in range(48))
+    state["rpc_auth_key"] = secrets.token_hex(32)
 
 
 def tearDownModule():
@@ -152,6 +153,7 @@ def image_env(svc, extra=None):
         if os.environ.get(k):
             env[k] = os.environ[k]
     env["JWT_SECRET"] = state["jwt"]
+    env["RPC_AUTH_KEY"] = state["rpc_auth_key"]
     env["LOG_LEVEL"] = "info"
     # A sanitizer build: leak checks need ptrace, which a chroot as
     # uid 10001 does not give; the sanitizer pass checks leaks elsewhere.

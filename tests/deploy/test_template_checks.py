@@ -127,6 +127,10 @@ def check(tpl):
                     P.append("%s: secret %s given in plain Environment" % (where, n))
             if "DB_SSLMODE" in known and setting(c, "DB_SSLMODE", sch) not in ("require", "verify-full"):
                 P.append("%s: DB_SSLMODE is not require/verify-full" % where)
+            # RPC_AUTH=off is for a developer's benchmark: a worker would
+            # serve any caller on its port (docs/caller-auth.md).
+            if "RPC_AUTH" in known and setting(c, "RPC_AUTH", sch) == "off":
+                P.append("%s: RPC_AUTH is off" % where)
             for s in c.get("Secrets", []):
                 sid, key = value_from(tpl, s["ValueFrom"])
                 keys = secret_keys(tpl, sid)
@@ -352,6 +356,10 @@ MUTATIONS = [
     ("unknown secret key", lambda t: container(t, "AuthTaskDefinition")["Secrets"][0].update(ValueFrom={"Fn::Sub": "${DbSecret}:hostname::"}), "key hostname not in secret"),
     ("no attachment: no host key", lambda t: t["Resources"].pop("DbSecretAttachment"), "key host not in secret"),
     ("required setting missing", lambda t: container(t, "EdgeTaskDefinition").pop("Secrets"), "required JWT_SECRET not provided"),
+    ("worker without RPC_AUTH_KEY", lambda t: container(t, "TaskTaskDefinition").update(Secrets=[s for s in container(t, "TaskTaskDefinition")["Secrets"] if s["Name"] != "RPC_AUTH_KEY"]), "task-svc: required RPC_AUTH_KEY not provided"),
+    ("edge without RPC_AUTH_KEY", lambda t: container(t, "EdgeTaskDefinition").update(Secrets=[s for s in container(t, "EdgeTaskDefinition")["Secrets"] if s["Name"] != "RPC_AUTH_KEY"]), "edge-api: required RPC_AUTH_KEY not provided"),
+    ("RPC_AUTH_KEY in plain env", lambda t: container(t, "AuthTaskDefinition")["Environment"].append({"Name": "RPC_AUTH_KEY", "Value": "x" * 40}), "secret RPC_AUTH_KEY given in plain Environment"),
+    ("caller authentication off", lambda t: container(t, "AuthTaskDefinition")["Environment"].append({"Name": "RPC_AUTH", "Value": "off"}), "RPC_AUTH is off"),
     ("unknown setting", lambda t: container(t, "TaskTaskDefinition")["Environment"].append({"Name": "DB_PASS", "Value": "x"}), "sets DB_PASS, which task-svc does not read"),
     ("secret in plain env", lambda t: container(t, "AuthTaskDefinition")["Environment"].append({"Name": "JWT_SECRET", "Value": "x" * 40}), "secret JWT_SECRET given in plain Environment"),
     ("TLS off", lambda t: container(t, "MigrateTaskDefinition")["Environment"].__setitem__(1, {"Name": "DB_SSLMODE", "Value": "prefer"}), "DB_SSLMODE is not require"),
@@ -388,6 +396,9 @@ class TemplateChecks(unittest.TestCase):
             self.assertTrue(s["settings"])
         self.assertTrue(any(s["name"] == "JWT_SECRET" and s["required"] and s["secret"]
                             for s in schema("edge-api")["settings"]))
+        for b in ("edge-api", "auth-svc", "task-svc"):
+            self.assertTrue(any(s["name"] == "RPC_AUTH_KEY" and s["required"]
+                                and s["secret"] for s in schema(b)["settings"]), b)
 
     def test_app_template_passes(self):
         self.assertEqual(check(self.tpl), [])

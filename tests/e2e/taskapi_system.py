@@ -216,6 +216,8 @@ class System:
         self.jwt_secret = "".join(secrets.choice(string.ascii_letters
                                                  + string.digits)
                                   for _ in range(48))
+        # The internal key the edge signs worker calls with (rpc_auth.py).
+        self.rpc_auth_key = secrets.token_hex(32)
         self.jwt_expiration = jwt_expiration
         self.env = dict(env or {})
         # The iss and aud the processes expect (their defaults unless set).
@@ -237,6 +239,7 @@ class System:
     def _base_env(self):
         env = dict(os.environ)
         env.update({"JWT_SECRET": self.jwt_secret,
+                    "RPC_AUTH_KEY": self.rpc_auth_key,
                     "JWT_EXPIRATION": str(self.jwt_expiration),
                     "LOG_LEVEL": "info"})
         env.update(self.env)

@@ -104,6 +104,7 @@ class Stack:
         self.bindir = require_env()
         self.secret = "".join(secrets.choice(string.ascii_letters)
                               for _ in range(48))
+        self.rpc_auth_key = secrets.token_hex(32)
         self.n = {"auth": n_auth, "task": n_task}
         self.env = dict(env or {})
         self.env_kind = {"auth": dict(env_auth or {}),
@@ -119,6 +120,7 @@ class Stack:
         env = dict(os.environ)
         env.update(self.db)
         env.update({"JWT_SECRET": self.secret, "LOG_LEVEL": "info",
+                    "RPC_AUTH_KEY": self.rpc_auth_key,
                     "ARGON2_MEMORY_KIB": "8192", "ARGON2_OPS": "1"})
         env.update(self.env)
         env.update(self.env_kind[kind])

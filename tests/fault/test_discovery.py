@@ -203,6 +203,7 @@ class DiscoveryTest(unittest.TestCase):
         secret = "".join(secrets.choice(string.ascii_letters)
                          for _ in range(48))
         self.env = dict(os.environ, JWT_SECRET=secret, LOG_LEVEL="info",
+                        RPC_AUTH_KEY=secrets.token_hex(32),
                         DB_POOL_SIZE="2")
         self.task_port = free_port(list(INSTANCES))
         self.auth_port, self.edge_port = free_port(["127.0.0.1"]), None

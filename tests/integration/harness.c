@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "alloc.h"
+#include "rpc_auth.h"
 #include "taskapi/v1/health.pb-c.h"
 
 extern char **environ;
@@ -105,6 +107,30 @@ ta_test_jwt_secret(void)
 }
 
 const char *
+ta_test_rpc_auth_key(void)
+{
+	/* 50 characters; test-only, never a deployed key. */
+	return "integration-test-rpc-auth-key-0123456789abcdefghij";
+}
+
+static ta_rpc_auth *test_auth;
+static pthread_once_t test_auth_once = PTHREAD_ONCE_INIT;
+
+static void
+test_auth_build(void)
+{
+	if (ta_rpc_auth_new(ta_test_rpc_auth_key(), NULL, &test_auth) != TA_OK)
+		abort();
+}
+
+const ta_rpc_auth *
+ta_test_rpc_auth(void)
+{
+	pthread_once(&test_auth_once, test_auth_build);
+	return test_auth;
+}
+
+const char *
 ta_test_unique(void)
 {
 	static char ring[8][64];
@@ -137,7 +163,7 @@ list_sets(const char *const *list, const char *kv)
 
 /*
  * The child's environment: ours without the keys that own (RPC_LISTEN,
- * JWT_SECRET unless extra has it) or extra override, then those. The
+ * JWT_SECRET, RPC_AUTH_KEY unless extra has them) or extra override, then those. The
  * strings are borrowed except own[], which the caller keeps alive.
  */
 static char **
@@ -236,8 +262,8 @@ void
 ta_test_start(ta_test_proc *p, const char *binary, const char *const *extra)
 {
 	const char *bin_dir = need_env("TA_BIN_DIR");
-	char path[512], listen[96], secret[96];
-	const char *own[3];
+	char path[512], listen[96], secret[96], rpc_key[96];
+	const char *own[4];
 	char **env;
 	int port, fd, wstatus = 0;
 	bool is_dead = false;
@@ -254,9 +280,12 @@ ta_test_start(ta_test_proc *p, const char *binary, const char *const *extra)
 		fail_msg("log path too long under %s", logs());
 	snprintf(listen, sizeof listen, "RPC_LISTEN=%s", p->rpc_url);
 	snprintf(secret, sizeof secret, "JWT_SECRET=%s", ta_test_jwt_secret());
+	snprintf(rpc_key, sizeof rpc_key, "RPC_AUTH_KEY=%s",
+	    ta_test_rpc_auth_key());
 	own[0] = listen;
 	own[1] = secret;
-	own[2] = NULL;
+	own[2] = rpc_key;
+	own[3] = NULL;
 	env = child_env(own, extra);
 
 	fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -326,6 +355,7 @@ ta_test_client(const ta_test_proc *p)
 
 	if (ta_rpc_client_open(p->rpc_url, 0, &c) != TA_OK)
 		fail_msg("cannot open an RPC client to %s", p->rpc_url);
+	ta_rpc_client_set_auth(c, ta_test_rpc_auth());
 	return c;
 }
 
@@ -459,5 +489,18 @@ ta_test_raw_call(const char *url, const void *bytes, size_t len)
 	assert_non_null(r);
 	nng_free(out, outlen);
 	nng_close(s);
+	return r;
+}
+
+Taskapi__V1__ReplyEnvelope *
+ta_test_raw_call_signed(const char *url, const void *bytes, size_t len)
+{
+	uint8_t *buf = ta_xmalloc(len + TA_RPC_AUTH_TRAILER_BYTES);
+	Taskapi__V1__ReplyEnvelope *r;
+
+	memcpy(buf, bytes, len);
+	ta_rpc_auth_sign(ta_test_rpc_auth(), buf, len, buf + len);
+	r = ta_test_raw_call(url, buf, len + TA_RPC_AUTH_TRAILER_BYTES);
+	free(buf);
 	return r;
 }

@@ -28,8 +28,9 @@ int ta_test_free_port(void);
 /*
  * Starts TA_BIN_DIR/<binary> ("auth-svc", "task-svc") listening on a free
  * port (RPC_LISTEN), with the current environment plus extra ("K=V"
- * strings, NULL-terminated, may be NULL) and JWT_SECRET set to
- * ta_test_jwt_secret() unless extra sets it. Waits up to 15 s for
+ * strings, NULL-terminated, may be NULL), JWT_SECRET set to
+ * ta_test_jwt_secret() and RPC_AUTH_KEY to ta_test_rpc_auth_key() unless
+ * extra sets them. Waits up to 15 s for
  * Health/Check to answer OK. Aborts the test (cmocka fail) on failure.
  */
 void ta_test_start(
@@ -41,7 +42,16 @@ int ta_test_stop(ta_test_proc *p);
 /* The JWT secret the harness gives the workers (48 characters). */
 const char *ta_test_jwt_secret(void);
 
-/* A client dialled to p->rpc_url; ta_rpc_client_close when done. */
+/* The internal key the harness gives the workers (50 characters). */
+const char *ta_test_rpc_auth_key(void);
+
+/* ta_test_rpc_auth_key()'s derived keys, built once; never freed. */
+const ta_rpc_auth *ta_test_rpc_auth(void);
+
+/*
+ * A client dialled to p->rpc_url that signs its calls with
+ * ta_test_rpc_auth(); ta_rpc_client_close when done.
+ */
 ta_rpc_client *ta_test_client(const ta_test_proc *p);
 
 /*
@@ -51,6 +61,13 @@ ta_rpc_client *ta_test_client(const ta_test_proc *p);
  * reply comes within 10 s (a hang) or the reply does not decode.
  */
 Taskapi__V1__ReplyEnvelope *ta_test_raw_call(
+    const char *url, const void *bytes, size_t len);
+
+/*
+ * ta_test_raw_call with the caller_mac trailer of ta_test_rpc_auth()
+ * appended to bytes, as the edge sends them.
+ */
+Taskapi__V1__ReplyEnvelope *ta_test_raw_call_signed(
     const char *url, const void *bytes, size_t len);
 
 /*

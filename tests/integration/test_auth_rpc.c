@@ -626,7 +626,7 @@ test_deadline_passed(void **state)
 	env.deadline = &dl;
 	assert_true(taskapi__v1__request_envelope__get_packed_size(&env) <
 	            sizeof packed);
-	rep = ta_test_raw_call(proc.rpc_url, packed,
+	rep = ta_test_raw_call_signed(proc.rpc_url, packed,
 	    taskapi__v1__request_envelope__pack(&env, packed));
 	assert_int_equal(rep->code, TA_DEADLINE_EXCEEDED);
 	assert_int_equal(rep->payload.len, 0);
@@ -677,7 +677,7 @@ test_malformed_envelope(void **state)
 	env.method = "/taskapi.v1.AuthService/RegisterUser";
 	env.payload.data = (uint8_t *)junk;
 	env.payload.len = sizeof junk;
-	rep = ta_test_raw_call(proc.rpc_url, packed,
+	rep = ta_test_raw_call_signed(proc.rpc_url, packed,
 	    taskapi__v1__request_envelope__pack(&env, packed));
 	assert_int_equal(rep->code, TA_INVALID_ARGUMENT);
 	taskapi__v1__reply_envelope__free_unpacked(rep, NULL);

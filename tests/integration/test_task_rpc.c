@@ -610,7 +610,7 @@ test_deadline_passed(void **state)
 	env.principal = &alice;
 	env.payload.data = payload;
 	env.payload.len = taskapi__v1__get_task_request__pack(&g, payload);
-	r = ta_test_raw_call(
+	r = ta_test_raw_call_signed(
 	    proc.rpc_url, buf, taskapi__v1__request_envelope__pack(&env, buf));
 	assert_int_equal(r->code, TA_DEADLINE_EXCEEDED);
 	taskapi__v1__reply_envelope__free_unpacked(r, NULL);
