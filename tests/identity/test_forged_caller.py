@@ -23,6 +23,7 @@ in RPC_AUTH=transition serve an edge that does not sign yet.
 """
 
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -262,8 +263,9 @@ class StartupRules(unittest.TestCase):
             self.assertNotIn(short, out, label)
 
     def test_edge_refuses_the_jwt_secret_as_key(self):
+        same = secrets.token_hex(32)  # strong: only the sameness is wrong
         e = dict(os.environ, PORT=str(ts.free_ports(1)[0]),
-                 JWT_SECRET="s" * 40, RPC_AUTH_KEY="s" * 40)
+                 JWT_SECRET=same, RPC_AUTH_KEY=same)
         r = subprocess.run([os.path.join(SYS.bindir, "edge-api")], env=e,
                            capture_output=True, timeout=30)
         self.assertEqual(r.returncode, 2)

@@ -32,6 +32,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+import rpc_auth  # noqa: E402
 import taskapi_system as ts  # noqa: E402
 
 PAIR_LIMIT = 10
@@ -343,6 +344,7 @@ class RpcLevel(unittest.TestCase):
                + fbytes(2, "rpc-" + key)
                + fbytes(3, fvarint(1, int(time.time()) + 10))
                + fbytes(5, req) + fbytes(6, key) + fbytes(7, addr))
+        env = rpc_auth.sign(env, SYS.rpc_auth_key)
         p = subprocess.run([wire_tool(), "--call", SYS.auth_url], input=env,
                            capture_output=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr.decode())

@@ -266,7 +266,8 @@ class WeakSecret(unittest.TestCase):
         env = dict(os.environ, LOG_LEVEL="info", PORT=str(port),
                    RPC_LISTEN="tcp://127.0.0.1:%d" % port,
                    AUTH_RPC_URL="tcp://127.0.0.1:%d" % port,
-                   TASK_RPC_URL="tcp://127.0.0.1:%d" % port)
+                   TASK_RPC_URL="tcp://127.0.0.1:%d" % port,
+                   RPC_AUTH_KEY=random_secret())
         env.pop("JWT_SECRET_PREVIOUS", None)
         env.update(env_over)
         p = subprocess.Popen([os.path.join(os.environ["TA_BIN_DIR"], binary)],
