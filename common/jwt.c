@@ -238,16 +238,22 @@ ta_jwt_verify(const ta_jwt_cfg *cfg, const char *token, int64_t now,
 		return TA_UNAUTHENTICATED;
 	if (!decode(cfg, token, &jwt))
 		return TA_UNAUTHENTICATED;
-	if (!header_ok(jwt) || !claims_ok(jwt, cfg, &c, &nbf))
+	if (!header_ok(jwt))
+		goto out;
+	/*
+	 * Signed with our key and past exp: "Token has expired" whatever else
+	 * it lacks, so that a token of the old service (no iss or aud) that
+	 * has run out tells its client what the old service told it.
+	 */
+	if (grant_int(jwt, "exp", &c.exp) && c.exp <= now - TA_JWT_LEEWAY_S) {
+		*reason = REASON_EXPIRED;
+		goto out;
+	}
+	if (!claims_ok(jwt, cfg, &c, &nbf))
 		goto out;
 	/* Issued or valid only in the future: not ours to accept yet. */
 	if (c.iat > now + TA_JWT_LEEWAY_S || nbf > now + TA_JWT_LEEWAY_S)
 		goto out;
-	/* Only a token that passed every other check is called expired. */
-	if (c.exp <= now - TA_JWT_LEEWAY_S) {
-		*reason = REASON_EXPIRED;
-		goto out;
-	}
 	c.username = ta_xstrdup(jwt_get_grant(jwt, "username"));
 	c.email = ta_xstrdup((s = jwt_get_grant(jwt, "email")) ? s : "");
 	c.role = ta_xstrdup((s = jwt_get_grant(jwt, "role")) ? s : "user");

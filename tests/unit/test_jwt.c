@@ -380,8 +380,30 @@ test_leeway(void **state)
 		assert_invalid(tok);
 		free(tok);
 	}
-	/* A future token that has also expired is not called expired. */
+	/* Signed by us and past exp: called expired, whatever else is off. */
 	tok = issue(SECRET, 7, NOW + 600, NOW - 600);
+	assert_int_equal(verify(tok, &reason), TA_UNAUTHENTICATED);
+	assert_string_equal(reason, "Token has expired");
+	free(tok);
+	/* The old service's claims (no iss, aud): expired is still expired,
+	 * and a live one is invalid here. */
+	snprintf(buf, sizeof buf,
+	    "{\"user_id\":7,\"username\":\"alice\",\"iat\":%lld,"
+	    "\"exp\":%lld}",
+	    (long long)(NOW - 7200), (long long)(NOW - 3600));
+	tok = libjwt_token(JWT_ALG_HS256, SECRET, buf);
+	assert_int_equal(verify(tok, &reason), TA_UNAUTHENTICATED);
+	assert_string_equal(reason, "Token has expired");
+	free(tok);
+	snprintf(buf, sizeof buf,
+	    "{\"user_id\":7,\"username\":\"alice\",\"iat\":%lld,"
+	    "\"exp\":%lld}",
+	    (long long)NOW, (long long)(NOW + 3600));
+	tok = libjwt_token(JWT_ALG_HS256, SECRET, buf);
+	assert_invalid(tok);
+	free(tok);
+	/* Expired but signed with another key: invalid, never "expired". */
+	tok = issue(OTHER, 7, NOW - 100, NOW - 60);
 	assert_invalid(tok);
 	free(tok);
 }
