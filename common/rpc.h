@@ -22,6 +22,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "clock.h" /* ta_now_ms */
 #include "status.h"
 #include "taskapi/v1/envelope.pb-c.h"
 
@@ -48,7 +49,7 @@ typedef struct ta_rpc_ctx {
 	int64_t deadline_ms;		/* unix epoch ms; 0: none */
 	void *thread_state;		/* from thread_init: the thread's ta_pg */
 	void *app;			/* ta_rpc_server_cfg.app */
-	struct ta_rpc_reply *reply;	/* private to rpc_server.c */
+	struct ta_rpc_reply *reply;	/* private: rpc_envelope.h */
 } ta_rpc_ctx;
 
 typedef struct ta_rpc_server_cfg {
@@ -188,7 +189,7 @@ struct ta_rpc_call {
 	 * the first result); set it for methods that are idempotent anyway.
 	 */
 	bool is_retry_safe;
-	struct ta_rpc_call_priv *priv;	/* private to rpc_client.c */
+	struct ta_rpc_call_priv *priv;	/* private to rpc_call.c */
 };
 
 /*
@@ -248,8 +249,5 @@ int64_t ta_rpc_deadline_ms(const Google__Protobuf__Timestamp *ts);
 
 /* The inverse: ms as a Timestamp with nanos in [0, 999999999]. */
 void ta_rpc_deadline_to_timestamp(int64_t ms, Google__Protobuf__Timestamp *ts);
-
-/* Current time as unix epoch milliseconds (CLOCK_REALTIME). */
-int64_t ta_now_ms(void);
 
 #endif

@@ -1,9 +1,12 @@
 /*
- * One call of the REP side without sockets: a packed request envelope is
- * unpacked, dispatched through the protobuf-c service descriptors and
- * answered with a packed reply envelope. rpc_server.c moves the bytes;
- * tests/fuzz/fuzz_rpc.c calls this directly. Runs on the serving thread
- * that took the call; everything of a call lives on that thread.
+ * The dispatcher: one call of the REP side without sockets. A packed
+ * request envelope (decoded by rpc_envelope.c) has its caller checked
+ * (rpc_auth.c), its deadline and method looked at, and runs through the
+ * protobuf-c service descriptors; the outcome is packed as a reply
+ * envelope and logged. rpc_server.c moves the bytes; the unit tests
+ * (test_rpc_dispatch.c) and tests/fuzz/fuzz_rpc.c call it directly. Runs
+ * on the serving thread that took the call; everything of a call lives
+ * on that thread.
  */
 #include "rpc_serve.h"
 
@@ -12,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "log.h"
 #include "rpc_auth.h"
 #include "taskapi/v1/health.pb-c.h"
@@ -22,29 +25,6 @@
 
 /* Longest method name written to the access log (clients send anything). */
 #define METHOD_LOG_MAX 200
-
-/* The outcome of one call, filled by the closure and ta_rpc_fail. */
-struct ta_rpc_reply {
-	const ProtobufCMethodDescriptor *md; /* NULL until dispatched */
-	size_t max_bytes;
-	ta_status status;
-	char *message; /* owned; NULL: the status name */
-	ta_violations violations;
-	bool has_replied; /* the closure ran */
-	uint8_t *payload; /* owned packed output */
-	size_t payload_len;
-	bool is_limited; /* rate_limit holds the caller's limit */
-	Taskapi__V1__RateLimit rate_limit; /* policy owned */
-};
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 ta_rpc_ctx *
 ta_rpc_ctx_of(void *closure_data)
@@ -266,54 +246,6 @@ dispatch(const ta_rpc_server_cfg *cfg, const Taskapi__V1__RequestEnvelope *env,
 	}
 }
 
-/* Packs the reply envelope of r into alloc(arg, n); false when it fails. */
-static bool
-reply_pack(struct ta_rpc_reply *r, ta_rpc_reply_alloc alloc, void *arg)
-{
-	Taskapi__V1__ReplyEnvelope re = TASKAPI__V1__REPLY_ENVELOPE__INIT;
-	Taskapi__V1__FieldViolation *fv = NULL, **fvp = NULL;
-	uint8_t *buf;
-	size_t n;
-
-	re.code = (int32_t)r->status;
-	if (r->status == TA_OK) {
-		re.payload.data = r->payload;
-		re.payload.len = r->payload_len;
-	} else {
-		re.message =
-		    r->message ? r->message : (char *)ta_status_name(r->status);
-		if (r->is_limited && r->status == TA_RESOURCE_EXHAUSTED)
-			re.rate_limit = &r->rate_limit;
-		if (r->violations.n) {
-			fv = ta_xcalloc(r->violations.n, sizeof *fv);
-			fvp = ta_xcalloc(r->violations.n, sizeof *fvp);
-			for (size_t i = 0; i < r->violations.n; i++) {
-				taskapi__v1__field_violation__init(&fv[i]);
-				fv[i].field = r->violations.items[i].field;
-				fv[i].message = r->violations.items[i].message;
-				fvp[i] = &fv[i];
-			}
-			re.n_details = r->violations.n;
-			re.details = fvp;
-		}
-	}
-	n = taskapi__v1__reply_envelope__get_packed_size(&re);
-	if (n > r->max_bytes) {
-		/* Only a huge list of violations gets here: drop it. */
-		re.code = TA_RESOURCE_EXHAUSTED;
-		re.message = "reply too large";
-		re.payload.len = 0;
-		re.n_details = 0;
-		re.rate_limit = NULL;
-		n = taskapi__v1__reply_envelope__get_packed_size(&re);
-	}
-	if ((buf = alloc(arg, n)) != NULL)
-		taskapi__v1__reply_envelope__pack(&re, buf);
-	free(fv);
-	free(fvp);
-	return buf != NULL;
-}
-
 static void
 log_access(const ta_rpc_ctx *ctx, ta_status status, int64_t t0_us)
 {
@@ -328,7 +260,7 @@ log_access(const ta_rpc_ctx *ctx, ta_status status, int64_t t0_us)
 		kvs[n++] = TA_I("user_id", ctx->principal->user_id);
 	kvs[n++] = TA_S("method", method);
 	kvs[n++] = TA_S("code", ta_status_name(status));
-	kvs[n++] = TA_F("latency_ms", (double)(mono_us() - t0_us) / 1000.0);
+	kvs[n++] = TA_F("latency_ms", (double)(ta_mono_us() - t0_us) / 1000.0);
 	kvs[n].type = TA_KV_END;
 	ta_log_kv(TA_LOG_INFO, "rpc_call", "rpc call", kvs);
 }
@@ -338,7 +270,7 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
     void *thread_state, const uint8_t *req, size_t len,
     ta_rpc_reply_alloc alloc, void *arg)
 {
-	int64_t t0 = mono_us();
+	int64_t t0 = ta_mono_us();
 	struct ta_rpc_reply r = {.max_bytes = max_bytes};
 	ta_rpc_ctx ctx = {.method = "",
 	    .request_id = "",
@@ -350,21 +282,12 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
 	Taskapi__V1__RequestEnvelope *env;
 	bool is_packed;
 
-	env = taskapi__v1__request_envelope__unpack(NULL, len, req);
-	if (!env) {
+	if (!(env = ta_rpc_request_unpack(req, len, &ctx)))
 		ta_rpc_fail(
 		    &ctx, TA_INVALID_ARGUMENT, "malformed request envelope");
-	} else {
-		ctx.method = env->method;
-		ctx.request_id = env->request_id;
-		ctx.idempotency_key = env->idempotency_key;
-		ctx.client_addr = env->client_addr;
-		ctx.principal = env->principal;
-		ctx.deadline_ms = ta_rpc_deadline_ms(env->deadline);
-		if (caller_check(cfg, req, len, env, &ctx))
-			dispatch(cfg, env, &ctx);
-	}
-	is_packed = reply_pack(&r, alloc, arg);
+	else if (caller_check(cfg, req, len, env, &ctx))
+		dispatch(cfg, env, &ctx);
+	is_packed = ta_rpc_reply_pack(&r, alloc, arg);
 	if (!is_packed)
 		ta_log(TA_LOG_ERROR, "rpc_reply_alloc_failed",
 		    "could not allocate the reply; the client will time out",
@@ -378,18 +301,4 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
 		free(r.rate_limit.policy);
 	ta_violations_fini(&r.violations);
 	return is_packed;
-}
-
-bool
-ta_rpc_pack_reply(size_t max_bytes, ta_status status, const char *message,
-    const uint8_t *payload, size_t len, ta_rpc_reply_alloc alloc, void *arg)
-{
-	/* Only read: reply_pack never frees or writes through r. */
-	struct ta_rpc_reply r = {.max_bytes = max_bytes,
-	    .status = status,
-	    .message = (char *)message,
-	    .payload = (uint8_t *)payload,
-	    .payload_len = len};
-
-	return reply_pack(&r, alloc, arg);
 }

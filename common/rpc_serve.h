@@ -1,7 +1,8 @@
 /*
  * One call of the RPC server without sockets: a packed request envelope in,
- * a packed reply envelope out. rpc_server.c receives and sends the bytes;
- * the fuzz target of the envelope path calls this directly.
+ * a packed reply envelope out, through the service descriptors, with no
+ * nng. rpc_server.c receives and sends the bytes; the dispatch unit test
+ * and the fuzz target of the envelope path call this directly.
  */
 #ifndef TA_COMMON_RPC_SERVE_H
 #define TA_COMMON_RPC_SERVE_H
@@ -11,9 +12,7 @@
 #include <stdint.h>
 
 #include "rpc.h"
-
-/* Memory for a packed reply of n bytes (n may be 0), or NULL. */
-typedef void *(*ta_rpc_reply_alloc)(void *arg, size_t n);
+#include "rpc_envelope.h"
 
 /*
  * Unpacks the request envelope req[0..len) (borrowed, only read), runs its
@@ -27,15 +26,5 @@ typedef void *(*ta_rpc_reply_alloc)(void *arg, size_t n);
 bool ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
     void *thread_state, const uint8_t *req, size_t len,
     ta_rpc_reply_alloc alloc, void *arg);
-
-/*
- * A reply envelope packed into alloc(arg, n) without a call: status with
- * message (NULL: the status name) when status is not TA_OK, else payload
- * (len bytes, borrowed) as the packed reply. rpc_server.c answers overload
- * (RESOURCE_EXHAUSTED, "server overloaded") and liveness checks with it.
- * false when alloc returned NULL.
- */
-bool ta_rpc_pack_reply(size_t max_bytes, ta_status status, const char *message,
-    const uint8_t *payload, size_t len, ta_rpc_reply_alloc alloc, void *arg);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "log.h"
 
 static const char *const mhd_noise[] = {
@@ -152,9 +153,9 @@ edge_http_close(edge_http *h, int64_t wait_ms)
 		return;
 	atomic_store(&h->is_draining, true);
 	edge_front_quiesce(h->front);
-	until = edge_mono_us() + wait_ms * 1000;
+	until = ta_mono_us() + wait_ms * 1000;
 	while (atomic_load(&h->active) > 0 &&
-	       (edge_mono_us() < until || atomic_load(&h->suspended) > 0))
+	       (ta_mono_us() < until || atomic_load(&h->suspended) > 0))
 		sleep_ms(10);
 	if (atomic_load(&h->active) > 0)
 		ta_log(TA_LOG_WARN, "http_drain_timeout",

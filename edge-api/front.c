@@ -16,10 +16,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "log.h"
 #include "relay.h"
 #include "reply.h"
@@ -51,15 +51,6 @@ struct edge_front {
 	atomic_llong refused_log_us; /* when that was logged */
 };
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Writes a refusal to a client not taken in, best effort; closes fd. */
 static void
 refuse_fd(int fd, int status, const char *message)
@@ -84,7 +75,7 @@ refuse_fd(int fd, int status, const char *message)
 static void
 note_refused(edge_front *f, int status)
 {
-	long long now = mono_us(), last = atomic_load(&f->refused_log_us);
+	long long now = ta_mono_us(), last = atomic_load(&f->refused_log_us);
 	long n = atomic_fetch_add(&f->refused, 1) + 1;
 
 	if (now - last < 1000000 ||
@@ -119,7 +110,7 @@ admit(front_thread *t, int fd, struct sockaddr_storage *ss, socklen_t len)
 		note_refused(f, 429);
 		return;
 	}
-	edge_relay_open(&t->env, fd, sa, len, is_per_ip, mono_us());
+	edge_relay_open(&t->env, fd, sa, len, is_per_ip, ta_mono_us());
 }
 
 static void
@@ -177,9 +168,9 @@ run(void *arg)
 				                          ~(uint64_t)
 				                              EDGE_RELAY_TAG_MHD),
 				    (tag & EDGE_RELAY_TAG_MHD) != 0,
-				    evs[i].events, mono_us());
+				    evs[i].events, ta_mono_us());
 		}
-		now = mono_us();
+		now = ta_mono_us();
 		if (now >= t->next_tick_us) {
 			edge_relay_tick(&t->env, now);
 			t->next_tick_us = now + TICK_US;

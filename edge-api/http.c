@@ -45,18 +45,10 @@
 #include "access.h"
 #include "alloc.h"
 #include "bearer.h"
+#include "clock.h"
 #include "log.h"
 #include "openapi.h"
 #include "render.h"
-
-int64_t
-edge_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 rpc_done(void *arg, ta_rpc_call *call)
@@ -235,7 +227,7 @@ req_new(edge_http *h, struct MHD_Connection *conn, const char *url,
 	r->h = h;
 	r->conn = conn;
 	r->method = method;
-	r->start_us = edge_mono_us();
+	r->start_us = ta_mono_us();
 	atomic_init(&r->state, REQ_NEW);
 	edge_request_id_pick(edge_req_header(r, "X-Request-Id"), r->request_id);
 	edge_req_client_addr(r);
@@ -307,7 +299,7 @@ edge_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    .route_method = r->match.route ? r->match.route->row->method : NULL,
 	    .pattern = r->match.route ? r->match.route->row->pattern : NULL,
 	    .status = r->http_status,
-	    .latency_us = edge_mono_us() - r->start_us,
+	    .latency_us = ta_mono_us() - r->start_us,
 	    .has_user = r->has_claims,
 	    .user_id = r->claims.user_id,
 	    .client_addr = r->client_addr,

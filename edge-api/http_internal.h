@@ -126,7 +126,4 @@ bool edge_req_throttle(
  */
 int edge_req_limited_status(edge_req *r, const ta_rpc_call *call);
 
-/* Monotonic microseconds. */
-int64_t edge_mono_us(void);
-
 #endif

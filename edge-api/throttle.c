@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "log.h"
 
 /* X-Forwarded-For lines joined, at most: a longer list is not believed. */
@@ -88,7 +89,7 @@ edge_req_throttle(
 		if (!(rt->row->flags & l->flag) || !l->table)
 			continue;
 		res = edge_rl_take(
-		    l->table, &l->policy, r->client_addr, edge_mono_us());
+		    l->table, &l->policy, r->client_addr, ta_mono_us());
 		if (res.is_allowed)
 			continue;
 		ta_log(TA_LOG_INFO, "rate_limited",
