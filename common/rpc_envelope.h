@@ -75,7 +75,7 @@ bool ta_rpc_reply_pack(const struct ta_rpc_reply *r, ta_rpc_reply_alloc alloc,
 /*
  * A reply envelope packed into alloc(arg, n) without a call: status with
  * message (NULL: the status name) when status is not TA_OK, else payload
- * (len bytes, borrowed) as the packed reply. rpc_server.c answers overload
+ * (len bytes, borrowed) as the packed reply. rpc_slots.c answers overload
  * (RESOURCE_EXHAUSTED, "server overloaded") and liveness checks with it.
  * false when alloc returned NULL.
  */

@@ -7,7 +7,7 @@
  * and ECS would replace the busiest workers first. Only while the threads
  * make progress, though: when every one has been inside the same calls
  * for 10 s or more (hung), the check queues like any call and fails, so a
- * hung worker is replaced (common/rpc_server.c is_progressing).
+ * hung worker is replaced (common/rpc_slots.c is_progressing).
  */
 #ifndef TA_COMMON_RPC_LIVENESS_H
 #define TA_COMMON_RPC_LIVENESS_H

@@ -1,7 +1,7 @@
 /*
  * One call of the RPC server without sockets: a packed request envelope in,
  * a packed reply envelope out, through the service descriptors, with no
- * nng. rpc_server.c receives and sends the bytes; the dispatch unit test
+ * nng. rpc_slots.c receives and sends the bytes; the dispatch unit test
  * and the fuzz target of the envelope path call this directly.
  */
 #ifndef TA_COMMON_RPC_SERVE_H

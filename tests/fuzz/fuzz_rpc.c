@@ -1,13 +1,13 @@
 /*
  * libFuzzer target for the RPC server's call path without sockets: the
  * input is a packed request envelope, served by ta_rpc_serve_packed (the
- * code rpc_server.c runs for every received message) against stub
+ * code rpc_slots.c runs for every received message) against stub
  * TaskService, AuthService and Health services. The stub's behaviour comes
  * from the envelope's request_id: reply, fail, add violations, reply
  * twice, never, NULL or with the wrong type. Every answer must be a
  * ReplyEnvelope within the size cap, with a known status; an OK one
  * carries the method's reply type and no error fields. A liveness
- * Health/Check goes the way rpc_server.c's receive callback sends it
+ * Health/Check goes the way rpc_slots.c's receive callback sends it
  * (rpc_liveness.h), answered healthy without a handler.
  */
 #include <fcntl.h>
@@ -240,7 +240,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Taskapi__V1__RequestEnvelope *env;
 	Taskapi__V1__ReplyEnvelope *re;
 
-	/* As rpc_server.c's receive callback: a liveness check first. */
+	/* As rpc_slots.c's receive callback: a liveness check first. */
 	if (ta_rpc_is_liveness(data, size))
 		return check_liveness(data, size);
 	if (!ta_rpc_serve_packed(

@@ -1,0 +1,80 @@
+/*
+ * The RPC server's state, shared by its lifecycle (rpc_server.c: open,
+ * threads, shutdown) and its slot scheduler (rpc_slots.c). Private to the
+ * server; callers use rpc.h.
+ */
+#ifndef TA_COMMON_RPC_SLOTS_H
+#define TA_COMMON_RPC_SLOTS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "rpc.h"
+
+typedef enum slot_state {
+	SLOT_IDLE,    /* nothing pending (before start, after shutdown) */
+	SLOT_RECV,    /* receive pending */
+	SLOT_QUEUED,  /* holds a call waiting for a serving thread */
+	SLOT_SERVING, /* a serving thread runs its call */
+	SLOT_SENDING, /* reply (or overload answer) being sent */
+} slot_state;
+
+/* One nng context of the socket and the call it holds. */
+typedef struct srv_slot {
+	struct ta_rpc_server *srv; /* borrowed: the owner */
+	nng_ctx ctx;
+	nng_aio *aio;          /* callback slot_cb */
+	slot_state state;      /* guarded by srv->mu */
+	nng_msg *req;          /* SLOT_QUEUED: the received call */
+	struct srv_slot *next; /* queue link */
+} srv_slot;
+
+typedef struct srv_thread {
+	struct ta_rpc_server *srv; /* borrowed: the owner */
+	int index;
+	pthread_t tid;
+	bool is_started;
+	void *state; /* from thread_init; this thread only */
+} srv_thread;
+
+struct ta_rpc_server {
+	const ta_rpc_server_cfg *cfg; /* borrowed: outlives the server */
+	size_t max_bytes;
+	int queue_limit;
+	nng_socket sock;
+	pthread_mutex_t mu;
+	pthread_cond_t has_work; /* queue non-empty or stopping */
+	pthread_cond_t is_sent;  /* a send finished */
+	/* Guarded by mu: */
+	bool is_stopping;
+	srv_slot *head, *tail; /* FIFO of SLOT_QUEUED slots */
+	int nqueued;
+	int nbusy;	      /* serving threads inside a call */
+	int64_t progress_us;  /* when a serving thread last took or ended one */
+	int nsending;
+	int64_t nserved; /* replies sent */
+	bool is_shedding;
+	int64_t nshed; /* calls refused during this overload */
+	int nthreads;
+	srv_thread *threads;
+	int nslots;
+	srv_slot *slots;
+};
+
+/* Starts a receive on slot; the caller holds slot->srv->mu. */
+void ta_rpc_slot_recv(srv_slot *slot);
+
+/* The aio callback of a slot, on an nng task thread: never blocks. */
+void ta_rpc_slot_cb(void *arg);
+
+/*
+ * A serving thread (arg: its srv_thread): thread_init, then queued calls
+ * until shutdown has drained the queue, then thread_fini.
+ */
+void *ta_rpc_serve_thread(void *arg);
+
+#endif
