@@ -1,8 +1,7 @@
 /*
- * The call state machine of the REQ side: a call is built (its envelope
- * packed by rpc_envelope.c), sent on its own nng context of the client's
- * socket (rpc_client.c keeps the backends), received and finished, with
- * failover to another instance when a retry-safe call's instance drops it.
+ * The REQ side's call state machine: a call is packed (rpc_envelope.c),
+ * sent on its own context of the client's socket (rpc_client.c), received
+ * and finished, and sent again when its instance drops a retry-safe call.
  *
  * Design notes.
  * - Threads: ta_rpc_start may be called from any thread. The call then
@@ -100,9 +99,8 @@ ta_rpc_call_new_from(const char *method, const char *request_id,
 	p->method = ta_xstrdup(method);
 	p->request_id = ta_xstrdup(request_id ? request_id : "");
 	p->deadline_ms = ta_now_ms() + timeout_ms;
-	p->buf = ta_rpc_request_pack(p->method, p->request_id,
-	    p->deadline_ms, principal, idempotency_key, client_addr, request,
-	    &p->len);
+	p->buf = ta_rpc_request_pack(p->method, p->request_id, p->deadline_ms,
+	    principal, idempotency_key, client_addr, request, &p->len);
 	if (idempotency_key && *idempotency_key)
 		call->is_retry_safe = true; // the worker answers a repeat once
 	return call;
@@ -164,7 +162,8 @@ call_fail_nng(ta_rpc_call *call, int rv)
 static void
 call_send(struct ta_rpc_call_priv *p, nng_msg *m, int64_t left)
 {
-	int64_t since_open_ms = (ta_mono_us() - ta_rpc_client_open_us(p->client)) / 1000;
+	int64_t since_open_ms =
+	    (ta_mono_us() - ta_rpc_client_open_us(p->client)) / 1000;
 	int64_t grace = since_open_ms < TA_RPC_START_GRACE_MS
 	                    ? TA_RPC_START_GRACE_MS - since_open_ms
 	                    : 0;
@@ -317,7 +316,8 @@ ta_rpc_start(ta_rpc_client *c, ta_rpc_call *call,
 	}
 	/* Circuit open: no instance to take it, and waiting would not help. */
 	if (ta_rpc_client_connected(c) == 0 &&
-	    p->start_us - ta_rpc_client_open_us(c) > TA_RPC_START_GRACE_MS * 1000) {
+	    p->start_us - ta_rpc_client_open_us(c) >
+	        TA_RPC_START_GRACE_MS * 1000) {
 		call->status = TA_UNAVAILABLE;
 		call->message = "service unavailable";
 		return call->status;

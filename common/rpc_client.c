@@ -307,4 +307,3 @@ ta_rpc_client_close(ta_rpc_client *c)
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
-

@@ -17,13 +17,13 @@ struct ta_rpc_dial;
 
 /* Plain data owned by the client; only rpc_dialers.c reads the fields. */
 typedef struct ta_rpc_dialers {
-	nng_socket sock;          /* borrowed: the client's REQ socket */
-	const char *name;         /* borrowed: "task", for log lines */
-	char *dns_server;         /* owned; NULL: getaddrinfo */
-	ta_disc_target *targets;  /* owned, ntargets */
+	nng_socket sock;         /* borrowed: the client's REQ socket */
+	const char *name;        /* borrowed: "task", for log lines */
+	char *dns_server;        /* owned; NULL: getaddrinfo */
+	ta_disc_target *targets; /* owned, ntargets */
 	size_t ntargets;
-	ta_addr_set *last;        /* per target: the last good lookup */
-	bool is_failing;          /* inside a streak of failed lookups */
+	ta_addr_set *last;         /* per target: the last good lookup */
+	bool is_failing;           /* inside a streak of failed lookups */
 	struct ta_rpc_dial *dials; /* owned, ndials */
 	size_t ndials;
 } ta_rpc_dialers;

@@ -98,7 +98,8 @@ ta_rpc_reply_pack(
 		re.message =
 		    r->message ? r->message : (char *)ta_status_name(r->status);
 		if (r->is_limited && r->status == TA_RESOURCE_EXHAUSTED)
-			re.rate_limit = (Taskapi__V1__RateLimit *)&r->rate_limit;
+			re.rate_limit =
+			    (Taskapi__V1__RateLimit *)&r->rate_limit;
 		if (r->violations.n) {
 			fv = ta_xcalloc(r->violations.n, sizeof *fv);
 			fvp = ta_xcalloc(r->violations.n, sizeof *fvp);

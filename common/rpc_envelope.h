@@ -69,8 +69,8 @@ Taskapi__V1__RequestEnvelope *ta_rpc_request_unpack(
  * RESOURCE_EXHAUSTED "reply too large" instead. r is only read. false when
  * alloc returned NULL.
  */
-bool ta_rpc_reply_pack(const struct ta_rpc_reply *r, ta_rpc_reply_alloc alloc,
-    void *arg);
+bool ta_rpc_reply_pack(
+    const struct ta_rpc_reply *r, ta_rpc_reply_alloc alloc, void *arg);
 
 /*
  * A reply envelope packed into alloc(arg, n) without a call: status with
