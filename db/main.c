@@ -32,16 +32,13 @@ typedef struct migrate_cfg {
 	const char *log_level;
 } migrate_cfg;
 
-static const char *const migrate_levels[] = {
-    "debug", "info", "warn", "error", NULL};
-
 static const ta_cfg_item migrate_cfg_items[] = {
     TA_CFG_DB_ITEMS(migrate_cfg, db),
     {"DB_CONNECT_RETRY_S", TA_CFG_INT, "30", 0, 3600, false, NULL,
         offsetof(migrate_cfg, connect_retry_s)},
     {"MIGRATIONS_DIR", TA_CFG_STR, TA_MIGRATIONS_DIR, 1, 4096, false, NULL,
         offsetof(migrate_cfg, dir)},
-    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, migrate_levels,
+    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, ta_log_levels,
         offsetof(migrate_cfg, log_level)},
 };
 
