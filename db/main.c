@@ -102,7 +102,8 @@ main(int argc, char **argv)
 	}
 	if ((status = migrate_set_scan(cfg.dir, &set)) != TA_OK)
 		goto out;
-	if ((status = migrate_db_open(&cfg.db, cfg.connect_retry_s, &conn)) != TA_OK)
+	if ((status = migrate_db_open(&cfg.db, cfg.connect_retry_s, &conn)) !=
+	    TA_OK)
 		goto out;
 	status =
 	    is_status ? migrate_status(conn, &set) : migrate_up(conn, &set);

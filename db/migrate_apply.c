@@ -74,8 +74,8 @@ migrate_db_open(const ta_db_cfg *db, long retry_s, PGconn **out)
 	/* libpq skips empty values: no DB_PASSWORD, no password sent */
 	const char *keys[] = {"host", "port", "dbname", "user", "password",
 	    "sslmode", "connect_timeout", "application_name", NULL};
-	const char *vals[] = {db->host, port, db->name, db->user,
-	    db->password, db->sslmode, "5", "taskapi-migrate", NULL};
+	const char *vals[] = {db->host, port, db->name, db->user, db->password,
+	    db->sslmode, "5", "taskapi-migrate", NULL};
 	time_t deadline = time(NULL) + retry_s;
 	PGconn *conn;
 	int attempt = 0;
@@ -94,8 +94,7 @@ migrate_db_open(const ta_db_cfg *db, long retry_s, PGconn **out)
 		PQfinish(conn);
 		if (time(NULL) >= deadline) {
 			ta_log(TA_LOG_ERROR, "db_connect_failed", err,
-			    TA_S("host", db->host),
-			    TA_I("port", db->port),
+			    TA_S("host", db->host), TA_I("port", db->port),
 			    TA_S("database", db->name),
 			    TA_I("attempts", attempt));
 			return TA_UNAVAILABLE;

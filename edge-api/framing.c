@@ -290,8 +290,8 @@ feed_body(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 			if (!collect_line(
 			        f, in, n, &i, f->lim.max_head, &is_bad)) {
 				if (is_bad)
-					ev = reject(f,
-					    EDGE_REJECT_TRAILERS_TOO_LARGE);
+					ev = reject(
+					    f, EDGE_REJECT_TRAILERS_TOO_LARGE);
 				break;
 			}
 			if (f->acc.len == 2) {

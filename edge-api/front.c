@@ -95,8 +95,8 @@ refuse_fd(edge_front *f, int fd, edge_rejection why)
 	ssize_t k;
 
 	edge_request_id_pick(NULL, rid);
-	resp = edge_reply_error(status, edge_rejection_message(why), rid, NULL,
-	    0, false, &len);
+	resp = edge_reply_error(
+	    status, edge_rejection_message(why), rid, NULL, 0, false, &len);
 	k = send(fd, resp, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)k; // best effort: the client may not even read
 	free(resp);

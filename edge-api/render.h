@@ -16,24 +16,24 @@
  * the rejection, none spells its status.
  */
 typedef enum edge_rejection {
-	EDGE_REJECT_NO_ROUTE,		  /* 404 */
-	EDGE_REJECT_METHOD,		  /* 405, with Allow */
-	EDGE_REJECT_BODY_TOO_LARGE,	  /* 413 */
-	EDGE_REJECT_NOT_JSON,		  /* 415 */
-	EDGE_REJECT_CHARSET,		  /* 415 */
-	EDGE_REJECT_NOT_OBJECT,		  /* 400 */
-	EDGE_REJECT_IDEMPOTENCY_KEY,	  /* 400 */
-	EDGE_REJECT_INFLIGHT,		  /* 503 */
-	EDGE_REJECT_CONNECTIONS,	  /* 503 */
+	EDGE_REJECT_NO_ROUTE,             /* 404 */
+	EDGE_REJECT_METHOD,               /* 405, with Allow */
+	EDGE_REJECT_BODY_TOO_LARGE,       /* 413 */
+	EDGE_REJECT_NOT_JSON,             /* 415 */
+	EDGE_REJECT_CHARSET,              /* 415 */
+	EDGE_REJECT_NOT_OBJECT,           /* 400 */
+	EDGE_REJECT_IDEMPOTENCY_KEY,      /* 400 */
+	EDGE_REJECT_INFLIGHT,             /* 503 */
+	EDGE_REJECT_CONNECTIONS,          /* 503 */
 	EDGE_REJECT_CONNECTIONS_PER_ADDR, /* 429 */
-	EDGE_REJECT_BARE_CR,		  /* 400 */
-	EDGE_REJECT_BARE_LF,		  /* 400 */
-	EDGE_REJECT_NUL,		  /* 400 */
-	EDGE_REJECT_HEADERS_TOO_LARGE,	  /* 431 */
-	EDGE_REJECT_URI_TOO_LONG,	  /* 414 */
-	EDGE_REJECT_TRAILERS_TOO_LARGE,	  /* 431 */
-	EDGE_REJECT_BAD_CHUNK,		  /* 400 */
-	EDGE_REJECT_MALFORMED,		  /* 400 */
+	EDGE_REJECT_BARE_CR,              /* 400 */
+	EDGE_REJECT_BARE_LF,              /* 400 */
+	EDGE_REJECT_NUL,                  /* 400 */
+	EDGE_REJECT_HEADERS_TOO_LARGE,    /* 431 */
+	EDGE_REJECT_URI_TOO_LONG,         /* 414 */
+	EDGE_REJECT_TRAILERS_TOO_LARGE,   /* 431 */
+	EDGE_REJECT_BAD_CHUNK,            /* 400 */
+	EDGE_REJECT_MALFORMED,            /* 400 */
 } edge_rejection;
 
 /* The HTTP status of a rejection. */

@@ -68,9 +68,9 @@ teardown(void **state)
 static void
 test_names(void **state)
 {
-	static const char *const bad[] = {"_x.sql", "0000_zero.sql",
-	    "0001.sql", "0001_.sql", "0001_Upper.sql", "0001_x.SQL",
-	    "0001_x.sql~", "x_0001.sql", "0001-x.sql", "1234567890_x.sql"};
+	static const char *const bad[] = {"_x.sql", "0000_zero.sql", "0001.sql",
+	    "0001_.sql", "0001_Upper.sql", "0001_x.SQL", "0001_x.sql~",
+	    "x_0001.sql", "0001-x.sql", "1234567890_x.sql"};
 	long v = -1;
 	char *name = NULL;
 
