@@ -39,8 +39,9 @@ static const struct {
     [EDGE_REJECT_CHARSET] = {415, "Content-Type charset must be utf-8"},
     [EDGE_REJECT_NOT_OBJECT] = {400, "Request body must be a JSON object"},
     [EDGE_REJECT_IDEMPOTENCY_KEY] = {400,
-        "Idempotency-Key must be 1 to 128 characters of "
-        "A-Z a-z 0-9 . _ : -"},
+        "Idempotency-Key must be 1 to " TA_IDEM_STR(
+            TA_IDEM_KEY_MAX) " characters of "
+                             "A-Z a-z 0-9 . _ : -"},
     [EDGE_REJECT_INFLIGHT] = {503, "Too many requests in flight"},
     /* Overload is 503; 429 only for the client's own share. */
     [EDGE_REJECT_CONNECTIONS] = {503, "Too many open connections"},
