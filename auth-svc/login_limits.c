@@ -11,8 +11,10 @@
 
 #include <sodium.h>
 
-/* Longest call key taken from the envelope (idempotency keys: 255). */
-#define CALL_KEY_MAX 255
+#include "idem.h"
+
+/* Longest call key taken from the envelope: an idempotency key. */
+#define CALL_KEY_MAX TA_IDEM_KEY_MAX
 
 /* Every this many counted failures, a thread deletes rows idle for 24 h. */
 #define PURGE_EVERY 256

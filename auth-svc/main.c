@@ -45,9 +45,6 @@ typedef struct auth_cfg {
 	ta_rpc_auth_cfg rpc_auth;
 } auth_cfg;
 
-static const char *const log_levels[] = {
-    "debug", "info", "warn", "error", NULL};
-
 static const ta_cfg_item cfg_items[] = {
     {"RPC_LISTEN", TA_CFG_STR, "tcp://0.0.0.0:7001", 1, 255, false, NULL,
         offsetof(auth_cfg, rpc_listen)},
@@ -67,7 +64,7 @@ static const ta_cfg_item cfg_items[] = {
         offsetof(auth_cfg, jwt_audience)},
     {"JWT_EXPIRATION", TA_CFG_INT, "3600", 60, 2592000, false, NULL,
         offsetof(auth_cfg, jwt_expiration)},
-    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels,
+    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, ta_log_levels,
         offsetof(auth_cfg, log_level)},
     {"HASH_CONCURRENCY", TA_CFG_INT, "2", 1, 64, false, NULL,
         offsetof(auth_cfg, hash_concurrency)},

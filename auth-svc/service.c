@@ -25,9 +25,6 @@
 /* Login refuses longer passwords unhashed; registration allows no more. */
 #define LOGIN_PASSWORD_MAX_BYTES 1024
 
-/* Longest idempotency key (idempotency_keys.key is a varchar(255)). */
-#define AUTH_IDEMPOTENCY_KEY_MAX 255
-
 static void auth_register_user(Taskapi__V1__AuthService_Service *service,
     const Taskapi__V1__RegisterRequest *input,
     Taskapi__V1__RegisterReply_Closure closure, void *closure_data);
@@ -131,9 +128,8 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 	(void)service;
 	auth_user_check_register(
 	    input->username, input->email, input->password, &username, &v);
-	if (strlen(ctx->idempotency_key) > AUTH_IDEMPOTENCY_KEY_MAX)
-		ta_violations_add(&v, "idempotency_key",
-		    "Idempotency-Key is longer than 255 characters");
+	if (strlen(ctx->idempotency_key) > TA_IDEM_KEY_MAX)
+		ta_violations_add(&v, "idempotency_key", TA_IDEM_KEY_TOO_LONG);
 	if (v.n) {
 		report_violations(ctx, &v);
 		goto out;
@@ -378,36 +374,6 @@ auth_validate_token(Taskapi__V1__AuthService_Service *service,
 	reply.user = &user;
 	closure(&reply, closure_data);
 	auth_user_fini(&u);
-}
-
-ta_status
-auth_app_init(auth_app *a, const auth_pw_params *pw, unsigned hash_concurrency,
-    const ta_jwt_cfg *jwt, int64_t lifetime_s)
-{
-	unsigned char random_pw[32];
-	ta_status status;
-
-	*a = (auth_app){
-	    .pw = *pw, .tokens = {.jwt = *jwt, .lifetime_s = lifetime_s}};
-	ta_idem_key_derive(jwt->secret, jwt->secret_len, a->idem_key);
-	if ((status = auth_pw_gate_init(&a->gate, hash_concurrency)) != TA_OK)
-		return status;
-	/* Nobody knows this password: it only has to cost a verification. */
-	randombytes_buf(random_pw, sizeof random_pw);
-	status = auth_pw_hash(
-	    &a->pw, (const char *)random_pw, sizeof random_pw, a->dummy_hash);
-	sodium_memzero(random_pw, sizeof random_pw);
-	if (status != TA_OK)
-		auth_pw_gate_fini(&a->gate);
-	return status;
-}
-
-void
-auth_app_fini(auth_app *a)
-{
-	auth_pw_gate_fini(&a->gate);
-	sodium_memzero(a->dummy_hash, sizeof a->dummy_hash);
-	sodium_memzero(a->idem_key, sizeof a->idem_key);
 }
 
 ProtobufCService *

@@ -67,11 +67,7 @@ const ta_pg_stmt auth_user_stmts[AUTH_SQL_COUNT] = {
         "AND user_id = 0 AND key = $1)",
         true},
     [AUTH_SQL_KEY_LOOKUP] = {"auth_key_lookup", TA_IDEM_SQL_LOOKUP, true},
-    [AUTH_SQL_KEYS_PURGE] = {"auth_keys_purge",
-        "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid "
-        "FROM idempotency_keys WHERE created_at < now() - interval '24 hours' "
-        "LIMIT 1000)",
-        false},
+    [AUTH_SQL_KEYS_PURGE] = {"auth_keys_purge", TA_IDEM_SQL_PURGE, false},
 };
 
 void
@@ -195,21 +191,14 @@ auth_user_insert(ta_pg *pg, const char *username, const char *email,
 	return status;
 }
 
-/* Every this many keyed registrations, a thread deletes expired keys. */
-#define PURGE_EVERY 256
-
-static void
-purge_keys(ta_pg *pg)
-{
-	static atomic_uint calls;
-	PGresult *res;
-
-	/* Opportunistic: a failure only delays the cleanup (logged). */
-	if (atomic_fetch_add(&calls, 1) % PURGE_EVERY != 0)
-		return;
-	if (ta_pg_exec(pg, AUTH_SQL_KEYS_PURGE, 0, NULL, &res) == TA_OK)
-		PQclear(res);
-}
+/* Registration's keys: user_id is always 0 (nobody is signed in). */
+static ta_idem_method register_user = {
+    .method = "RegisterUser",
+    .create = AUTH_SQL_INSERT_KEYED,
+    .replay = AUTH_SQL_REPLAY,
+    .lookup = AUTH_SQL_KEY_LOOKUP,
+    .purge = AUTH_SQL_KEYS_PURGE,
+};
 
 ta_status
 auth_user_insert_keyed(ta_pg *pg, const char *key, const char *fp,
@@ -220,47 +209,16 @@ auth_user_insert_keyed(ta_pg *pg, const char *key, const char *fp,
 	const char *replay_params[] = {key, username};
 	PGresult *res = NULL;
 	ta_status status;
-	int64_t first_id;
-	bool is_same;
 
-	purge_keys(pg);
-	/* Twice at most: a key purged between the statements of the first
-	 * round is simply created in the second. */
-	for (int round = 0; round < 2; round++) {
-		status = ta_pg_exec(pg, AUTH_SQL_INSERT_KEYED, 5, params, &res);
-		if (status != TA_OK)
-			return status;
-		if (PQntuples(res) > 0) {
-			*outcome = TA_IDEM_NEW;
-			break;
-		}
-		PQclear(res);
-		res = NULL;
-		status = ta_idem_lookup(pg, AUTH_SQL_KEY_LOOKUP, "RegisterUser",
-		    0, key, fp, &first_id, &is_same);
-		if (status == TA_NOT_FOUND)
-			continue;
-		if (status != TA_OK)
-			return status;
-		if (!is_same) {
-			*outcome = TA_IDEM_MISMATCH;
-			return TA_OK;
-		}
-		status =
-		    ta_pg_exec(pg, AUTH_SQL_REPLAY, 2, replay_params, &res);
-		if (status != TA_OK)
-			return status;
-		if (PQntuples(res) > 0) {
-			*outcome = TA_IDEM_REPLAY;
-			break;
-		}
-		PQclear(res);
-		/* A key without a fingerprint, for another username (or a
-		 * deleted user). */
+	status = ta_idem_create(pg, &register_user, 0, key, fp,
+	    (ta_idem_params){5, params}, (ta_idem_params){2, replay_params},
+	    &res, outcome);
+	if (status != TA_OK || *outcome == TA_IDEM_MISMATCH)
+		return status;
+	/* A key without a fingerprint, for another username (or a deleted
+	 * user). */
+	if (*outcome == TA_IDEM_GONE)
 		return TA_FAILED_PRECONDITION;
-	}
-	if (!res)
-		return TA_ABORTED; /* the key came and went twice: give up */
 	status = inserted_user(res, out);
 	PQclear(res);
 	return status;

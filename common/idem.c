@@ -1,4 +1,7 @@
-/* Idempotency fingerprints, their lookup and the reuse refusal (idem.h). */
+/*
+ * Keyed calls: fingerprints, the keyed create and replay, the lookup, the
+ * reuse refusal and the purge (idem.h).
+ */
 #include "idem.h"
 
 #include <inttypes.h>
@@ -65,6 +68,70 @@ ta_idem_lookup(ta_pg *pg, size_t stmt, const char *method, int64_t user_id,
 	}
 	PQclear(res);
 	return status;
+}
+
+/* Every this many keyed calls of a method, a thread purges its keys. */
+#define PURGE_EVERY 256
+
+void
+ta_idem_purge(ta_pg *pg, ta_idem_method *m)
+{
+	const char *params[] = {m->method};
+	PGresult *res;
+
+	if (atomic_fetch_add(&m->calls, 1) % PURGE_EVERY != 0)
+		return;
+	if (ta_pg_exec(pg, m->purge, 1, params, &res) == TA_OK)
+		PQclear(res);
+}
+
+ta_status
+ta_idem_create(ta_pg *pg, ta_idem_method *m, int64_t user_id, const char *key,
+    const char *fp, ta_idem_params create, ta_idem_params replay,
+    PGresult **out, ta_idem_outcome *outcome)
+{
+	PGresult *res;
+	ta_status status;
+	int64_t first_id;
+	bool is_same;
+
+	ta_idem_purge(pg, m);
+	/* Twice at most: a key purged between the statements of the first
+	 * round is simply created in the second. */
+	for (int round = 0; round < 2; round++) {
+		status = ta_pg_exec(pg, m->create, create.n, create.v, &res);
+		if (status != TA_OK)
+			return status;
+		if (PQntuples(res) > 0) {
+			*outcome = TA_IDEM_NEW;
+			*out = res;
+			return TA_OK;
+		}
+		PQclear(res);
+		status = ta_idem_lookup(pg, m->lookup, m->method, user_id, key,
+		    fp, &first_id, &is_same);
+		if (status == TA_NOT_FOUND)
+			continue;
+		if (status != TA_OK)
+			return status;
+		*out = NULL;
+		if (!is_same) {
+			*outcome = TA_IDEM_MISMATCH;
+			return TA_OK;
+		}
+		status = ta_pg_exec(pg, m->replay, replay.n, replay.v, &res);
+		if (status != TA_OK)
+			return status;
+		if (PQntuples(res) > 0) {
+			*outcome = TA_IDEM_REPLAY;
+			*out = res;
+			return TA_OK;
+		}
+		PQclear(res);
+		*outcome = TA_IDEM_GONE;
+		return TA_OK;
+	}
+	return TA_ABORTED;
 }
 
 void

@@ -20,7 +20,13 @@
 static const char *log_service = "taskapi";
 static ta_log_level log_min = TA_LOG_INFO;
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
+const char *const ta_log_levels[] = {
+    [TA_LOG_DEBUG] = "debug",
+    [TA_LOG_INFO] = "info",
+    [TA_LOG_WARN] = "warn",
+    [TA_LOG_ERROR] = "error",
+    [TA_LOG_ERROR + 1] = NULL,
+};
 
 void
 ta_log_init(const char *service, ta_log_level min)
@@ -32,8 +38,8 @@ ta_log_init(const char *service, ta_log_level min)
 bool
 ta_log_level_parse(const char *s, ta_log_level *out)
 {
-	for (int i = 0; i < 4; i++) {
-		if (strcmp(s, level_names[i]) == 0) {
+	for (int i = 0; ta_log_levels[i]; i++) {
+		if (strcmp(s, ta_log_levels[i]) == 0) {
 			*out = (ta_log_level)i;
 			return true;
 		}
@@ -231,7 +237,7 @@ ta_log_kv(ta_log_level level, const char *event, const char *msg,
 	line_raw(&l, "{\"time\":", 8);
 	line_raw(&l, ts, strlen(ts));
 	line_key(&l, "level");
-	line_str(&l, level_names[level]);
+	line_str(&l, ta_log_levels[level]);
 	line_key(&l, "service");
 	line_str(&l, log_service);
 	line_key(&l, "event");

@@ -47,6 +47,12 @@ typedef struct ta_kv {
  */
 void ta_log_init(const char *service, ta_log_level min);
 
+/*
+ * The level names indexed by ta_log_level, NULL-terminated: the choices of
+ * every process's LOG_LEVEL setting (ta_cfg_item.choices).
+ */
+extern const char *const ta_log_levels[];
+
 /* Parses "debug", "info", "warn" or "error"; false for anything else. */
 bool ta_log_level_parse(const char *s, ta_log_level *out);
 

@@ -1,36 +1,65 @@
-/* Status names and the one RPC-status-to-HTTP mapping of the project. */
+/*
+ * Status names, the one RPC-status-to-HTTP table and the HTTP reason
+ * phrases of the project.
+ */
 #include "status.h"
 
 #include <stddef.h>
 
-static const char *const status_names[] = {
-	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-	"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-	"RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-	"UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-	"UNAUTHENTICATED",
+#include "taskapi/v1/envelope.pb-c.h"
+
+/*
+ * The one table of the project: per status number, its name and its HTTP
+ * status (STYLE.md "Errors: one status, end to end"). The edge's own
+ * deviations (overload, health routes) are in edge-api/render.c.
+ */
+static const struct {
+	const char *name;
+	int http;
+} status_rows[] = {
+	[TA_OK] = {"OK", 200},
+	[TA_CANCELLED] = {"CANCELLED", 500},
+	[TA_UNKNOWN] = {"UNKNOWN", 500},
+	[TA_INVALID_ARGUMENT] = {"INVALID_ARGUMENT", 400},
+	[TA_DEADLINE_EXCEEDED] = {"DEADLINE_EXCEEDED", 504},
+	[TA_NOT_FOUND] = {"NOT_FOUND", 404},
+	[TA_ALREADY_EXISTS] = {"ALREADY_EXISTS", 409},
+	[TA_PERMISSION_DENIED] = {"PERMISSION_DENIED", 403},
+	[TA_RESOURCE_EXHAUSTED] = {"RESOURCE_EXHAUSTED", 429},
+	[TA_FAILED_PRECONDITION] = {"FAILED_PRECONDITION", 400},
+	[TA_ABORTED] = {"ABORTED", 409},
+	[TA_OUT_OF_RANGE] = {"OUT_OF_RANGE", 400},
+	[TA_UNIMPLEMENTED] = {"UNIMPLEMENTED", 501},
+	[TA_INTERNAL] = {"INTERNAL", 500},
+	[TA_UNAVAILABLE] = {"UNAVAILABLE", 503},
+	[TA_DATA_LOSS] = {"DATA_LOSS", 500},
+	[TA_UNAUTHENTICATED] = {"UNAUTHENTICATED", 401},
 };
 
-/* Indexed by status number; STYLE.md "Errors: one status, end to end". */
-static const int status_http[] = {
-	[TA_OK] = 200,
-	[TA_CANCELLED] = 500,
-	[TA_UNKNOWN] = 500,
-	[TA_INVALID_ARGUMENT] = 400,
-	[TA_DEADLINE_EXCEEDED] = 504,
-	[TA_NOT_FOUND] = 404,
-	[TA_ALREADY_EXISTS] = 409,
-	[TA_PERMISSION_DENIED] = 403,
-	[TA_RESOURCE_EXHAUSTED] = 429,
-	[TA_FAILED_PRECONDITION] = 400,
-	[TA_ABORTED] = 409,
-	[TA_OUT_OF_RANGE] = 400,
-	[TA_UNIMPLEMENTED] = 501,
-	[TA_INTERNAL] = 500,
-	[TA_UNAVAILABLE] = 503,
-	[TA_DATA_LOSS] = 500,
-	[TA_UNAUTHENTICATED] = 401,
-};
+_Static_assert(sizeof status_rows / sizeof status_rows[0] ==
+	TA_UNAUTHENTICATED + 1, "one row per status");
+
+/* ta_status is the envelope's Code (proto/taskapi/v1/envelope.proto). */
+#define SAME_CODE(name)                                                   \
+	_Static_assert((int)TA_##name == (int)TASKAPI__V1__CODE__CODE_##name, \
+	    "ta_status and envelope.proto Code disagree on " #name)
+SAME_CODE(OK);
+SAME_CODE(CANCELLED);
+SAME_CODE(UNKNOWN);
+SAME_CODE(INVALID_ARGUMENT);
+SAME_CODE(DEADLINE_EXCEEDED);
+SAME_CODE(NOT_FOUND);
+SAME_CODE(ALREADY_EXISTS);
+SAME_CODE(PERMISSION_DENIED);
+SAME_CODE(RESOURCE_EXHAUSTED);
+SAME_CODE(FAILED_PRECONDITION);
+SAME_CODE(ABORTED);
+SAME_CODE(OUT_OF_RANGE);
+SAME_CODE(UNIMPLEMENTED);
+SAME_CODE(INTERNAL);
+SAME_CODE(UNAVAILABLE);
+SAME_CODE(DATA_LOSS);
+SAME_CODE(UNAUTHENTICATED);
 
 ta_status
 ta_status_from_int(int code)
@@ -43,13 +72,13 @@ ta_status_from_int(int code)
 const char *
 ta_status_name(ta_status s)
 {
-	return status_names[ta_status_from_int((int)s)];
+	return status_rows[ta_status_from_int((int)s)].name;
 }
 
 int
 ta_status_to_http(ta_status s)
 {
-	return status_http[ta_status_from_int((int)s)];
+	return status_rows[ta_status_from_int((int)s)].http;
 }
 
 static const struct {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "render.h"
 
 #define CHUNK_LINE_MAX 1024 /* chunk size plus extensions */
 
@@ -105,6 +106,13 @@ fail(edge_framer *f, int status, const char *reason)
 	return EDGE_FRAME_ERROR;
 }
 
+/* fail with one of the edge's own rejections (render.h). */
+static edge_frame_event
+reject(edge_framer *f, edge_rejection why)
+{
+	return fail(f, edge_rejection_status(why), edge_rejection_message(why));
+}
+
 /*
  * Collects head bytes; on the empty line parses the head. A bare LF or a
  * NUL fails at once rather than when a slow client finally ends the head.
@@ -130,14 +138,13 @@ feed_head(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 		}
 		if (len == 0 && f->after_cr) { // a CR not followed by LF
 			*used = i + 1;
-			return fail(f, 400, "Bare CR in the request head");
+			return reject(f, EDGE_REJECT_BARE_CR);
 		}
 		if (c == '\0' ||
 		    (c == '\n' && (len == 0 || a->p[len - 1] != '\r'))) {
 			*used = i + 1;
-			return fail(f, 400,
-			    c ? "Bare LF in the request head"
-			      : "NUL in the request head");
+			return reject(
+			    f, c ? EDGE_REJECT_BARE_LF : EDGE_REJECT_NUL);
 		}
 		edge_buf_append(a, &c, 1);
 		if (c == '\n' && a->len >= 4 &&
@@ -157,8 +164,9 @@ feed_head(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 		if (a->len > f->lim.max_head) {
 			*used = i + 1;
 			/* Still on the request line: the target is too long. */
-			return fail(f, memchr(a->p, '\n', a->len) ? 431 : 414,
-			    "Request head too large");
+			return reject(f, memchr(a->p, '\n', a->len)
+			                     ? EDGE_REJECT_HEADERS_TOO_LARGE
+			                     : EDGE_REJECT_URI_TOO_LONG);
 		}
 	}
 	*used = n;
@@ -177,23 +185,23 @@ chunk_size_line(edge_framer *f, edge_buf *out)
 		int d = *p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10;
 
 		if (++digits > 15)
-			return fail(f, 413, "Request body too large");
+			return reject(f, EDGE_REJECT_BODY_TOO_LARGE);
 		size = size * 16 + (uint64_t)d;
 	}
 	while (p < e && (*p == ' ' || *p == '\t'))
 		p++;
 	if (digits == 0 || (p < e && *p != ';'))
-		return fail(f, 400, "Malformed chunked body");
+		return reject(f, EDGE_REJECT_BAD_CHUNK);
 	for (; p < e; p++) // extensions are dropped, but must be text
 		if ((unsigned char)*p < 0x20 && *p != '\t')
-			return fail(f, 400, "Malformed chunked body");
+			return reject(f, EDGE_REJECT_BAD_CHUNK);
 	f->acc.len = 0;
 	if (size == 0) {
 		f->state = ST_TRAILER;
 		return EDGE_FRAME_MORE;
 	}
 	if (size > f->lim.max_body - f->body_seen)
-		return fail(f, 413, "Request body too large");
+		return reject(f, EDGE_REJECT_BODY_TOO_LARGE);
 	f->body_seen += size;
 	f->left = size;
 	f->state = ST_CHUNK_DATA;
@@ -264,7 +272,7 @@ feed_body(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 		}
 		case ST_CHUNK_CRLF: // exactly CRLF; left counts its bytes
 			if (in[i++] != "\r\n"[f->left]) {
-				ev = fail(f, 400, "Malformed chunked body");
+				ev = reject(f, EDGE_REJECT_BAD_CHUNK);
 			} else if (++f->left == 2) {
 				edge_buf_append(out, "\r\n", 2);
 				f->state = ST_CHUNK_SIZE;
@@ -274,7 +282,7 @@ feed_body(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 			if (collect_line(f, in, n, &i, CHUNK_LINE_MAX, &is_bad))
 				ev = chunk_size_line(f, out);
 			else if (is_bad)
-				ev = fail(f, 400, "Malformed chunked body");
+				ev = reject(f, EDGE_REJECT_BAD_CHUNK);
 			break;
 		case ST_TRAILER:
 			/* Trailer fields are read and dropped; the end is
@@ -282,8 +290,8 @@ feed_body(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 			if (!collect_line(
 			        f, in, n, &i, f->lim.max_head, &is_bad)) {
 				if (is_bad)
-					ev = fail(
-					    f, 431, "Trailer fields too large");
+					ev = reject(
+					    f, EDGE_REJECT_TRAILERS_TOO_LARGE);
 				break;
 			}
 			if (f->acc.len == 2) {
@@ -293,13 +301,13 @@ feed_body(edge_framer *f, const char *in, size_t n, size_t *used, edge_buf *out)
 				ev = EDGE_FRAME_END;
 			} else if (!memchr(f->acc.p, ':', f->acc.len) ||
 			           f->acc.p[0] == ' ' || f->acc.p[0] == '\t') {
-				ev = fail(f, 400, "Malformed chunked body");
+				ev = reject(f, EDGE_REJECT_BAD_CHUNK);
 			} else {
 				f->acc.len = 0;
 			}
 			break;
 		default:
-			ev = fail(f, 400, "Malformed request");
+			ev = reject(f, EDGE_REJECT_MALFORMED);
 		}
 	}
 	*used = i;

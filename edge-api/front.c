@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "log.h"
 #include "relay.h"
+#include "render.h"
 #include "reply.h"
 #include "request.h"
 
@@ -51,23 +52,6 @@ struct edge_front {
 	atomic_llong refused_log_us; /* when that was logged */
 };
 
-/* Writes a refusal to a client not taken in, best effort; closes fd. */
-static void
-refuse_fd(int fd, int status, const char *message)
-{
-	char rid[EDGE_REQUEST_ID_MAX + 1];
-	size_t len;
-	char *resp;
-	ssize_t k;
-
-	edge_request_id_pick(NULL, rid);
-	resp = edge_reply_error(status, message, rid, NULL, 0, false, &len);
-	k = send(fd, resp, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)k; // best effort: the client may not even read
-	free(resp);
-	close(fd);
-}
-
 /*
  * Counts a refused connection; at most one warn line a second says how
  * many, so a flood of them cannot flood the log as well.
@@ -88,6 +72,29 @@ note_refused(edge_front *f, int status)
 	    TA_I("open", atomic_load(&f->open)));
 }
 
+/*
+ * Writes a refusal to a client not taken in, best effort; closes fd and
+ * counts it.
+ */
+static void
+refuse_fd(edge_front *f, int fd, edge_rejection why)
+{
+	char rid[EDGE_REQUEST_ID_MAX + 1];
+	int status = edge_rejection_status(why);
+	size_t len;
+	char *resp;
+	ssize_t k;
+
+	edge_request_id_pick(NULL, rid);
+	resp = edge_reply_error(
+	    status, edge_rejection_message(why), rid, NULL, 0, false, &len);
+	k = send(fd, resp, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)k; // best effort: the client may not even read
+	free(resp);
+	close(fd);
+	note_refused(f, status);
+}
+
 /* Takes one client in, or refuses it with 503 / 429. */
 static void
 admit(front_thread *t, int fd, struct sockaddr_storage *ss, socklen_t len)
@@ -98,16 +105,13 @@ admit(front_thread *t, int fd, struct sockaddr_storage *ss, socklen_t len)
 
 	if (atomic_fetch_add(&f->open, 1) >= f->cfg.connection_limit) {
 		atomic_fetch_sub(&f->open, 1);
-		refuse_fd(fd, 503, "Too many open connections");
-		note_refused(f, 503);
+		refuse_fd(f, fd, EDGE_REJECT_CONNECTIONS);
 		return;
 	}
 	if (is_per_ip &&
 	    !edge_ip_table_acquire(f->ips, sa, f->cfg.per_ip_limit)) {
 		atomic_fetch_sub(&f->open, 1);
-		refuse_fd(
-		    fd, 429, "Too many open connections from this address");
-		note_refused(f, 429);
+		refuse_fd(f, fd, EDGE_REJECT_CONNECTIONS_PER_ADDR);
 		return;
 	}
 	edge_relay_open(&t->env, fd, sa, len, is_per_ip, ta_mono_us());

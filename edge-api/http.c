@@ -77,8 +77,7 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 	/* Reserve a slot first: the bound holds however many race here. */
 	if (atomic_fetch_add(&r->h->suspended, 1) >= app->cfg->max_inflight) {
 		atomic_fetch_sub(&r->h->suspended, 1);
-		return edge_respond_error(
-		    r, 503, "Too many requests in flight", NULL, NULL);
+		return edge_respond_rejection(r, EDGE_REJECT_INFLIGHT, NULL);
 	}
 
 	if (r->has_claims) {
@@ -165,14 +164,13 @@ dispatch(edge_req *r)
 	    r->match_status != TA_NOT_FOUND)
 		return edge_respond(r, MHD_HTTP_NO_CONTENT, NULL, NULL, true);
 	if (r->match_status == TA_NOT_FOUND)
-		return edge_respond_error(
-		    r, 404, "Route not found", NULL, NULL);
+		return edge_respond_rejection(r, EDGE_REJECT_NO_ROUTE, NULL);
 	if (r->match_status != TA_OK)
-		return edge_respond_error(
-		    r, 405, "Method not allowed", NULL, r->match.allow);
+		return edge_respond_rejection(
+		    r, EDGE_REJECT_METHOD, r->match.allow);
 	if (r->is_too_big)
-		return edge_respond_error(
-		    r, 413, "Request body too large", NULL, NULL);
+		return edge_respond_rejection(
+		    r, EDGE_REJECT_BODY_TOO_LARGE, NULL);
 	rt = r->match.route;
 	if (rt->row->flags & EDGE_ROUTE_OPENAPI)
 		return edge_respond(r, rt->row->success,
@@ -208,10 +206,8 @@ dispatch(edge_req *r)
 	if (!edge_route_is_idempotent(rt) &&
 	    !edge_idempotency_key_pick(
 	        edge_req_header(r, "Idempotency-Key"), r->idempotency_key))
-		return edge_respond_error(r, 400,
-		    "Idempotency-Key must be 1 to 128 characters of "
-		    "A-Z a-z 0-9 . _ : -",
-		    NULL, NULL);
+		return edge_respond_rejection(
+		    r, EDGE_REJECT_IDEMPOTENCY_KEY, NULL);
 	ret = edge_req_build(r, rt, &is_ok);
 	if (!is_ok)
 		return ret;
@@ -252,8 +248,8 @@ edge_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = r;
 		if (edge_req_is_declared_too_big(
 		        r, h->app->cfg->max_body_bytes))
-			return edge_respond_error(
-			    r, 413, "Request body too large", NULL, NULL);
+			return edge_respond_rejection(
+			    r, EDGE_REJECT_BODY_TOO_LARGE, NULL);
 		return MHD_YES;
 	}
 	if (*upload_size) {

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "idempotency.h"
 #include "jwt.h"
+#include "render.h"
 #include "request.h"
 #include "transcode.h"
 
@@ -86,6 +87,10 @@ enum MHD_Result edge_respond(
 /* Queues the JSON error of status (render.h), details may be NULL. */
 enum MHD_Result edge_respond_error(edge_req *r, int status, const char *message,
     const ta_violations *details, const char *allow);
+
+/* Queues one of the edge's own rejections (render.h); allow as above. */
+enum MHD_Result edge_respond_rejection(
+    edge_req *r, edge_rejection why, const char *allow);
 
 /* Queues 400 "Validation failed" with v's details; finishes v. */
 enum MHD_Result edge_respond_violations(edge_req *r, ta_violations *v);

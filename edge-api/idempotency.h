@@ -7,14 +7,16 @@
 
 #include <stdbool.h>
 
+#include "idem.h"
 #include "routes.h"
 
-#define EDGE_IDEMPOTENCY_KEY_MAX 128
+/* One limit end to end: workers refuse longer keys too. */
+#define EDGE_IDEMPOTENCY_KEY_MAX TA_IDEM_KEY_MAX
 
 /* Whether running rt's RPC twice is harmless (it does not create). */
 bool edge_route_is_idempotent(const edge_resolved_route *rt);
 
-/* Whether k is 1..128 characters of [A-Za-z0-9._:-]. */
+/* Whether k is 1..EDGE_IDEMPOTENCY_KEY_MAX characters of [A-Za-z0-9._:-]. */
 bool edge_idempotency_key_is_valid(const char *k);
 
 /*

@@ -21,9 +21,6 @@
 #include "routes.h"
 #include "rpc.h"
 
-static const char *const log_levels[] = {
-    "debug", "info", "warn", "error", NULL};
-
 #define ITEM(name, type, def, min, max, secret, choices, member)               \
 	{                                                                      \
 		name, type, def, min, max, secret, choices,                    \
@@ -50,7 +47,8 @@ static const ta_cfg_item cfg_items[] = {
     /* Empty: CORS off. Unbounded length, so "" is accepted. */
     ITEM("CORS_ALLOWED_ORIGINS", TA_CFG_STR, "", 0, 0, false, NULL,
         cors_allowed_origins),
-    ITEM("LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels, log_level),
+    ITEM("LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, ta_log_levels,
+        log_level),
     ITEM("HTTP_THREADS", TA_CFG_INT, "2", 1, 64, false, NULL, http_threads),
     /* How often the backends' names are resolved again (Cloud Map TTL). */
     ITEM("DISCOVERY_REFRESH_S", TA_CFG_INT, "10", 1, 3600, false, NULL,

@@ -1,4 +1,7 @@
-/* Status mapping and error bodies of the edge (STYLE.md "Errors"). */
+/*
+ * Status mapping, the table of the edge's own rejections, and error bodies
+ * of the edge (STYLE.md "Errors").
+ */
 #include "render.h"
 
 #include <stdlib.h>
@@ -23,6 +26,52 @@ add_text(cJSON *o, const char *name, const char *s)
 
 	free(fixed);
 	return ok;
+}
+
+static const struct {
+	int http;
+	const char *message;
+} rejections[] = {
+    [EDGE_REJECT_NO_ROUTE] = {404, "Route not found"},
+    [EDGE_REJECT_METHOD] = {405, "Method not allowed"},
+    [EDGE_REJECT_BODY_TOO_LARGE] = {413, "Request body too large"},
+    [EDGE_REJECT_NOT_JSON] = {415, "Content-Type must be application/json"},
+    [EDGE_REJECT_CHARSET] = {415, "Content-Type charset must be utf-8"},
+    [EDGE_REJECT_NOT_OBJECT] = {400, "Request body must be a JSON object"},
+    [EDGE_REJECT_IDEMPOTENCY_KEY] = {400,
+        "Idempotency-Key must be 1 to " TA_IDEM_STR(
+            TA_IDEM_KEY_MAX) " characters of "
+                             "A-Z a-z 0-9 . _ : -"},
+    [EDGE_REJECT_INFLIGHT] = {503, "Too many requests in flight"},
+    /* Overload is 503; 429 only for the client's own share. */
+    [EDGE_REJECT_CONNECTIONS] = {503, "Too many open connections"},
+    [EDGE_REJECT_CONNECTIONS_PER_ADDR] = {429,
+        "Too many open connections from this address"},
+    [EDGE_REJECT_BARE_CR] = {400, "Bare CR in the request head"},
+    [EDGE_REJECT_BARE_LF] = {400, "Bare LF in the request head"},
+    [EDGE_REJECT_NUL] = {400, "NUL in the request head"},
+    [EDGE_REJECT_HEADERS_TOO_LARGE] = {431, "Request head too large"},
+    /* Still on the request line: the target is what is too long. */
+    [EDGE_REJECT_URI_TOO_LONG] = {414, "Request head too large"},
+    [EDGE_REJECT_TRAILERS_TOO_LARGE] = {431, "Trailer fields too large"},
+    [EDGE_REJECT_BAD_CHUNK] = {400, "Malformed chunked body"},
+    [EDGE_REJECT_MALFORMED] = {400, "Malformed request"},
+};
+
+_Static_assert(
+    sizeof rejections / sizeof rejections[0] == EDGE_REJECT_MALFORMED + 1,
+    "one row per rejection");
+
+int
+edge_rejection_status(edge_rejection why)
+{
+	return rejections[why].http;
+}
+
+const char *
+edge_rejection_message(edge_rejection why)
+{
+	return rejections[why].message;
 }
 
 int

@@ -11,6 +11,38 @@
 #include "taskapi/v1/envelope.pb-c.h"
 
 /*
+ * The edge's own rejections: requests it answers without asking a worker.
+ * Each has one row (HTTP status, message) in render.c; every caller names
+ * the rejection, none spells its status.
+ */
+typedef enum edge_rejection {
+	EDGE_REJECT_NO_ROUTE,             /* 404 */
+	EDGE_REJECT_METHOD,               /* 405, with Allow */
+	EDGE_REJECT_BODY_TOO_LARGE,       /* 413 */
+	EDGE_REJECT_NOT_JSON,             /* 415 */
+	EDGE_REJECT_CHARSET,              /* 415 */
+	EDGE_REJECT_NOT_OBJECT,           /* 400 */
+	EDGE_REJECT_IDEMPOTENCY_KEY,      /* 400 */
+	EDGE_REJECT_INFLIGHT,             /* 503 */
+	EDGE_REJECT_CONNECTIONS,          /* 503 */
+	EDGE_REJECT_CONNECTIONS_PER_ADDR, /* 429 */
+	EDGE_REJECT_BARE_CR,              /* 400 */
+	EDGE_REJECT_BARE_LF,              /* 400 */
+	EDGE_REJECT_NUL,                  /* 400 */
+	EDGE_REJECT_HEADERS_TOO_LARGE,    /* 431 */
+	EDGE_REJECT_URI_TOO_LONG,         /* 414 */
+	EDGE_REJECT_TRAILERS_TOO_LARGE,   /* 431 */
+	EDGE_REJECT_BAD_CHUNK,            /* 400 */
+	EDGE_REJECT_MALFORMED,            /* 400 */
+} edge_rejection;
+
+/* The HTTP status of a rejection. */
+int edge_rejection_status(edge_rejection why);
+
+/* The client-facing message of a rejection; static storage. */
+const char *edge_rejection_message(edge_rejection why);
+
+/*
  * The HTTP status of status on a route: success (200/201) for TA_OK; 503
  * for any failure of a health route (flags has EDGE_ROUTE_HEALTH: the
  * backend or its database is down); 503 for RESOURCE_EXHAUSTED (a worker

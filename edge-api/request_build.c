@@ -70,13 +70,11 @@ parse_body(edge_req *r, bool *is_ok)
 	*is_ok = false;
 	/* Like the old service: a body without Content-Type is not JSON. */
 	if (!edge_content_type_is_json(ct) || (!ct && r->len > 0))
-		return edge_respond_error(r, 415,
-		    "Content-Type must be application/json", NULL, NULL);
+		return edge_respond_rejection(r, EDGE_REJECT_NOT_JSON, NULL);
 	/* JSON is UTF-8 (RFC 8259 section 8.1): another charset is not read
 	 * as if it were. */
 	if (ct && !ta_media_charset_is_utf8(ct))
-		return edge_respond_error(r, 415,
-		    "Content-Type charset must be utf-8", NULL, NULL);
+		return edge_respond_rejection(r, EDGE_REJECT_CHARSET, NULL);
 	if (r->len == 0) {
 		/* Like the old service: the worker reports missing fields. */
 		r->json = cJSON_CreateObject();
@@ -90,8 +88,7 @@ parse_body(edge_req *r, bool *is_ok)
 	if (!r->json)
 		return edge_respond_error(r, 500, NULL, NULL, NULL);
 	if (!cJSON_IsObject(r->json))
-		return edge_respond_error(
-		    r, 400, "Request body must be a JSON object", NULL, NULL);
+		return edge_respond_rejection(r, EDGE_REJECT_NOT_OBJECT, NULL);
 	*is_ok = true;
 	return MHD_YES;
 }

@@ -109,6 +109,13 @@ edge_respond_error(edge_req *r, int status, const char *message,
 }
 
 enum MHD_Result
+edge_respond_rejection(edge_req *r, edge_rejection why, const char *allow)
+{
+	return edge_respond_error(r, edge_rejection_status(why),
+	    edge_rejection_message(why), NULL, allow);
+}
+
+enum MHD_Result
 edge_respond_violations(edge_req *r, ta_violations *v)
 {
 	enum MHD_Result ret =

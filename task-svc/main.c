@@ -34,13 +34,10 @@ typedef struct task_cfg {
 	ta_rpc_auth_cfg rpc_auth;
 } task_cfg;
 
-static const char *const log_levels[] = {
-    "debug", "info", "warn", "error", NULL};
-
 static const ta_cfg_item cfg_items[] = {
     {"RPC_LISTEN", TA_CFG_STR, "tcp://0.0.0.0:7002", 1, 255, false, NULL,
         offsetof(task_cfg, rpc_listen)},
-    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, log_levels,
+    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, ta_log_levels,
         offsetof(task_cfg, log_level)},
     TA_CFG_DB_ITEMS(task_cfg, db),
     {"RPC_QUEUE_LIMIT", TA_CFG_INT, "64", 1, 65536, false, NULL,

@@ -18,9 +18,6 @@
 #include "tasks.h"
 #include "validate.h"
 
-/* Longest idempotency key (idempotency_keys.key is a varchar(255)). */
-#define TASK_IDEMPOTENCY_KEY_MAX 255
-
 /* Client-safe messages of the failures a handler passes on. */
 static const struct {
 	ta_status status;
@@ -109,9 +106,8 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 		report(ctx, &v);
 		goto out;
 	}
-	if (strlen(ctx->idempotency_key) > TASK_IDEMPOTENCY_KEY_MAX) {
-		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT,
-		    "Idempotency-Key is longer than 255 characters");
+	if (strlen(ctx->idempotency_key) > TA_IDEM_KEY_MAX) {
+		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT, TA_IDEM_KEY_TOO_LONG);
 		goto out;
 	}
 	if (ctx->idempotency_key[0]) {
@@ -279,9 +275,8 @@ impl_delete_task(Taskapi__V1__TaskService_Service *svc,
 		closure(NULL, closure_data);
 		return;
 	}
-	if (strlen(ctx->idempotency_key) > TASK_IDEMPOTENCY_KEY_MAX) {
-		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT,
-		    "Idempotency-Key is longer than 255 characters");
+	if (strlen(ctx->idempotency_key) > TA_IDEM_KEY_MAX) {
+		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT, TA_IDEM_KEY_TOO_LONG);
 		closure(NULL, closure_data);
 		return;
 	}

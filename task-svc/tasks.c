@@ -100,11 +100,7 @@ const ta_pg_stmt task_stmts[] = {
         "(SELECT result_id FROM idempotency_keys WHERE method = 'CreateTask' "
         "AND user_id = $1 AND key = $2)",
         true},
-    [SQL_KEYS_PURGE] = {"task_keys_purge",
-        "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid "
-        "FROM idempotency_keys WHERE created_at < now() - interval '24 hours' "
-        "LIMIT 1000)",
-        false},
+    [SQL_KEYS_PURGE] = {"task_keys_purge", TA_IDEM_SQL_PURGE, false},
     /*
      * A delete with an idempotency key ($3) and request fingerprint
      * ($4): the key row is written in the
@@ -177,21 +173,23 @@ task_store_create(
 	return task_rows_to_set(res, false, out);
 }
 
-/* Every this many keyed creates, a thread deletes expired keys. */
-#define PURGE_EVERY 256
+static ta_idem_method create_task = {
+    .method = "CreateTask",
+    .create = SQL_CREATE_KEYED,
+    .replay = SQL_REPLAY,
+    .lookup = SQL_KEY_LOOKUP,
+    .purge = SQL_KEYS_PURGE,
+};
 
-static void
-purge_keys(ta_pg *pg)
-{
-	static atomic_uint calls;
-	PGresult *res;
-
-	/* Opportunistic: a failure only delays the cleanup (logged). */
-	if (atomic_fetch_add(&calls, 1) % PURGE_EVERY != 0)
-		return;
-	if (ta_pg_exec(pg, SQL_KEYS_PURGE, 0, NULL, &res) == TA_OK)
-		PQclear(res);
-}
+/*
+ * A keyed delete creates nothing to replay (task_store_delete): only its
+ * lookup and purge are used, never ta_idem_create.
+ */
+static ta_idem_method delete_task = {
+    .method = "DeleteTask",
+    .lookup = SQL_KEY_LOOKUP,
+    .purge = SQL_KEYS_PURGE,
+};
 
 ta_status
 task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
@@ -202,46 +200,19 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 	const char *params[] = {uid, v->title, v->description, v->status,
 	    v->priority, v->due_date, key, fp};
 	const char *replay[] = {uid, key};
-	PGresult *res;
+	PGresult *res = NULL;
 	ta_status status;
-	int64_t first_id;
-	bool is_same;
 
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	purge_keys(pg);
-	/* Twice at most: a key purged between the statements of the first
-	 * round is simply created in the second. */
-	for (int round = 0; round < 2; round++) {
-		status = ta_pg_exec(pg, SQL_CREATE_KEYED, 8, params, &res);
-		if (status != TA_OK)
-			return status;
-		if (PQntuples(res) > 0) {
-			*outcome = TA_IDEM_NEW;
-			return task_rows_to_set(res, false, out);
-		}
-		PQclear(res);
-		status = ta_idem_lookup(pg, SQL_KEY_LOOKUP, "CreateTask",
-		    user_id, key, fp, &first_id, &is_same);
-		if (status == TA_NOT_FOUND)
-			continue;
-		if (status != TA_OK)
-			return status;
-		if (!is_same) {
-			*outcome = TA_IDEM_MISMATCH;
-			return TA_OK;
-		}
-		status = ta_pg_exec(pg, SQL_REPLAY, 2, replay, &res);
-		if (status != TA_OK)
-			return status;
-		if (PQntuples(res) > 0) {
-			*outcome = TA_IDEM_REPLAY;
-			return task_rows_to_set(res, false, out);
-		}
-		PQclear(res);
-		/* The key holds, but the task it created was deleted since. */
+	status = ta_idem_create(pg, &create_task, user_id, key, fp,
+	    (ta_idem_params){8, params}, (ta_idem_params){2, replay}, &res,
+	    outcome);
+	if (status != TA_OK || *outcome == TA_IDEM_MISMATCH)
+		return status;
+	/* The key holds, but the task it created was deleted since. */
+	if (*outcome == TA_IDEM_GONE)
 		return TA_ALREADY_EXISTS;
-	}
-	return TA_ABORTED; /* the key came and went twice: give up */
+	return task_rows_to_set(res, false, out);
 }
 
 ta_status
@@ -317,7 +288,7 @@ task_store_delete(ta_pg *pg, int64_t user_id, int64_t id, const char *key,
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
 	*outcome = TA_IDEM_NEW;
 	if (is_keyed)
-		purge_keys(pg);
+		ta_idem_purge(pg, &delete_task);
 	status = ta_pg_exec(pg, is_keyed ? SQL_DELETE_KEYED : SQL_DELETE,
 	    is_keyed ? 4 : 2, params, &res);
 	if (status != TA_OK)
@@ -328,8 +299,8 @@ task_store_delete(ta_pg *pg, int64_t user_id, int64_t id, const char *key,
 	}
 	PQclear(res);
 	if (is_keyed) {
-		status = ta_idem_lookup(pg, SQL_KEY_LOOKUP, "DeleteTask",
-		    user_id, key, fp, &first_id, &is_same);
+		status = ta_idem_lookup(pg, delete_task.lookup,
+		    delete_task.method, user_id, key, fp, &first_id, &is_same);
 		if (status != TA_OK && status != TA_NOT_FOUND)
 			return status;
 		if (status == TA_OK && !is_same) {

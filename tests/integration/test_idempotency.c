@@ -352,6 +352,70 @@ test_create_key_too_long(void **state)
 	assert_int_equal(s, TA_INVALID_ARGUMENT);
 }
 
+/* One limit end to end: 128 characters is a key, 129 is refused. */
+static void
+test_create_key_limit(void **state)
+{
+	char key[130];
+	Taskapi__V1__CreateTaskReply *r;
+	ta_status s;
+
+	(void)state;
+	snprintf(key, sizeof key, "lim-%s-", ta_test_unique());
+	memset(key + strlen(key), 'k', sizeof key - 1 - strlen(key));
+	key[129] = '\0';
+	assert_null(create(&alice, "129", key, &s));
+	assert_int_equal(s, TA_INVALID_ARGUMENT);
+	key[128] = '\0';
+	r = create(&alice, "128", key, &s);
+	assert_int_equal(s, TA_OK);
+	assert_non_null(r);
+	assert_int_equal(key_rows("CreateTask", key), 1);
+	free_reply(r);
+}
+
+/*
+ * A worker's purge deletes its own method's expired keys only: an expired
+ * RegisterUser key outlives the CreateTask purge that removes an expired
+ * CreateTask key (every 256th keyed create purges).
+ */
+static void
+test_purge_is_per_method(void **state)
+{
+	char own[96], other[96], key[96];
+	const char *params[] = {own, other};
+	Taskapi__V1__CreateTaskReply *r;
+	ta_status s;
+	int i;
+
+	(void)state;
+	snprintf(own, sizeof own, "old-own-%s", ta_test_unique());
+	snprintf(other, sizeof other, "old-other-%s", ta_test_unique());
+	assert_int_equal(ta_test_db_value(db,
+	                     "WITH i AS (INSERT INTO idempotency_keys "
+	                     "(method, user_id, key, result_id, created_at) "
+	                     "VALUES ('CreateTask', 0, $1, 0, now() - "
+	                     "interval '2 days'), ('RegisterUser', 0, $2, 0, "
+	                     "now() - interval '2 days') RETURNING 1) "
+	                     "SELECT count(*) FROM i",
+	                     2, params),
+	    2);
+	for (i = 0; i < 257 && key_rows("CreateTask", own) > 0; i++) {
+		snprintf(key, sizeof key, "purge-%d-%s", i, ta_test_unique());
+		r = create(&alice, "purge", key, &s);
+		assert_int_equal(s, TA_OK);
+		free_reply(r);
+	}
+	assert_int_equal(key_rows("CreateTask", own), 0);
+	assert_int_equal(key_rows("RegisterUser", other), 1);
+	assert_int_equal(ta_test_db_value(db,
+	                     "WITH d AS (DELETE FROM idempotency_keys "
+	                     "WHERE key = $1 RETURNING 1) "
+	                     "SELECT count(*) FROM d",
+	                     1, &params[1]),
+	    1);
+}
+
 /* RegisterUser for username with key; the reply's user id or 0. */
 static int64_t
 register_user(const char *username, const char *key, ta_status *status)
@@ -465,6 +529,8 @@ main(void)
 	    cmocka_unit_test(test_create_concurrent_same_key),
 	    cmocka_unit_test(test_create_key_of_deleted_task),
 	    cmocka_unit_test(test_create_key_too_long),
+	    cmocka_unit_test(test_create_key_limit),
+	    cmocka_unit_test(test_purge_is_per_method),
 	    cmocka_unit_test(test_delete_twice_same_key),
 	    cmocka_unit_test(test_register_twice_same_key),
 	    cmocka_unit_test(test_register_concurrent_same_key),

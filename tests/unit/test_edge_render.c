@@ -65,6 +65,50 @@ test_status_mapping(void **state)
 	assert_int_equal(edge_http_status(TA_OK, EDGE_ROUTE_HEALTH, 200), 200);
 }
 
+/* The edge's own rejections: one row each, with the status they had. */
+static void
+test_rejections(void **state)
+{
+	static const struct {
+		edge_rejection why;
+		int http;
+		const char *message;
+	} cases[] = {
+	    {EDGE_REJECT_NO_ROUTE, 404, "Route not found"},
+	    {EDGE_REJECT_METHOD, 405, "Method not allowed"},
+	    {EDGE_REJECT_BODY_TOO_LARGE, 413, "Request body too large"},
+	    {EDGE_REJECT_NOT_JSON, 415,
+	        "Content-Type must be application/json"},
+	    {EDGE_REJECT_CHARSET, 415, "Content-Type charset must be utf-8"},
+	    {EDGE_REJECT_NOT_OBJECT, 400, "Request body must be a JSON object"},
+	    {EDGE_REJECT_IDEMPOTENCY_KEY, 400,
+	        "Idempotency-Key must be 1 to 128 characters of "
+	        "A-Z a-z 0-9 . _ : -"},
+	    {EDGE_REJECT_INFLIGHT, 503, "Too many requests in flight"},
+	    {EDGE_REJECT_CONNECTIONS, 503, "Too many open connections"},
+	    {EDGE_REJECT_CONNECTIONS_PER_ADDR, 429,
+	        "Too many open connections from this address"},
+	    {EDGE_REJECT_BARE_CR, 400, "Bare CR in the request head"},
+	    {EDGE_REJECT_BARE_LF, 400, "Bare LF in the request head"},
+	    {EDGE_REJECT_NUL, 400, "NUL in the request head"},
+	    {EDGE_REJECT_HEADERS_TOO_LARGE, 431, "Request head too large"},
+	    {EDGE_REJECT_URI_TOO_LONG, 414, "Request head too large"},
+	    {EDGE_REJECT_TRAILERS_TOO_LARGE, 431, "Trailer fields too large"},
+	    {EDGE_REJECT_BAD_CHUNK, 400, "Malformed chunked body"},
+	    {EDGE_REJECT_MALFORMED, 400, "Malformed request"},
+	};
+
+	(void)state;
+	assert_int_equal(
+	    sizeof cases / sizeof cases[0], EDGE_REJECT_MALFORMED + 1);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(
+		    edge_rejection_status(cases[i].why), cases[i].http);
+		assert_string_equal(
+		    edge_rejection_message(cases[i].why), cases[i].message);
+	}
+}
+
 static void
 test_error_bodies(void **state)
 {
@@ -181,6 +225,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status_mapping),
+	    cmocka_unit_test(test_rejections),
 	    cmocka_unit_test(test_error_bodies),
 	    cmocka_unit_test(test_500_hides_internals),
 	    cmocka_unit_test(test_details),

@@ -1,34 +1,21 @@
 /*
- * taskapi-migrate: applies MIGRATIONS_DIR/NNNN_name.sql in numeric order,
- * each once and each in its own transaction, recording version, name,
- * SHA-256 and time in schema_migrations. Forward only: a recorded migration
- * whose file changed stops the run before anything is applied.
+ * Applies a migration set under the advisory lock, and lists its state
+ * (migrate_apply.h).
  *
  * Design notes: one process, one connection. The whole run holds a
  * session-level advisory lock on a fixed key, so several copies (one per
  * starting ECS task) serialise and the later ones find nothing to do. The
  * lock dies with the session, also when the process is killed.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <stdbool.h>
-#include <stddef.h>
+#include "migrate_apply.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <libpq-fe.h>
-#include <sodium.h>
-
 #include "alloc.h"
-#include "config.h"
 #include "log.h"
-#include "status.h"
-
-#ifndef TA_MIGRATIONS_DIR
-#define TA_MIGRATIONS_DIR "db/migrations"
-#endif
 
 /* "taskapi" read as a big-endian integer: the key every copy locks. */
 #define MIGRATE_LOCK_KEY "32758245649117289"
@@ -49,244 +36,6 @@
 #define MIGRATE_SQL_RECORD                                                     \
 	"INSERT INTO schema_migrations (version, name, checksum)"              \
 	" VALUES ($1::integer, $2, $3)"
-
-typedef struct migrate_cfg {
-	const char *db_host;
-	long db_port;
-	const char *db_name;
-	const char *db_user;
-	const char *db_password; /* secret */
-	const char *db_sslmode;
-	long connect_retry_s;
-	const char *dir;
-	const char *log_level;
-} migrate_cfg;
-
-static const char *const migrate_sslmodes[] = {
-    "disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL};
-static const char *const migrate_levels[] = {
-    "debug", "info", "warn", "error", NULL};
-
-static const ta_cfg_item migrate_cfg_items[] = {
-    {"DB_HOST", TA_CFG_STR, "127.0.0.1", 1, 255, false, NULL,
-        offsetof(migrate_cfg, db_host)},
-    {"DB_PORT", TA_CFG_INT, "5432", 1, 65535, false, NULL,
-        offsetof(migrate_cfg, db_port)},
-    {"DB_NAME", TA_CFG_STR, "taskmanagement", 1, 63, false, NULL,
-        offsetof(migrate_cfg, db_name)},
-    {"DB_USER", TA_CFG_STR, "taskapi", 1, 63, false, NULL,
-        offsetof(migrate_cfg, db_user)},
-    {"DB_PASSWORD", TA_CFG_STR, "", 0, 0, true, NULL,
-        offsetof(migrate_cfg, db_password)},
-    {"DB_SSLMODE", TA_CFG_STR, "prefer", 0, 0, false, migrate_sslmodes,
-        offsetof(migrate_cfg, db_sslmode)},
-    {"DB_CONNECT_RETRY_S", TA_CFG_INT, "30", 0, 3600, false, NULL,
-        offsetof(migrate_cfg, connect_retry_s)},
-    {"MIGRATIONS_DIR", TA_CFG_STR, TA_MIGRATIONS_DIR, 1, 4096, false, NULL,
-        offsetof(migrate_cfg, dir)},
-    {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, migrate_levels,
-        offsetof(migrate_cfg, log_level)},
-};
-
-#define MIGRATE_NCFG (sizeof migrate_cfg_items / sizeof migrate_cfg_items[0])
-
-/* One migration file, and its schema_migrations row once loaded. */
-typedef struct migration {
-	long version;
-	char *name; /* "initial_schema" */
-	char *path;
-	char *sql;
-	char checksum[crypto_hash_sha256_BYTES * 2 + 1];
-	bool is_applied;
-	char *applied_checksum;
-	char *applied_at;
-} migration;
-
-typedef struct migration_set {
-	migration *v;
-	size_t n;
-} migration_set;
-
-static void
-usage(FILE *f)
-{
-	fputs("usage: taskapi-migrate [--status | --help]\n"
-	      "  (no option)  apply the pending migrations of MIGRATIONS_DIR\n"
-	      "  --status     list applied and pending migrations, change "
-	      "nothing\n"
-	      "Environment: DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD "
-	      "DB_SSLMODE\n"
-	      "  DB_CONNECT_RETRY_S (30) MIGRATIONS_DIR LOG_LEVEL (info)\n"
-	      "Exit status: 0 done, 1 failed, 2 bad usage or configuration.\n",
-	    f);
-}
-
-static void
-set_free(migration_set *set)
-{
-	for (size_t i = 0; i < set->n; i++) {
-		free(set->v[i].name);
-		free(set->v[i].path);
-		free(set->v[i].sql);
-		free(set->v[i].applied_checksum);
-		free(set->v[i].applied_at);
-	}
-	free(set->v);
-	set->v = NULL;
-	set->n = 0;
-}
-
-/*
- * Splits "0002_user_role.sql" into 2 and "user_role". false for any other
- * shape: digits, one underscore, then [a-z0-9_]+, then ".sql".
- */
-static bool
-parse_file_name(const char *fname, long *version, char **name)
-{
-	const char *p = fname, *start;
-	long v = 0;
-	size_t len;
-
-	while (*p >= '0' && *p <= '9' && p - fname < 9)
-		v = v * 10 + (*p++ - '0');
-	if (p == fname || *p != '_' || v == 0)
-		return false;
-	start = ++p;
-	while (
-	    (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
-		p++;
-	len = (size_t)(p - start);
-	if (len == 0 || strcmp(p, ".sql") != 0)
-		return false;
-	*version = v;
-	*name = ta_xstrndup(start, len);
-	return true;
-}
-
-static bool
-has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Reads the whole file; *out is NUL-terminated and owned by the caller. */
-static ta_status
-read_file(const char *path, char **out)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, got;
-	ta_status status = TA_OK;
-
-	if (!f) {
-		ta_log(TA_LOG_ERROR, "migration_read_failed", strerror(errno),
-		    TA_S("path", path));
-		return TA_NOT_FOUND;
-	}
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			buf = ta_xrealloc(buf, cap);
-		}
-		got = fread(buf + len, 1, cap - len - 1, f);
-		len += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		ta_log(TA_LOG_ERROR, "migration_read_failed", "read error",
-		    TA_S("path", path));
-		free(buf);
-		status = TA_INTERNAL;
-		goto out;
-	}
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		ta_log(TA_LOG_ERROR, "migration_read_failed",
-		    "file contains a NUL byte", TA_S("path", path));
-		free(buf);
-		status = TA_INVALID_ARGUMENT;
-		goto out;
-	}
-	*out = buf;
-out:
-	fclose(f);
-	return status;
-}
-
-static int
-cmp_version(const void *a, const void *b)
-{
-	const migration *x = a, *y = b;
-
-	return (x->version > y->version) - (x->version < y->version);
-}
-
-/* Loads every NNNN_name.sql of dir, sorted by version, with checksums. */
-static ta_status
-scan_dir(const char *dir, migration_set *out)
-{
-	migration_set set = {0};
-	size_t cap = 0;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	ta_status status = TA_OK;
-
-	if (!d) {
-		ta_log(TA_LOG_ERROR, "migrations_dir_unreadable",
-		    strerror(errno), TA_S("dir", dir));
-		return TA_NOT_FOUND;
-	}
-	while (status == TA_OK && (e = readdir(d)) != NULL) {
-		migration m = {0};
-		unsigned char hash[crypto_hash_sha256_BYTES];
-
-		if (!has_suffix(e->d_name, ".sql"))
-			continue; // READMEs and the like may sit alongside
-		if (!parse_file_name(e->d_name, &m.version, &m.name)) {
-			ta_log(TA_LOG_ERROR, "migration_bad_name",
-			    "a migration file must be named NNNN_name.sql "
-			    "(name in [a-z0-9_])",
-			    TA_S("file", e->d_name));
-			status = TA_INVALID_ARGUMENT;
-			break;
-		}
-		m.path = ta_xmalloc(strlen(dir) + strlen(e->d_name) + 2);
-		sprintf(m.path, "%s/%s", dir, e->d_name);
-		if ((status = read_file(m.path, &m.sql)) != TA_OK) {
-			free(m.name);
-			free(m.path);
-			break;
-		}
-		crypto_hash_sha256(
-		    hash, (const unsigned char *)m.sql, strlen(m.sql));
-		sodium_bin2hex(
-		    m.checksum, sizeof m.checksum, hash, sizeof hash);
-		if (set.n == cap) {
-			cap = cap ? cap * 2 : 16;
-			set.v = ta_xrealloc(set.v, cap * sizeof *set.v);
-		}
-		set.v[set.n++] = m;
-	}
-	closedir(d);
-	if (status == TA_OK)
-		qsort(set.v, set.n, sizeof *set.v, cmp_version);
-	for (size_t i = 1; status == TA_OK && i < set.n; i++) {
-		if (set.v[i].version == set.v[i - 1].version) {
-			ta_log(TA_LOG_ERROR, "migration_duplicate_version",
-			    "two migration files share a version",
-			    TA_I("version", set.v[i].version),
-			    TA_S("file", set.v[i - 1].path),
-			    TA_S("other", set.v[i].path));
-			status = TA_INVALID_ARGUMENT;
-		}
-	}
-	if (status == TA_OK)
-		*out = set;
-	else
-		set_free(&set);
-	return status;
-}
 
 /* libpq's messages span lines ("...failed\n\tIs the server running"). */
 static void
@@ -318,24 +67,20 @@ log_notice(void *arg, const char *message)
 	ta_log(TA_LOG_DEBUG, "db_notice", buf);
 }
 
-/*
- * Connects, retrying once a second for up to cfg->connect_retry_s seconds:
- * the database may still be starting when the deploy runs this tool.
- */
-static ta_status
-connect_db(const migrate_cfg *cfg, PGconn **out)
+ta_status
+migrate_db_open(const ta_db_cfg *db, long retry_s, PGconn **out)
 {
 	char port[16];
 	/* libpq skips empty values: no DB_PASSWORD, no password sent */
 	const char *keys[] = {"host", "port", "dbname", "user", "password",
 	    "sslmode", "connect_timeout", "application_name", NULL};
-	const char *vals[] = {cfg->db_host, port, cfg->db_name, cfg->db_user,
-	    cfg->db_password, cfg->db_sslmode, "5", "taskapi-migrate", NULL};
-	time_t deadline = time(NULL) + cfg->connect_retry_s;
+	const char *vals[] = {db->host, port, db->name, db->user, db->password,
+	    db->sslmode, "5", "taskapi-migrate", NULL};
+	time_t deadline = time(NULL) + retry_s;
 	PGconn *conn;
 	int attempt = 0;
 
-	snprintf(port, sizeof port, "%ld", cfg->db_port);
+	snprintf(port, sizeof port, "%ld", db->port);
 	for (;;) {
 		char err[512];
 
@@ -349,14 +94,13 @@ connect_db(const migrate_cfg *cfg, PGconn **out)
 		PQfinish(conn);
 		if (time(NULL) >= deadline) {
 			ta_log(TA_LOG_ERROR, "db_connect_failed", err,
-			    TA_S("host", cfg->db_host),
-			    TA_I("port", cfg->db_port),
-			    TA_S("database", cfg->db_name),
+			    TA_S("host", db->host), TA_I("port", db->port),
+			    TA_S("database", db->name),
 			    TA_I("attempts", attempt));
 			return TA_UNAVAILABLE;
 		}
 		ta_log(TA_LOG_WARN, "db_connect_retry", err,
-		    TA_S("host", cfg->db_host), TA_I("port", cfg->db_port),
+		    TA_S("host", db->host), TA_I("port", db->port),
 		    TA_I("attempt", attempt));
 		nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
 	}
@@ -406,14 +150,6 @@ exec_sql(PGconn *conn, const char *sql, const char *what, PGresult **out)
 	return TA_OK;
 }
 
-static migration *
-set_find(migration_set *set, long version)
-{
-	migration key = {.version = version};
-
-	return bsearch(&key, set->v, set->n, sizeof *set->v, cmp_version);
-}
-
 /*
  * Marks the migrations recorded in schema_migrations as applied, keeping
  * their recorded checksum and time. Recorded versions without a file are
@@ -443,7 +179,7 @@ load_applied(
 		return status;
 	for (int r = 0; r < PQntuples(res); r++) {
 		long version = strtol(PQgetvalue(res, r, 0), NULL, 10);
-		migration *m = set_find(set, version);
+		migration *m = migrate_set_find(set, version);
 
 		if (!m) {
 			ta_log(TA_LOG_WARN, "migration_file_missing",
@@ -549,7 +285,7 @@ rollback:
 }
 
 /* Applies every pending migration under the advisory lock. */
-static ta_status
+ta_status
 migrate_up(PGconn *conn, migration_set *set)
 {
 	PGresult *res = NULL;
@@ -607,7 +343,7 @@ state_of(const migration *m)
 }
 
 /* One line per migration: applied (with time), pending or changed. */
-static ta_status
+ta_status
 migrate_status(PGconn *conn, migration_set *set)
 {
 	size_t orphans, pending = 0;
@@ -628,58 +364,4 @@ migrate_status(PGconn *conn, migration_set *set)
 	    TA_I("applied", set->n - pending), TA_I("pending", pending),
 	    TA_I("unknown_recorded", orphans));
 	return TA_OK;
-}
-
-int
-main(int argc, char **argv)
-{
-	migrate_cfg cfg;
-	migration_set set = {0};
-	PGconn *conn = NULL;
-	ta_log_level level;
-	bool is_status = false;
-	char err[256];
-	ta_status status;
-
-	if (argc > 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (argc == 2) {
-		if (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(argv[1], "--status") != 0) {
-			usage(stderr);
-			return 2;
-		}
-		is_status = true;
-	}
-	ta_log_init("taskapi-migrate", TA_LOG_INFO);
-	if (ta_cfg_load(migrate_cfg_items, MIGRATE_NCFG, &cfg, err,
-	        sizeof err) != TA_OK) {
-		ta_log(TA_LOG_ERROR, "config_invalid", err);
-		return 2;
-	}
-	if (!ta_log_level_parse(cfg.log_level, &level))
-		level = TA_LOG_INFO; // unreachable: the table lists choices
-	ta_log_init("taskapi-migrate", level);
-	ta_cfg_log(migrate_cfg_items, MIGRATE_NCFG, &cfg);
-	if (sodium_init() < 0) {
-		ta_log(TA_LOG_ERROR, "sodium_init_failed",
-		    "libsodium could not initialise");
-		return 1;
-	}
-	if ((status = scan_dir(cfg.dir, &set)) != TA_OK)
-		goto out;
-	if ((status = connect_db(&cfg, &conn)) != TA_OK)
-		goto out;
-	status =
-	    is_status ? migrate_status(conn, &set) : migrate_up(conn, &set);
-out:
-	PQfinish(conn);
-	set_free(&set);
-	return status == TA_OK ? 0 : 1;
 }
