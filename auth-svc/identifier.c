@@ -5,41 +5,13 @@
  */
 #include "identifier.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
 
-/* Decodes one code point at s; returns its length, 0 when malformed. */
-static size_t
-utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	size_t n;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0) {
-		n = 2, c = s[0] & 0x1F, min = 0x80;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3, c = s[0] & 0x0F, min = 0x800;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0; /* also stops at the NUL */
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return n;
-}
+#include "utf8.h"
 
 auth_text_scan
 auth_text_scan_of(const char *text)
@@ -50,7 +22,7 @@ auth_text_scan_of(const char *text)
 	size_t n;
 
 	while (*s) {
-		if (!(n = utf8_next(s, &cp))) {
+		if (!(n = ta_utf8_next(s, SIZE_MAX, &cp))) {
 			r.is_utf8 = false;
 			return r;
 		}
@@ -175,7 +147,7 @@ username_problem(const char *nfc)
 	if (nfc[0] == ' ' || nfc[len - 1] == ' ')
 		return "username must not start or end with a space";
 	for (; *s; s += n) {
-		if (!(n = utf8_next(s, &cp)))
+		if (!(n = ta_utf8_next(s, SIZE_MAX, &cp)))
 			return "username must be valid UTF-8";
 		if ((problem = code_point_problem(cp, &scripts)) != NULL)
 			return problem;

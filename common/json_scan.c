@@ -1,7 +1,6 @@
 /*
- * The RFC 8259 scanner of request bodies (see json_scan.h), and the UTF-8
- * repair of a peer's strings. The scanner never allocates and never
- * recurses: the open containers are a byte stack of
+ * The RFC 8259 scanner of request bodies (see json_scan.h). It never
+ * allocates and never recurses: the open containers are a byte stack of
  * TA_JSON_MAX_DEPTH, so no input can exhaust the thread's stack.
  */
 #include "json_scan.h"
@@ -10,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "utf8.h"
 
 /* Where the scan stands and, once it fails, why and where. */
 typedef struct scan {
@@ -41,38 +40,6 @@ static int
 peek(const scan *c)
 {
 	return c->at < c->len ? c->s[c->at] : -1;
-}
-
-size_t
-ta_utf8_seq(const uint8_t *s, size_t n)
-{
-	size_t k;
-	uint32_t cp;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		k = 2;
-		cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		k = 3;
-		cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		k = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (k > n)
-		return 0;
-	for (size_t i = 1; i < k; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
-	if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-		return 0;
-	return k;
 }
 
 /* Four hex digits at c->at into *v; advances past them. */
@@ -176,7 +143,7 @@ string(scan *c)
 			c->at++;
 			continue;
 		}
-		if (!(n = ta_utf8_seq(c->s + c->at, c->len - c->at)))
+		if (!(n = ta_utf8_next(c->s + c->at, c->len - c->at, NULL)))
 			return fail(c, TA_JSON_MSG_UTF8, "invalid UTF-8");
 		c->at += n;
 	}
@@ -273,7 +240,8 @@ value(scan *c, char *stack, size_t *depth, bool *opened)
 			return number(c);
 		if (b == 0)
 			return fail(c, TA_JSON_MSG_NUL, "NUL byte");
-		if (b >= 0x80 && !ta_utf8_seq(c->s + c->at, c->len - c->at))
+		if (b >= 0x80 &&
+		    !ta_utf8_next(c->s + c->at, c->len - c->at, NULL))
 			return fail(c, TA_JSON_MSG_UTF8, "invalid UTF-8");
 		return fail(c, TA_JSON_MSG_MALFORMED, "unexpected character");
 	}
@@ -338,33 +306,4 @@ ta_json_scan(const char *text, size_t len, ta_json_fault *f)
 		return fail(c, TA_JSON_MSG_MALFORMED,
 		    "characters after the JSON value");
 	return true;
-}
-
-char *
-ta_utf8_repaired(const char *s)
-{
-	const uint8_t *u = (const uint8_t *)s;
-	size_t len = strlen(s), at = 0, k, bad = 0;
-	char *out, *o;
-
-	while (at < len) {
-		k = u[at] < 0x80 ? 1 : ta_utf8_seq(u + at, len - at);
-		bad += k == 0;
-		at += k ? k : 1;
-	}
-	if (bad == 0)
-		return NULL;
-	o = out = ta_xmalloc(len + 2 * bad + 1); /* 1 byte -> 3 (U+FFFD) */
-	for (at = 0; at < len; at += k ? k : 1) {
-		k = u[at] < 0x80 ? 1 : ta_utf8_seq(u + at, len - at);
-		if (k) {
-			memcpy(o, s + at, k);
-			o += k;
-		} else {
-			memcpy(o, "\xEF\xBF\xBD", 3);
-			o += 3;
-		}
-	}
-	*o = '\0';
-	return out;
 }

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "utf8.h"
 
 static const char *log_service = "taskapi";
 static ta_log_level log_min = TA_LOG_INFO;
@@ -53,40 +55,6 @@ ta_log_enabled(ta_log_level level)
 	return level >= log_min;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is invalid. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xE0) == 0xC0) {
-		n = 2;
-		cp = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3;
-		cp = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 size_t
 ta_json_quote(char *buf, size_t cap, const char *s)
 {
@@ -103,7 +71,7 @@ ta_json_quote(char *buf, size_t cap, const char *s)
 
 	PUT('"');
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = ta_utf8_next(p, SIZE_MAX, NULL);
 		const char *e = NULL;
 
 		if (n == 0) {

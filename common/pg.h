@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include "civil_time.h"
 #include "config.h"
 #include "status.h"
 
@@ -89,9 +90,9 @@ const char *ta_pg_last_sqlstate(const ta_pg *pg);
  */
 bool ta_pg_parse_timestamp(const char *text, int64_t *seconds, int32_t *nanos);
 
-/* The range RFC 3339 can write: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. */
-#define TA_PG_TS_MIN (-62135596800LL)
-#define TA_PG_TS_MAX 253402300799LL
+/* The range RFC 3339 can write (civil_time.h). */
+#define TA_PG_TS_MIN TA_CIVIL_SECONDS_MIN
+#define TA_PG_TS_MAX TA_CIVIL_SECONDS_MAX
 
 typedef enum ta_pg_ts_fit {
 	TA_PG_TS_EXACT,   /* parsed as is */

@@ -1,7 +1,7 @@
 /*
  * PostgreSQL's text timestamps to and from unix seconds, without libc's
- * time zone machinery (see pg.h); values RFC 3339 cannot write are
- * clamped on request.
+ * time zone machinery (see pg.h; the calendar is civil_time.h's); values
+ * RFC 3339 cannot write are clamped on request.
  */
 #include "pg.h"
 
@@ -9,41 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static bool
-is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+#include "civil_time.h"
 
 /* Reads exactly n digits at *p into *v and advances *p. */
 static bool
@@ -66,8 +32,6 @@ digits(const char **p, int n, int *v)
 bool
 ta_pg_parse_timestamp(const char *text, int64_t *seconds, int32_t *nanos)
 {
-	static const int mdays[] = {
-	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	const char *p = text;
 	int y, mo, d, h, mi, s, ns = 0, off = 0;
 
@@ -83,8 +47,7 @@ ta_pg_parse_timestamp(const char *text, int64_t *seconds, int32_t *nanos)
 	    *p++ != ':' || !digits(&p, 2, &s))
 		return false;
 	if (y < 1 || mo < 1 || mo > 12 || d < 1 ||
-	    d > mdays[mo - 1] + (mo == 2 && is_leap(y)) || h > 23 || mi > 59 ||
-	    s > 59)
+	    d > ta_civil_days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
 		return false;
 	if (*p == '.') {
 		int n = 0, scale = 100000000;
@@ -118,7 +81,7 @@ ta_pg_parse_timestamp(const char *text, int64_t *seconds, int32_t *nanos)
 	if (*p != '\0')
 		return false;
 	*seconds =
-	    days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
+	    ta_civil_to_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
 	*nanos = ns;
 	return true;
 }
@@ -137,7 +100,7 @@ ta_pg_format_timestamp(int64_t seconds, int32_t nanos, char *buf, size_t cap)
 		nanos = 0;
 	else if (nanos > 999999999)
 		nanos = 999999999;
-	civil_from_days(days, &y, &m, &d);
+	ta_civil_from_days(days, &y, &m, &d);
 	snprintf(buf, cap, "%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d+00", y,
 	    m, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60),
 	    (int)(nanos / 1000));

@@ -20,7 +20,9 @@
  *  - google.protobuf.FieldMask renders as a comma-separated string;
  *  - a message-typed field that is unset renders as null (never omitted);
  *    every scalar renders even when zero; repeated fields are arrays.
- * Pure: no sockets, no SQL.
+ * Pure: no sockets, no SQL. JSON in is transcode_in.c, JSON out
+ * transcode_out.c, the text setter transcode_text.c; they share reflect.h,
+ * field_path.h, base64.h and civil_time.h.
  */
 #ifndef TA_COMMON_TRANSCODE_H
 #define TA_COMMON_TRANSCODE_H
@@ -32,6 +34,7 @@
 #include <cjson/cJSON.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "civil_time.h"  /* ta_rfc3339_parse, ta_rfc3339_format */
 #include "json_strict.h" /* ta_json_parse_strict, ta_json_parse_body */
 #include "status.h"
 #include "violations.h"
@@ -68,11 +71,5 @@ ProtobufCMessage *ta_message_new(const ProtobufCMessageDescriptor *d);
 
 /* The JSON rendering of msg (rules above); caller cJSON_Deletes it. */
 cJSON *ta_message_to_json(const ProtobufCMessage *msg);
-
-/* Formats RFC 3339 UTC with milliseconds into buf (at least 32 bytes). */
-void ta_rfc3339_format(int64_t seconds, int32_t nanos, char *buf, size_t cap);
-
-/* Parses an RFC 3339 date-time or a plain date; false when malformed. */
-bool ta_rfc3339_parse(const char *s, int64_t *seconds, int32_t *nanos);
 
 #endif

@@ -6,6 +6,8 @@
 
 #include <utf8proc.h>
 
+#include "utf8.h"
+
 /* C0, DEL and C1: what "control" means here (Unicode category Cc). */
 static bool
 is_control(int32_t cp)
@@ -37,15 +39,17 @@ is_invisible(int32_t cp)
 static const char *
 text_problem(const char *text, bool is_title)
 {
-	const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
+	const unsigned char *s = (const unsigned char *)text;
 	bool is_visible = false;
-	utf8proc_ssize_t n;
+	uint32_t u;
 	int32_t cp;
+	size_t n;
 
 	for (; *s; s += n) {
-		if ((n = utf8proc_iterate(s, -1, &cp)) <= 0)
+		if (!(n = ta_utf8_next(s, SIZE_MAX, &u)))
 			return is_title ? "title must be valid UTF-8"
 			                : "description must be valid UTF-8";
+		cp = (int32_t)u; /* at most U+10FFFF */
 		if (is_control(cp) &&
 		    (is_title || (cp != '\t' && cp != '\n' && cp != '\r')))
 			return is_title

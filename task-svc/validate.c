@@ -4,11 +4,13 @@
  */
 #include "validate.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pg.h"
 #include "text_rules.h"
+#include "utf8.h"
 
 /* Indexed by the enum values; 0 (UNSPECIFIED) has no column value. */
 static const char *const status_names[] = {
@@ -65,41 +67,11 @@ task_utf8_count(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	long count = 0;
+	size_t n;
 
-	while (*p) {
-		size_t n;
-		uint32_t cp;
-
-		if (p[0] < 0x80) {
-			p++;
-			count++;
-			continue;
-		}
-		if ((p[0] & 0xE0) == 0xC0) {
-			n = 2;
-			cp = p[0] & 0x1F;
-		} else if ((p[0] & 0xF0) == 0xE0) {
-			n = 3;
-			cp = p[0] & 0x0F;
-		} else if ((p[0] & 0xF8) == 0xF0) {
-			n = 4;
-			cp = p[0] & 0x07;
-		} else {
+	for (; *p; p += n, count++)
+		if (!(n = ta_utf8_next(p, SIZE_MAX, NULL)))
 			return -1;
-		}
-		for (size_t i = 1; i < n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-		    (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return -1;
-		p += n;
-		count++;
-	}
 	return count;
 }
 

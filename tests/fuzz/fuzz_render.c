@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the protobuf -> JSON side of common/transcode.c as
+ * libFuzzer target for the protobuf -> JSON side (common/transcode_out.c) as
  * the edge uses it on a worker's reply: the first byte picks a reply type,
  * the rest is unpacked as it (protobuf-c) and rendered
  * (ta_message_to_json, cJSON_PrintUnformatted). The text must be strict

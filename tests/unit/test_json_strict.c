@@ -278,6 +278,119 @@ test_string_size(void **state)
 	assert_int_equal(ta_json_string_size("a\"b\x01"), 12);
 }
 
+/* ------------------------------------------------------------------ */
+/* ta_json_parse_strict */
+
+static cJSON *
+parse(const char *s)
+{
+	cJSON *j = NULL;
+	char msg[128];
+
+	assert_int_equal(
+	    ta_json_parse_strict(s, strlen(s), &j, msg, sizeof msg), TA_OK);
+	return j;
+}
+
+static void
+parse_fails(const char *s, size_t len, const char *want)
+{
+	cJSON *j = NULL;
+	char msg[128] = "";
+
+	assert_int_equal(ta_json_parse_strict(s, len, &j, msg, sizeof msg),
+	    TA_INVALID_ARGUMENT);
+	assert_null(j);
+	assert_string_equal(msg, want);
+}
+
+static void
+test_parse_strict_accepts(void **state)
+{
+	const char buf[] = "{\"a\":1}XXXX"; /* not NUL-terminated at len */
+	cJSON *j = NULL;
+
+	(void)state;
+	j = parse("{\"a\":1} \n\t\r ");
+	assert_true(cJSON_IsObject(j));
+	cJSON_Delete(j);
+	assert_int_equal(ta_json_parse_strict(buf, 7, &j, NULL, 0), TA_OK);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "a")->valueint, 1);
+	cJSON_Delete(j);
+	/* Arrays and scalars at top level are JSON; callers decide. */
+	j = parse("[1,2]");
+	assert_true(cJSON_IsArray(j));
+	cJSON_Delete(j);
+	j = parse(" 42 ");
+	assert_true(cJSON_IsNumber(j));
+	cJSON_Delete(j);
+	j = parse("\"s\"");
+	assert_true(cJSON_IsString(j));
+	cJSON_Delete(j);
+	j = parse("null");
+	assert_true(cJSON_IsNull(j));
+	cJSON_Delete(j);
+	/* An escaped backslash followed by u0000 is not a NUL escape. */
+	j = parse("{\"t\":\"\\\\u0000\"}");
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(j, "t")->valuestring, "\\u0000");
+	cJSON_Delete(j);
+	j = parse("{\"t\":\"caf\xc3\xa9 \xf0\x9f\x98\x80 \\ud83d\\ude00\"}");
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(j, "t")->valuestring,
+	    "caf\xc3\xa9 \xf0\x9f\x98\x80 \xf0\x9f\x98\x80");
+	cJSON_Delete(j);
+}
+
+static void
+test_parse_strict_rejects(void **state)
+{
+	static const char mal[] = "Malformed JSON in request body";
+	static const char utf[] = "Request body is not valid UTF-8";
+	static const char nul[] =
+	    "Request body must not contain NUL characters";
+	const char with_nul[] = "{\"t\":\"a\0b\"}";
+	cJSON *j = NULL;
+
+	(void)state;
+	parse_fails("{\"a\":1} trailing", 16, mal);
+	parse_fails("{} {}", 5, mal);
+	parse_fails("", 0, mal);
+	parse_fails("   ", 3, mal);
+	parse_fails("{\"a\":1,}", 8, mal);
+	parse_fails("{'a':1}", 7, mal);
+	parse_fails("{\"a\":", 5, mal);
+	parse_fails("{\"t\":\"\\ud800\"}", 14, mal); /* lone surrogate */
+	parse_fails("{\"t\":\"\xff\"}", 9, utf);
+	parse_fails("{\"t\":\"\xc0\xaf\"}", 10, utf);         /* overlong '/' */
+	parse_fails("{\"t\":\"\xed\xa0\x80\"}", 11, utf);     /* surrogate */
+	parse_fails("{\"t\":\"\xf4\x90\x80\x80\"}", 12, utf); /* > U+10FFFF */
+	parse_fails("{\"t\":\"\xe2\x82", 8, utf);             /* cut sequence */
+	parse_fails("{\"t\":\"\x80\"}", 9, utf); /* lone continuation */
+	parse_fails(with_nul, sizeof with_nul - 1, nul);
+	parse_fails("{\"t\":\"a\\u0000b\"}", 16, nul);
+	assert_int_equal(
+	    ta_json_parse_strict(NULL, 0, &j, NULL, 0), TA_INVALID_ARGUMENT);
+}
+
+static void
+test_parse_strict_depth(void **state)
+{
+	char buf[2 * 1001 + 1];
+	cJSON *j = NULL;
+
+	(void)state;
+	/* cJSON's nesting limit: 1000 levels parse, 1001 do not. */
+	memset(buf, '[', 1000);
+	memset(buf + 1000, ']', 1000);
+	assert_int_equal(ta_json_parse_strict(buf, 2000, &j, NULL, 0), TA_OK);
+	cJSON_Delete(j);
+	j = NULL;
+	memset(buf, '[', 1001);
+	memset(buf + 1001, ']', 1001);
+	parse_fails(buf, 2002, "Malformed JSON in request body");
+}
+
 int
 main(void)
 {
@@ -291,6 +404,9 @@ main(void)
 	    cmocka_unit_test(test_many_keys_fast),
 	    cmocka_unit_test(test_charset),
 	    cmocka_unit_test(test_string_size),
+	    cmocka_unit_test(test_parse_strict_accepts),
+	    cmocka_unit_test(test_parse_strict_rejects),
+	    cmocka_unit_test(test_parse_strict_depth),
 	};
 
 	return cmocka_run_group_tests_name("json_strict", tests, NULL, NULL);
