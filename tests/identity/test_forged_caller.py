@@ -22,6 +22,7 @@ an edge whose key the workers refuse answers 500 and logs an error; workers
 in RPC_AUTH=transition serve an edge that does not sign yet.
 """
 
+import hashlib
 import os
 import secrets
 import subprocess
@@ -94,13 +95,27 @@ def principal_of(user):
                           email=user["email"], role="user")
 
 
-def db_snapshot():
-    """One digest per table of the public schema: any change shows."""
-    tables = SYS.psql("SELECT tablename FROM pg_tables WHERE "
-                      "schemaname = 'public' ORDER BY 1")
+def db_snapshot(users, newcomer):
+    """A digest of every row a forged call on behalf of users (ids and
+    names) or registering newcomer could touch. Scoped: the other suites
+    share the database and write to it meanwhile."""
+    ids = ",".join(str(u["id"]) for u in users)
+    names = [u["username"] for u in users] + [newcomer]
+    keys = ",".join("'%s'" % hashlib.blake2b(n.encode(), digest_size=32)
+                    .hexdigest() for n in names)
+    quoted = ",".join("'%s'" % n for n in names)
+    queries = {
+        "tasks": "SELECT * FROM tasks WHERE user_id IN (%s)" % ids,
+        "users": "SELECT * FROM users WHERE id IN (%s) OR username IN (%s)"
+                 % (ids, quoted),
+        "idempotency_keys": "SELECT * FROM idempotency_keys WHERE user_id "
+                            "IN (%s)" % ids,
+        "login_failures": "SELECT * FROM login_failures WHERE username_key "
+                          "IN (%s)" % keys,
+    }
     return {t: SYS.psql("SELECT count(*) || ':' || coalesce(md5(string_agg("
-                        "x::text, ',' ORDER BY x::text)), '') FROM %s x"
-                        % t)[0] for t in tables}
+                        "x::text, ',' ORDER BY x::text)), '') FROM (%s) x"
+                        % q)[0] for t, q in queries.items()}
 
 
 class ForgedCaller(unittest.TestCase):
@@ -165,8 +180,9 @@ class ForgedCaller(unittest.TestCase):
     def test_1_forged_callers_refused_and_db_untouched(self):
         victim = principal_of(self.victim)
         attacker = principal_of(self.attacker)
-        before = db_snapshot()
-        self.assertIn("tasks", before)
+        scope = ([self.victim, self.attacker], self.newcomer)
+        before = db_snapshot(*scope)
+        self.assertTrue(before["tasks"].startswith("1:"), before)
         n = 0
         for url, name, rq in self.methods():
             forged = envelope(name, rq, victim)
@@ -188,7 +204,7 @@ class ForgedCaller(unittest.TestCase):
                                 own + tail)
             n += 4
         self.assertEqual(n, 32)
-        self.assertEqual(db_snapshot(), before,
+        self.assertEqual(db_snapshot(*scope), before,
                          "a refused call changed the database")
         # Every refusal was logged, and no log holds the key.
         for worker in ("auth-svc", "task-svc"):
