@@ -15,31 +15,15 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "idem_key.h"
 #include "pg.h"
 #include "rpc.h"
 #include "status.h"
-
-/*
- * Longest idempotency key, end to end: the edge refuses a longer
- * Idempotency-Key header and every worker a longer envelope key.
- */
-#define TA_IDEM_KEY_MAX 128
-#define TA_IDEM_STR_(x) #x
-#define TA_IDEM_STR(x) TA_IDEM_STR_(x)
-/* What a worker says of a longer key (with INVALID_ARGUMENT). */
-#define TA_IDEM_KEY_TOO_LONG                                                   \
-	"Idempotency-Key is longer than " TA_IDEM_STR(                         \
-	    TA_IDEM_KEY_MAX) " characters"
 
 #define TA_IDEM_KEY_BYTES 32
 /* A fingerprint as lowercase hex (32 bytes) plus NUL. */
 #define TA_IDEM_HEX_BYTES 65
 
-/*
- * The field of the one violation a reused key gets. The edge renders an
- * INVALID_ARGUMENT carrying it as 422 (edge-api/render.c).
- */
-#define TA_IDEM_REUSE_FIELD "Idempotency-Key"
 
 /*
  * The statement of ta_idem_lookup; each worker puts it in its statement

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "idem.h"
+#include "idem_key.h"
 #include "routes.h"
 
 /* One limit end to end: workers refuse longer keys too. */

@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "idem.h"
+#include "idem_key.h"
 #include "json_scan.h"
 #include "log.h"
 #include "routes.h"
