@@ -4,7 +4,7 @@
  * a refused request is answered here after libmicrohttpd's side is done,
  * then the client is drained for a bounded time and closed.
  */
-#include "relay.h"
+#include "relay_internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,47 +14,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "access.h"
 #include "alloc.h"
-#include "log.h"
-#include "reply.h"
-#include "request.h"
-
-#define HIGH_WATER (256 * 1024)  /* pending bytes before reading pauses */
-#define LINGER_US (3 * 1000000)  /* drain after a refusal, at most */
-#define LINGER_BYTES (64u << 20) /* bytes drained after a refusal, at most */
-#define REFUSE_WAIT_US (10 * 1000000) /* for libmicrohttpd to finish */
-
-enum mode { M_RELAY, M_REFUSE, M_LINGER };
-enum deadline { DL_NONE, DL_HEAD, DL_BODY, DL_REFUSE, DL_LINGER };
-
-struct edge_relay {
-	edge_relay *prev, *next; /* env->list */
-	edge_relay_env *env;     /* borrowed: the thread's */
-	int cfd, mfd;            /* client; our end of the pair (-1: none) */
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	bool is_per_ip;
-	uint32_t cev, mev; /* epoll interest registered */
-	edge_framer fr;
-	edge_buf to_mhd, to_client;
-	char *refusal; /* owned: written once libmicrohttpd's side is done */
-	size_t refusal_len;
-	enum mode mode;
-	enum deadline dl;
-	int64_t deadline_us, started_us;
-	bool client_eof, mhd_shut, client_shut, is_dead;
-	bool
-	    is_unanswered; /* bytes went to libmicrohttpd since it last wrote */
-	size_t drained;
-};
-
-static void
-set_deadline(edge_relay *r, enum deadline dl, int64_t now_us, int64_t after)
-{
-	r->dl = dl;
-	r->deadline_us = dl == DL_NONE ? 0 : now_us + after;
-}
 
 /* Closes r and moves it to env->dead; edge_relay_reap frees it. */
 static void
@@ -127,81 +87,6 @@ update_interest(edge_relay *r)
 	watch(r, r->mfd, &r->mev, m, EDGE_RELAY_TAG_MHD);
 }
 
-/* The front's access line for a request it answered itself. */
-static void
-log_refusal(edge_relay *r, int status, const char *reason, const char *rid,
-    int64_t now_us)
-{
-	const edge_head *h = r->fr.has_head ? &r->fr.head : NULL;
-	edge_access a = {
-	    .request_id = rid,
-	    .method = h && h->method[0] ? h->method : NULL,
-	    .status = status,
-	    .latency_us = now_us - r->started_us,
-	};
-
-	ta_log(TA_LOG_INFO, "http_refused", reason, TA_S("request_id", rid),
-	    TA_I("status", status));
-	edge_access_log(&a);
-}
-
-/* Moves the pending refusal to the client; from now on only drain. */
-static void
-release_refusal(edge_relay *r, int64_t now_us)
-{
-	edge_buf_append(&r->to_client, r->refusal, r->refusal_len);
-	free(r->refusal);
-	r->refusal = NULL;
-	r->mode = M_LINGER;
-	set_deadline(r, DL_LINGER, now_us, LINGER_US);
-}
-
-/* Closes libmicrohttpd's side at once: it drops what it was reading. */
-static void
-close_mhd(edge_relay *r)
-{
-	if (r->mfd >= 0)
-		close(r->mfd);
-	r->mfd = -1;
-	r->mev = 0;
-}
-
-/*
- * Answers status and stops relaying: nothing the client sent after this
- * point reaches libmicrohttpd. Cut in the middle of a request
- * (is_mid_request), libmicrohttpd's side is closed at once; between
- * requests it is shut (pump) so that it finishes what it was answering,
- * and the refusal follows that.
- */
-static void
-refuse(edge_relay *r, int status, const char *reason, bool is_mid_request,
-    int64_t now_us)
-{
-	const edge_head *h = r->fr.has_head ? &r->fr.head : NULL;
-	char rid[EDGE_REQUEST_ID_MAX + 1];
-	edge_header cors[EDGE_CORS_MAX_HEADERS];
-	size_t ncors = 0;
-
-	edge_request_id_pick(h && h->request_id[0] ? h->request_id : NULL, rid);
-	if (h && h->origin[0])
-		ncors = edge_cors_headers(
-		    r->env->cfg->cors, h->origin, false, cors);
-	log_refusal(r, status, reason, rid, now_us);
-	free(r->refusal);
-	r->refusal = edge_reply_error(status, reason, rid, cors, ncors,
-	    h && strcmp(h->method, "HEAD") == 0, &r->refusal_len);
-	edge_buf_consume(&r->to_mhd, edge_buf_pending(&r->to_mhd));
-	r->drained = 0;
-	if (is_mid_request)
-		close_mhd(r);
-	if (r->mfd < 0) {
-		release_refusal(r, now_us);
-		return;
-	}
-	r->mode = M_REFUSE;
-	set_deadline(r, DL_REFUSE, now_us, REFUSE_WAIT_US);
-}
-
 static bool
 hand_over(edge_relay *r)
 {
@@ -235,25 +120,26 @@ frame(edge_relay *r, const char *in, size_t n, int64_t now_us)
 		bool was_in_head = edge_framer_in_head(&r->fr);
 
 		if (was_in_head && r->dl == DL_NONE)
-			set_deadline(r, DL_HEAD, now_us,
+			edge_relay_set_deadline(r, DL_HEAD, now_us,
 			    cfg->header_timeout_s * 1000000);
 		switch (edge_framer_feed(
 		    &r->fr, in + off, n - off, &used, &r->to_mhd)) {
 		case EDGE_FRAME_HEAD:
 			if (r->mfd < 0 && !hand_over(r)) {
-				refuse(r, 503, "Server is shutting down", false,
-				    now_us);
+				edge_relay_refuse(r, 503,
+				    "Server is shutting down", false, now_us);
 				return;
 			}
-			set_deadline(r, r->fr.head.has_body ? DL_BODY : DL_NONE,
-			    now_us, cfg->body_timeout_s * 1000000);
+			edge_relay_set_deadline(r,
+			    r->fr.head.has_body ? DL_BODY : DL_NONE, now_us,
+			    cfg->body_timeout_s * 1000000);
 			break;
 		case EDGE_FRAME_END:
-			set_deadline(r, DL_NONE, now_us, 0);
+			edge_relay_set_deadline(r, DL_NONE, now_us, 0);
 			break;
 		case EDGE_FRAME_ERROR:
-			refuse(r, r->fr.status, r->fr.reason, !was_in_head,
-			    now_us);
+			edge_relay_refuse(r, r->fr.status, r->fr.reason,
+			    !was_in_head, now_us);
 			return;
 		case EDGE_FRAME_MORE:
 			break;
@@ -289,7 +175,8 @@ pump(edge_relay *r, int64_t now_us)
 		r->is_unanswered = true;
 	if (r->mfd >= 0 && r->mode == M_RELAY && r->client_eof &&
 	    !edge_framer_at_boundary(&r->fr))
-		close_mhd(r); // the request can never end: nothing to answer
+		edge_relay_close_mhd(
+		    r); // the request can never end: nothing to answer
 	/*
 	 * Tell libmicrohttpd that no more requests come (client gone, or a
 	 * refusal waits) only once it wrote since our last bytes: MHD 0.9.75
@@ -357,12 +244,13 @@ read_mhd(edge_relay *r, int64_t now_us)
 			return;
 		if (k <= 0) {
 			/* libmicrohttpd closed: no more answers from there. */
-			close_mhd(r);
+			edge_relay_close_mhd(r);
 			if (r->mode == M_REFUSE)
-				release_refusal(r, now_us);
+				edge_relay_release_refusal(r, now_us);
 			else if (r->mode == M_RELAY) {
 				r->mode = M_LINGER;
-				set_deadline(r, DL_LINGER, now_us, LINGER_US);
+				edge_relay_set_deadline(
+				    r, DL_LINGER, now_us, LINGER_US);
 			}
 			return;
 		}
@@ -412,7 +300,8 @@ edge_relay_open(edge_relay_env *env, int fd, const struct sockaddr *sa,
 	edge_framer_init(&r->fr, &env->cfg->limits);
 	/* The front writes answers in pieces: no Nagle delay on them. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	set_deadline(r, DL_HEAD, now_us, env->cfg->header_timeout_s * 1000000);
+	edge_relay_set_deadline(
+	    r, DL_HEAD, now_us, env->cfg->header_timeout_s * 1000000);
 	r->next = env->list;
 	if (env->list)
 		env->list->prev = r;
@@ -433,16 +322,16 @@ edge_relay_tick(edge_relay_env *env, int64_t now_us)
 			continue;
 		switch (r->dl) {
 		case DL_HEAD:
-			refuse(r, 408, "Request head not received in time",
-			    false, now_us);
+			edge_relay_refuse(r, 408,
+			    "Request head not received in time", false, now_us);
 			break;
 		case DL_BODY:
-			refuse(r, 408, "Request body not received in time",
-			    true, now_us);
+			edge_relay_refuse(r, 408,
+			    "Request body not received in time", true, now_us);
 			break;
 		case DL_REFUSE: // libmicrohttpd is still busy: answer anyway
-			close_mhd(r);
-			release_refusal(r, now_us);
+			edge_relay_close_mhd(r);
+			edge_relay_release_refusal(r, now_us);
 			break;
 		default:
 			relay_free(r);
