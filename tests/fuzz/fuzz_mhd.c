@@ -107,7 +107,11 @@ frame(const char *in, size_t n, edge_buf *out)
 		    edge_framer_feed(&f, in + at, n - at, &used, out);
 
 		at += used;
-		if (ev == EDGE_FRAME_HEAD && nfront < MAX_REQS) {
+		if (ev == EDGE_FRAME_HEAD && nfront == MAX_REQS) {
+			out->len = mark; /* one request too many: not sent */
+			break;
+		}
+		if (ev == EDGE_FRAME_HEAD) {
 			seen *s = &front[nfront++];
 
 			snprintf(s->method, sizeof s->method, "%s", f.head.method);
@@ -118,8 +122,7 @@ frame(const char *in, size_t n, edge_buf *out)
 			                             : f.head.content_length;
 			front[nfront - 1].is_done = true;
 		}
-		if (ev == EDGE_FRAME_ERROR || nfront == MAX_REQS ||
-		    (at == n && ev == EDGE_FRAME_MORE))
+		if (ev == EDGE_FRAME_ERROR || (at == n && ev == EDGE_FRAME_MORE))
 			break;
 	}
 	edge_framer_fini(&f);
