@@ -389,7 +389,8 @@ class Load:
             return sum(1 for r in self.results if pred is None or pred(r))
 
     def summary(self):
-        """sent, succeeded, failed by status (transport errors as "error")."""
+        """sent, succeeded, failed by status (transport errors as "error");
+        the keys are strings, so that a report with both sorts."""
         by = {}
         ok = 0
         for r in self.results:
@@ -398,7 +399,8 @@ class Load:
             elif r["status"] in (200, 201):
                 ok += 1
             else:
-                by[r["status"]] = by.get(r["status"], 0) + 1
+                k = str(r["status"])
+                by[k] = by.get(k, 0) + 1
         return {"sent": len(self.results), "succeeded": ok, "failed": by}
 
     def recovery(self, t_fault):
