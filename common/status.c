@@ -25,7 +25,9 @@ static const struct {
 	[TA_NOT_FOUND] = {"NOT_FOUND", 404},
 	[TA_ALREADY_EXISTS] = {"ALREADY_EXISTS", 409},
 	[TA_PERMISSION_DENIED] = {"PERMISSION_DENIED", 403},
-	[TA_RESOURCE_EXHAUSTED] = {"RESOURCE_EXHAUSTED", 429},
+	/* Overload: the client retries later (503 + Retry-After). A client's
+	 * own limit is 429, told apart by the reply's rate_limit (render.c). */
+	[TA_RESOURCE_EXHAUSTED] = {"RESOURCE_EXHAUSTED", 503},
 	[TA_FAILED_PRECONDITION] = {"FAILED_PRECONDITION", 400},
 	[TA_ABORTED] = {"ABORTED", 409},
 	[TA_OUT_OF_RANGE] = {"OUT_OF_RANGE", 400},

@@ -83,9 +83,6 @@ edge_http_status(ta_status status, unsigned flags, int success)
 	 */
 	if (flags & EDGE_ROUTE_HEALTH)
 		return 503;
-	/* A worker out of capacity: overload, so 503 + Retry-After, not 429. */
-	if (status == TA_RESOURCE_EXHAUSTED)
-		return 503;
 	return ta_status_to_http(status);
 }
 
