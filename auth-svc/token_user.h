@@ -15,14 +15,6 @@
 #include "users.h"
 
 /*
- * The users row with this id: id, username, email, role and created_at
- * into *out (password_hash stays NULL; caller auth_user_fini's it).
- * TA_NOT_FOUND when there is none; TA_UNAVAILABLE, TA_INTERNAL from the
- * database.
- */
-ta_status auth_user_find_by_id(ta_pg *pg, int64_t id, auth_user *out);
-
-/*
  * Checks token at now (auth_token_check), then requires its user to exist
  * with the username the token carries. On TA_OK *out is that row (caller
  * auth_user_fini's it). TA_UNAUTHENTICATED with *message the public

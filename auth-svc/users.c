@@ -31,7 +31,7 @@ const ta_pg_stmt auth_user_stmts[AUTH_SQL_COUNT] = {
         true},
     /* The primary key: one index probe per token checked. */
     [AUTH_SQL_FIND_BY_ID] = {"auth_user_find_by_id",
-        "SELECT id, username, email, role, created_at "
+        "SELECT id, username, email, NULL, role, created_at "
         "FROM users WHERE id = $1",
         true},
     [AUTH_SQL_SET_HASH] = {"auth_user_set_hash",
@@ -224,15 +224,19 @@ auth_user_insert_keyed(ta_pg *pg, const char *key, const char *fp,
 	return status;
 }
 
-ta_status
-auth_user_find(ta_pg *pg, const char *username, auth_user *out)
+/*
+ * The one row stmt finds for param, as id, username, email, password_hash
+ * (NULL: left NULL), role, created_at, into *out.
+ */
+static ta_status
+find_one(ta_pg *pg, int stmt, const char *param, auth_user *out)
 {
-	const char *params[] = {username};
+	const char *params[] = {param};
 	PGresult *res = NULL;
 	auth_user u = {0};
 	ta_status status;
 
-	status = ta_pg_exec(pg, AUTH_SQL_FIND_BY_USERNAME, 1, params, &res);
+	status = ta_pg_exec(pg, stmt, 1, params, &res);
 	if (status != TA_OK)
 		return status;
 	if (PQntuples(res) == 0) {
@@ -246,7 +250,7 @@ auth_user_find(ta_pg *pg, const char *username, auth_user *out)
 	u.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	u.username = dup_value(res, 1);
 	u.email = dup_value(res, 2);
-	u.password_hash = dup_value(res, 3);
+	u.password_hash = PQgetisnull(res, 0, 3) ? NULL : dup_value(res, 3);
 	u.role = dup_value(res, 4);
 	if (!read_created(res, 5, &u)) {
 		status = TA_INTERNAL;
@@ -258,6 +262,21 @@ out:
 	auth_user_fini(&u);
 	PQclear(res);
 	return status;
+}
+
+ta_status
+auth_user_find(ta_pg *pg, const char *username, auth_user *out)
+{
+	return find_one(pg, AUTH_SQL_FIND_BY_USERNAME, username, out);
+}
+
+ta_status
+auth_user_find_by_id(ta_pg *pg, int64_t id, auth_user *out)
+{
+	char idbuf[24];
+
+	snprintf(idbuf, sizeof idbuf, "%" PRId64, id);
+	return find_one(pg, AUTH_SQL_FIND_BY_ID, idbuf, out);
 }
 
 ta_status

@@ -82,6 +82,14 @@ ta_status auth_user_insert_keyed(ta_pg *pg, const char *key, const char *fp,
 ta_status auth_user_find(ta_pg *pg, const char *username, auth_user *out);
 
 /*
+ * The users row with this id: id, username, email, role and created_at
+ * into *out (password_hash stays NULL; caller auth_user_fini's it).
+ * TA_NOT_FOUND when there is none; TA_UNAVAILABLE, TA_INTERNAL from the
+ * database.
+ */
+ta_status auth_user_find_by_id(ta_pg *pg, int64_t id, auth_user *out);
+
+/*
  * The user a login names: the exact username when one is stored (legacy
  * rows keep working as typed), else the NFC form of it, the form new
  * registrations are stored in. TA_NOT_FOUND when neither is.
