@@ -321,6 +321,28 @@ class Rehearsal:
                     "\n".join(tail.splitlines()[-lines:])))
         return "\n".join(parts)
 
+    def task_problems(self, limit=60):
+        """Every task's log lines at warn or error, requests answered 5xx,
+        the load balancer's last lines: what a failure is usually about,
+        short enough to survive a truncated CI log."""
+        out = []
+        for s in self.cluster.services.values():
+            for t in s.tasks:
+                try:
+                    with open(t.log_path, "rb") as f:
+                        lines = f.read().decode("utf-8", "replace")
+                except (OSError, AttributeError):
+                    continue
+                for line in lines.splitlines():
+                    if ('"level":"warn"' in line or
+                            '"level":"error"' in line or
+                            '"status":5' in line):
+                        out.append("%s: %s" % (t.id, line[:400]))
+        if self.alb:
+            out += ["alb: " + x for x in self.alb.log_lines()[-20:]]
+        return "\n".join(["==== warn/error lines of every task ===="] +
+                         out[-limit:])
+
     def save_timeline(self, outcome):
         """Writes the timeline where make rehearse prints it from."""
         d = os.path.join(os.environ["TA_BUILD_DIR"], "rehearsal", "timelines")

@@ -48,6 +48,7 @@ class ScenarioCase(unittest.TestCase):
                 print("FAILED: " + tb.strip().splitlines()[-1])
         print(r.timeline())
         if not ok:
+            print(r.task_problems())
             print(r.task_logs())
             print(r.timeline())
         r.save_timeline("PASS" if ok else "FAIL")

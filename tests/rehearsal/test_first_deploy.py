@@ -47,7 +47,8 @@ class FirstDeploy(ScenarioCase):
             self.assertEqual(r.alb.state(t.ip), "UP")
         api = client.Api(r)
         for path in ("/health", "/auth/health", "/tasks/health"):
-            self.assertEqual(api.request("GET", path)[0], 200, path)
+            s, h, _, raw = api.request("GET", path)
+            self.assertEqual(s, 200, "%s: %r %r" % (path, h, raw[:300]))
         uid, token = api.new_user()
         s, _, b, _ = api.request("POST", "/tasks", {"title": "first"},
                                  {"Idempotency-Key": "first-1"}, token=token)
