@@ -131,7 +131,15 @@ class Slot:
         self.bridge = "tarb%d" % self.n
         self.host_ip = SUBNET % self.n + ".1"
         self.next = 10
-        sh("ip", "link", "add", self.bridge, "type", "bridge")
+        # A fixed address: a bridge without one takes the lowest address
+        # of its ports and changes it as tasks come and go. Tasks that
+        # had resolved the host (the database, the DNS stand-in) then
+        # send to a stale MAC, the frames are dropped until their ARP
+        # entry fails over (several seconds), and the first query on an
+        # idle database connection passes its deadline (seen as 504s and
+        # a 503 from /tasks/health right after a deploy).
+        sh("ip", "link", "add", self.bridge, "address",
+           "02:7a:00:00:00:%02x" % self.n, "type", "bridge")
         sh("ip", "addr", "add", self.host_ip + "/24", "dev", self.bridge)
         sh("ip", "link", "set", self.bridge, "up")
         self.lock = threading.Lock()
