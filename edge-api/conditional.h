@@ -18,6 +18,8 @@
 /* The field of a reply (top level) that becomes the ETag header. */
 #define EDGE_ETAG_FIELD "etag"
 #define EDGE_ETAG_MAX TA_ETAG_MAX
+/* The request field If-Match fills on EDGE_ROUTE_CONDITIONAL routes. */
+#define EDGE_IF_MATCH_FIELD "if_match"
 
 /* The message of a failed If-Match (412), as task-svc words it. */
 #define EDGE_IF_MATCH_FAILED                                                   \

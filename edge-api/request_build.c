@@ -138,6 +138,11 @@ edge_req_build(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 			cJSON_DeleteItemFromObjectCaseSensitive(r->json, name);
 			free(name);
 		}
+		/* A header fills it: as a body key it is not in the contract,
+		 * and keys not in the contract are ignored. */
+		if (rt->row->flags & EDGE_ROUTE_CONDITIONAL)
+			cJSON_DeleteItemFromObjectCaseSensitive(
+			    r->json, EDGE_IF_MATCH_FIELD);
 		if (ta_json_to_message(r->json, r->request,
 		        (rt->row->flags & EDGE_ROUTE_MASK) ? "update_mask"
 		                                           : NULL,
@@ -171,8 +176,8 @@ edge_req_build(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 	}
 	/* A no-op update reads: the edge checks If-Match on what it read. */
 	if (r->if_match && !r->is_noop) {
-		ta_status st =
-		    ta_message_set_text(r->request, "if_match", r->if_match, &v);
+		ta_status st = ta_message_set_text(
+		    r->request, EDGE_IF_MATCH_FIELD, r->if_match, &v);
 
 		ta_violations_fini(&v);
 		if (st != TA_OK)

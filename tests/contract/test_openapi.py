@@ -221,7 +221,8 @@ class Validator(unittest.TestCase):
         self.v = ts.OpenApiValidator(DOC_PATH)
 
     def test_documented_responses_pass(self):
-        self.v.check("GET", "/tasks/5", fake_response(200, {"task": TASK}))
+        self.v.check("GET", "/tasks/5", fake_response(
+            200, {"task": TASK}, {"ETag": '"5-1"'}))
         self.v.check("GET", "/tasks/", fake_response(
             200, {"tasks": [TASK], "count": 1, "truncated": False}))
         self.v.check("GET", "/nope?x=1", fake_response(

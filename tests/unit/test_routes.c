@@ -87,9 +87,18 @@ test_flags_and_descriptors(void **state)
 {
 	const edge_resolved_route *r = must_match(state, "PUT", "/tasks/1");
 
-	assert_int_equal(
-	    r->row->flags, EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK);
+	assert_int_equal(r->row->flags, EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY |
+	                                    EDGE_ROUTE_MASK |
+	                                    EDGE_ROUTE_CONDITIONAL);
 	assert_int_equal(r->row->backend, EDGE_BACKEND_TASK);
+	/* PATCH is the same update, also taking a merge patch. */
+	assert_ptr_equal(must_match(state, "PATCH", "/tasks/1")->md, r->md);
+	assert_int_equal(must_match(state, "PATCH", "/tasks/1")->row->flags,
+	    r->row->flags | EDGE_ROUTE_MERGE_PATCH);
+	assert_int_equal(must_match(state, "DELETE", "/tasks/1")->row->flags,
+	    EDGE_ROUTE_AUTH | EDGE_ROUTE_CONDITIONAL);
+	assert_int_equal(must_match(state, "GET", "/tasks/1")->row->flags,
+	    EDGE_ROUTE_AUTH);
 	assert_ptr_equal(
 	    r->md->input, &taskapi__v1__update_task_request__descriptor);
 	assert_ptr_equal(
