@@ -21,9 +21,10 @@
  * - Bounds: at most EDGE_MAX_INFLIGHT RPCs wait at once; beyond that a
  *   request is answered 503 + Retry-After at once. Every 503 carries
  *   Retry-After (render.c).
- * - Failover: calls of idempotent methods, and of creating methods (which
- *   always carry an idempotency key: the client's Idempotency-Key header
- *   or one generated here), are marked retry-safe: when the instance
+ * - Failover: calls of idempotent methods, and of creating methods and
+ *   conditional changes (If-Match) (which always carry an idempotency key:
+ *   the client's Idempotency-Key header or one generated here), are marked
+ *   retry-safe: when the instance
  *   holding one dies, the RPC client sends it to another (rpc_client.c).
  * - Drain: edge_http_drain (SIGTERM) turns GET /health to 503 at once and
  *   keeps serving; main.c waits DRAIN_DELAY_S, then closes.
