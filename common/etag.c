@@ -188,8 +188,8 @@ version_of(const etag_item *it, void *arg)
 		return false;
 	if (parse_i64(it->opaque, (size_t)(dash - it->opaque), &id) &&
 	    id == a->id &&
-	    parse_i64(dash + 1, it->len - (size_t)(dash + 1 - it->opaque),
-	        &version))
+	    parse_i64(
+	        dash + 1, it->len - (size_t)(dash + 1 - it->opaque), &version))
 		a->versions[a->n++] = version;
 	return false;
 }

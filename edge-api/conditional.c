@@ -23,7 +23,8 @@ edge_cond_if_match(unsigned flags, const char *header, const char **value)
 bool
 edge_cond_take_etag(cJSON *json, char *buf, size_t cap)
 {
-	cJSON *e = cJSON_DetachItemFromObjectCaseSensitive(json, EDGE_ETAG_FIELD);
+	cJSON *e =
+	    cJSON_DetachItemFromObjectCaseSensitive(json, EDGE_ETAG_FIELD);
 	bool ok = cJSON_IsString(e) && strlen(e->valuestring) < cap;
 
 	if (ok)

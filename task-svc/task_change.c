@@ -138,8 +138,8 @@ task_store_update(ta_pg *pg, int64_t user_id, int64_t id, unsigned set,
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
 	*outcome = TA_IDEM_NEW;
 	if (!is_keyed)
-		return task_one(pg, SQL_UPDATE, 13, params,
-		    is_conditional(cond), out);
+		return task_one(
+		    pg, SQL_UPDATE, 13, params, is_conditional(cond), out);
 	ta_idem_purge(pg, &update_task);
 	if ((status = ta_pg_exec(pg, SQL_UPDATE_KEYED, 15, params, &res)) !=
 	    TA_OK)
@@ -160,9 +160,8 @@ static ta_idem_method delete_task = {
 };
 
 ta_status
-task_store_delete(ta_pg *pg, int64_t user_id, int64_t id,
-    const task_cond *cond, const char *key, const char *fp,
-    ta_idem_outcome *outcome)
+task_store_delete(ta_pg *pg, int64_t user_id, int64_t id, const task_cond *cond,
+    const char *key, const char *fp, ta_idem_outcome *outcome)
 {
 	char sid[24], uid[24], cbuf[COND_CAP];
 	const char *c = cond_param(cond, cbuf, sizeof cbuf);

@@ -42,7 +42,7 @@
 	"THEN $12::timestamptz AT TIME ZONE 'UTC' ELSE due_date END, "         \
 	"updated_at = CURRENT_TIMESTAMP, version = version + 1 "               \
 	"WHERE id = $1 AND user_id = $2 AND " TASK_SQL_COND("$13") extra       \
-	" RETURNING " TASK_ONE_COLS
+	    " RETURNING " TASK_ONE_COLS
 
 /* Parameters in text form; timestamps come as "...+00" and the columns
  * are UTC `timestamp`s, hence AT TIME ZONE 'UTC'. */

@@ -21,8 +21,7 @@ test_format(void **state)
 	ta_etag_format(42, 7, buf);
 	assert_string_equal(buf, "\"42-7\"");
 	ta_etag_format(INT64_MAX, INT64_MAX, buf);
-	assert_string_equal(
-	    buf, "\"9223372036854775807-9223372036854775807\"");
+	assert_string_equal(buf, "\"9223372036854775807-9223372036854775807\"");
 }
 
 static void
@@ -76,16 +75,16 @@ test_check_malformed(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_int_equal(ta_etag_list_check(bad[i], &is_any),
-		    TA_INVALID_ARGUMENT);
-	assert_int_equal(ta_etag_list_check(NULL, &is_any),
-	    TA_INVALID_ARGUMENT);
+		assert_int_equal(
+		    ta_etag_list_check(bad[i], &is_any), TA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    ta_etag_list_check(NULL, &is_any), TA_INVALID_ARGUMENT);
 	for (int i = 0; i < TA_ETAG_LIST_MAX; i++)
 		strcat(many, "\"\",");
 	assert_int_equal(ta_etag_list_check(many, &is_any), TA_OK);
 	strcat(many, "\"\"");
-	assert_int_equal(ta_etag_list_check(many, &is_any),
-	    TA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    ta_etag_list_check(many, &is_any), TA_INVALID_ARGUMENT);
 }
 
 static void
