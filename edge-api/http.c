@@ -22,10 +22,10 @@
  *   request is answered 503 + Retry-After at once. Every 503 carries
  *   Retry-After (render.c).
  * - Failover: calls of idempotent methods, and of creating methods and
- *   conditional changes (If-Match) (which always carry an idempotency key:
- *   the client's Idempotency-Key header or one generated here), are marked
- *   retry-safe: when the instance
- *   holding one dies, the RPC client sends it to another (rpc_client.c).
+ *   conditional changes (If-Match), which always carry an idempotency key
+ *   (the client's Idempotency-Key header or one generated here), are
+ *   marked retry-safe: when the instance holding one dies, the RPC client
+ *   sends it to another (rpc_client.c).
  * - Drain: edge_http_drain (SIGTERM) turns GET /health to 503 at once and
  *   keeps serving; main.c waits DRAIN_DELAY_S, then closes.
  * - Front: libmicrohttpd has no listening socket. The front (front.h)

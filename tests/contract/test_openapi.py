@@ -276,6 +276,13 @@ class Validator(unittest.TestCase):
             self.v.check("GET", "/health", fake_response(
                 200, {"status": "healthy", "service": "edge-api"},
                 {"X-Request-Id": None}))
+        # API v1.1: an answer carrying one task carries its ETag.
+        with self.assertRaisesRegex(AssertionError, "ETag"):
+            self.v.check("GET", "/tasks/5", fake_response(
+                200, {"task": TASK}))
+        with self.assertRaisesRegex(AssertionError, "ETag"):
+            self.v.check("GET", "/tasks/5", fake_response(
+                200, {"task": TASK}, {"ETag": "W/\"5-1\""}))
 
 
 def free_port():
