@@ -331,6 +331,22 @@ class IfMatch(unittest.TestCase):
         ts.check_error(self, r, 412)
 
 
+class StatusMapping(unittest.TestCase):
+    def test_deleted_user_is_still_400(self):
+        """FAILED_PRECONDITION became 412 for If-Match; a task created with
+        the token of a user deleted since (a foreign-key refusal) keeps its
+        400 and its message."""
+        u = SYS.new_user()
+        ts.psql("DELETE FROM users WHERE id = %d" % u["id"])
+        for key in (None, ts.unique("k")):
+            with self.subTest(key=key):
+                r = SYS.request("POST", "/tasks", {"title": "orphan"},
+                                token=u["token"],
+                                headers={"Idempotency-Key": key})
+                ts.check_error(self, r, 400, message="The user of this "
+                               "token no longer exists")
+
+
 class Concurrency(unittest.TestCase):
     def test_one_writer_wins(self):
         n = 20
