@@ -425,6 +425,10 @@ test_conditional_update_twice_same_key(void **state)
 	assert_int_equal(
 	    update_keyed(&alice, a->task->id, "once", tag, NULL, second),
 	    TA_FAILED_PRECONDITION);
+	/* The worker checks the syntax too (RPC clients besides the edge). */
+	assert_int_equal(
+	    update_keyed(&alice, a->task->id, "x", "junk", NULL, second),
+	    TA_INVALID_ARGUMENT);
 	/* Ownership ranks before the precondition. */
 	assert_int_equal(
 	    update_keyed(&bob, a->task->id, "b", "*", NULL, second),
