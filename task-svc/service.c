@@ -291,6 +291,7 @@ impl_update_task(Taskapi__V1__TaskService_Service *svc,
 		fail(ctx, TA_NOT_FOUND);
 		goto out;
 	}
+	/* Both run ("|", not "||"): every violation is reported at once. */
 	if (!task_validate_update(in, &vals, &mask, &v) |
 	    !cond_of(in->id, in->if_match, &cond, versions, &v)) {
 		report(ctx, &v);
