@@ -28,7 +28,9 @@ static const struct {
 	/* Overload: the client retries later (503 + Retry-After). A client's
 	 * own limit is 429, told apart by the reply's rate_limit (render.c). */
 	[TA_RESOURCE_EXHAUSTED] = {"RESOURCE_EXHAUSTED", 503},
-	[TA_FAILED_PRECONDITION] = {"FAILED_PRECONDITION", 400},
+	/* Only a failed If-Match (a precondition of HTTP) is 412; a worker
+	 * answers 400 cases with INVALID_ARGUMENT. */
+	[TA_FAILED_PRECONDITION] = {"FAILED_PRECONDITION", 412},
 	[TA_ABORTED] = {"ABORTED", 409},
 	[TA_OUT_OF_RANGE] = {"OUT_OF_RANGE", 400},
 	[TA_UNIMPLEMENTED] = {"UNIMPLEMENTED", 501},

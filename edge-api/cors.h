@@ -19,7 +19,7 @@ typedef struct edge_header {
 /* The most headers edge_cors_headers writes. */
 #define EDGE_CORS_MAX_HEADERS 8
 
-#define EDGE_CORS_METHODS "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+#define EDGE_CORS_METHODS "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 #define EDGE_CORS_ALLOW_HEADERS                                                \
 	"Authorization, Content-Type, Idempotency-Key, If-Match, "             \
 	"If-None-Match, X-Request-Id"

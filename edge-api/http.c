@@ -21,10 +21,11 @@
  * - Bounds: at most EDGE_MAX_INFLIGHT RPCs wait at once; beyond that a
  *   request is answered 503 + Retry-After at once. Every 503 carries
  *   Retry-After (render.c).
- * - Failover: calls of idempotent methods, and of creating methods (which
- *   always carry an idempotency key: the client's Idempotency-Key header
- *   or one generated here), are marked retry-safe: when the instance
- *   holding one dies, the RPC client sends it to another (rpc_client.c).
+ * - Failover: calls of idempotent methods, and of creating methods and
+ *   conditional changes (If-Match), which always carry an idempotency key
+ *   (the client's Idempotency-Key header or one generated here), are
+ *   marked retry-safe: when the instance holding one dies, the RPC client
+ *   sends it to another (rpc_client.c).
  * - Drain: edge_http_drain (SIGTERM) turns GET /health to 503 at once and
  *   keeps serving; main.c waits DRAIN_DELAY_S, then closes.
  * - Front: libmicrohttpd has no listening socket. The front (front.h)
@@ -125,6 +126,14 @@ render_call(edge_req *r)
 	        r->is_noop ? rt->noop_md->output : rt->md->output,
 	        &out) == TA_OK) {
 		json = ta_message_to_json(out);
+		if (json && edge_cond_take_etag(json, r->etag, sizeof r->etag) &&
+		    (status = edge_cond_status(r->method,
+		         edge_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH),
+		         r->if_match, r->is_noop, r->etag)) != 0) {
+			cJSON_Delete(json);
+			protobuf_c_message_free_unpacked(out, NULL);
+			return edge_respond_conditional(r, status);
+		}
 		if (json && r->is_noop)
 			cJSON_AddStringToObject(
 			    json, "message", rt->noop_message);
@@ -203,7 +212,20 @@ dispatch(edge_req *r)
 			return edge_respond_error(r, 401, reason, NULL, NULL);
 		r->has_claims = true;
 	}
-	if (!edge_route_is_idempotent(rt) &&
+	if (edge_cond_if_match(rt->row->flags,
+	        edge_req_header(r, MHD_HTTP_HEADER_IF_MATCH),
+	        &r->if_match) != TA_OK) {
+		ta_violations v = {0};
+
+		ta_violations_add(&v, "If-Match", EDGE_IF_MATCH_MALFORMED);
+		ret = edge_respond_error(
+		    r, 400, "Invalid If-Match header", &v, NULL);
+		ta_violations_fini(&v);
+		return ret;
+	}
+	/* A conditional change runs once per key: a re-send of one that
+	 * succeeded would fail its own precondition (task_store_update). */
+	if ((!edge_route_is_idempotent(rt) || r->if_match) &&
 	    !edge_idempotency_key_pick(
 	        edge_req_header(r, "Idempotency-Key"), r->idempotency_key))
 		return edge_respond_rejection(

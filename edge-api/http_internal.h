@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "client_addr.h"
+#include "conditional.h"
 #include "front.h"
 #include "http.h"
 #include "idempotency.h"
@@ -61,6 +62,8 @@ typedef struct edge_req {
 	ta_claims claims;          /* owned when has_claims */
 	bool has_claims;
 	bool is_noop;      /* an update naming no field: the route's noop RPC */
+	const char *if_match;        /* borrowed: MHD's; NULL when none */
+	char etag[EDGE_ETAG_MAX];    /* the reply's, sent as ETag; "" none */
 	ta_rpc_call *call; /* owned */
 	char idempotency_key[EDGE_IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
 	atomic_int state;
@@ -91,6 +94,12 @@ enum MHD_Result edge_respond_error(edge_req *r, int status, const char *message,
 /* Queues one of the edge's own rejections (render.h); allow as above. */
 enum MHD_Result edge_respond_rejection(
     edge_req *r, edge_rejection why, const char *allow);
+
+/*
+ * Queues the edge's conditional answer http_status (edge_cond_status):
+ * 304 without a body, or 412; both with the ETag.
+ */
+enum MHD_Result edge_respond_conditional(edge_req *r, int http_status);
 
 /* Queues 400 "Validation failed" with v's details; finishes v. */
 enum MHD_Result edge_respond_violations(edge_req *r, ta_violations *v);

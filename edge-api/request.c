@@ -32,18 +32,29 @@ edge_request_id_pick(const char *header, char *buf)
 	return buf;
 }
 
-bool
-edge_content_type_is_json(const char *value)
+/* Whether value's media type (before any ";") is type, in any case. */
+static bool
+media_type_is(const char *value, const char *type)
 {
 	const char *p = value, *e;
 
-	if (!value)
-		return true;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	e = p + strcspn(p, ";");
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
-	return (size_t)(e - p) == strlen("application/json") &&
-	       strncasecmp(p, "application/json", (size_t)(e - p)) == 0;
+	return (size_t)(e - p) == strlen(type) &&
+	       strncasecmp(p, type, (size_t)(e - p)) == 0;
+}
+
+bool
+edge_content_type_is_json(const char *value)
+{
+	return !value || media_type_is(value, "application/json");
+}
+
+bool
+edge_content_type_is_merge_patch(const char *value)
+{
+	return value && media_type_is(value, "application/merge-patch+json");
 }

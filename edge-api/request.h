@@ -27,4 +27,11 @@ char *edge_request_id_pick(const char *header, char *buf);
  */
 bool edge_content_type_is_json(const char *value);
 
+/*
+ * Whether a Content-Type value (not NULL) is the media type
+ * application/merge-patch+json (RFC 7396) in any case, with or without
+ * parameters.
+ */
+bool edge_content_type_is_merge_patch(const char *value);
+
 #endif

@@ -60,7 +60,7 @@ edge_req_body_append(edge_req *r, const char *data, size_t n, long cap)
 
 /* Parses the body into r->json: an object, {} when empty. */
 static enum MHD_Result
-parse_body(edge_req *r, bool *is_ok)
+parse_body(edge_req *r, unsigned flags, bool *is_ok)
 {
 	const char *ct = edge_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *msg = NULL;
@@ -69,7 +69,11 @@ parse_body(edge_req *r, bool *is_ok)
 
 	*is_ok = false;
 	/* Like the old service: a body without Content-Type is not JSON. */
-	if (!edge_content_type_is_json(ct) || (!ct && r->len > 0))
+	bool is_json = edge_content_type_is_json(ct) ||
+	               ((flags & EDGE_ROUTE_MERGE_PATCH) &&
+	                   edge_content_type_is_merge_patch(ct));
+
+	if (!is_json || (!ct && r->len > 0))
 		return edge_respond_rejection(r, EDGE_REJECT_NOT_JSON, NULL);
 	/* JSON is UTF-8 (RFC 8259 section 8.1): another charset is not read
 	 * as if it were. */
@@ -124,7 +128,7 @@ edge_req_build(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 	if (rt->row->flags & EDGE_ROUTE_BODY) {
 		bool parsed;
 
-		ret = parse_body(r, &parsed);
+		ret = parse_body(r, rt->row->flags, &parsed);
 		if (!parsed)
 			return ret;
 		for (size_t i = 0; i < r->match.nparams; i++) {
@@ -134,6 +138,11 @@ edge_req_build(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 			cJSON_DeleteItemFromObjectCaseSensitive(r->json, name);
 			free(name);
 		}
+		/* A header fills it: as a body key it is not in the contract,
+		 * and keys not in the contract are ignored. */
+		if (rt->row->flags & EDGE_ROUTE_CONDITIONAL)
+			cJSON_DeleteItemFromObjectCaseSensitive(
+			    r->json, EDGE_IF_MATCH_FIELD);
 		if (ta_json_to_message(r->json, r->request,
 		        (rt->row->flags & EDGE_ROUTE_MASK) ? "update_mask"
 		                                           : NULL,
@@ -164,6 +173,15 @@ edge_req_build(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 			    TA_S("route", rt->row->pattern));
 			return edge_respond_error(r, 500, NULL, NULL, NULL);
 		}
+	}
+	/* A no-op update reads: the edge checks If-Match on what it read. */
+	if (r->if_match && !r->is_noop) {
+		ta_status st = ta_message_set_text(
+		    r->request, EDGE_IF_MATCH_FIELD, r->if_match, &v);
+
+		ta_violations_fini(&v);
+		if (st != TA_OK)
+			return edge_respond_error(r, 500, NULL, NULL, NULL);
 	}
 	if (rt->row->flags & EDGE_ROUTE_TOKEN) {
 		char *tok = NULL;

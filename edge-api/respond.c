@@ -60,9 +60,11 @@ edge_respond(
 		free(body);
 		return MHD_NO;
 	}
-	if (status != MHD_HTTP_NO_CONTENT)
+	if (status != MHD_HTTP_NO_CONTENT && status != MHD_HTTP_NOT_MODIFIED)
 		ok = add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    "application/json; charset=utf-8");
+	if (r->etag[0])
+		ok = ok && add_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
 	ok = ok && add_header(resp, "X-Request-Id", r->request_id);
 	for (size_t i = 0; i < nsec; i++)
 		ok = ok && add_header(resp, sec[i].name, sec[i].value);
@@ -113,6 +115,15 @@ edge_respond_rejection(edge_req *r, edge_rejection why, const char *allow)
 {
 	return edge_respond_error(r, edge_rejection_status(why),
 	    edge_rejection_message(why), NULL, allow);
+}
+
+enum MHD_Result
+edge_respond_conditional(edge_req *r, int http_status)
+{
+	if (http_status == MHD_HTTP_NOT_MODIFIED)
+		return edge_respond(r, http_status, NULL, NULL, false);
+	return edge_respond_error(r, http_status, EDGE_IF_MATCH_FAILED, NULL,
+	    NULL);
 }
 
 enum MHD_Result

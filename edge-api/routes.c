@@ -37,9 +37,16 @@ static const edge_route route_table[] = {
     {"GET", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "GetTask",
         EDGE_ROUTE_AUTH, 200},
     {"PUT", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "UpdateTask",
-        EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK, 200},
+        EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK |
+            EDGE_ROUTE_CONDITIONAL,
+        200},
+    /* A JSON merge patch of a task's flat fields is PUT's partial update. */
+    {"PATCH", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "UpdateTask",
+        EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK |
+            EDGE_ROUTE_CONDITIONAL | EDGE_ROUTE_MERGE_PATCH,
+        200},
     {"DELETE", "/tasks/{id}", EDGE_BACKEND_TASK, TASK_SVC, "DeleteTask",
-        EDGE_ROUTE_AUTH, 200},
+        EDGE_ROUTE_AUTH | EDGE_ROUTE_CONDITIONAL, 200},
     /* Answered by the edge itself (load balancer health check). */
     {"GET", "/health", EDGE_BACKEND_NONE, NULL, NULL, EDGE_ROUTE_HEALTH, 200},
     {"GET", "/openapi.json", EDGE_BACKEND_NONE, NULL, NULL, EDGE_ROUTE_OPENAPI,

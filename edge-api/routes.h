@@ -29,6 +29,11 @@ enum {
 	EDGE_ROUTE_OPENAPI = 1u << 5, /* the edge serves docs/openapi.json */
 	EDGE_ROUTE_LIMIT_LOGIN = 1u << 6,    /* per-address login bucket */
 	EDGE_ROUTE_LIMIT_REGISTER = 1u << 7, /* per-address register bucket */
+	/* If-Match fills "if_match" (conditional.h); a conditional update
+	 * carries an idempotency key. */
+	EDGE_ROUTE_CONDITIONAL = 1u << 9,
+	/* The body may also be application/merge-patch+json (RFC 7396). */
+	EDGE_ROUTE_MERGE_PATCH = 1u << 10,
 };
 
 /* One row of the table (plain data). */
@@ -93,7 +98,7 @@ typedef struct edge_match {
 	edge_param params[EDGE_MAX_PARAMS];
 	size_t nparams;
 	char values[EDGE_MAX_PARAMS][EDGE_PARAM_MAX + 1]; /* decoded */
-	char allow[96]; /* "GET, HEAD, PUT, DELETE, OPTIONS" */
+	char allow[96]; /* "GET, HEAD, PUT, PATCH, DELETE, OPTIONS" */
 } edge_match;
 
 /*

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "etag.h"
 #include "idem.h"
 #include "list_budget.h"
 #include "log.h"
@@ -29,8 +30,16 @@ static const struct {
     {TA_UNAVAILABLE, "Service temporarily unavailable"},
     {TA_ABORTED, "The request conflicted with another one; retry it"},
     {TA_INVALID_ARGUMENT, "Invalid task data"},
-    {TA_FAILED_PRECONDITION, "The user of this token no longer exists"},
+    {TA_FAILED_PRECONDITION,
+        "The task has changed: If-Match does not match its current ETag"},
 };
+
+/*
+ * A task insert that the foreign key refused (SQLSTATE 23503, which
+ * ta_pg_exec reports as FAILED_PRECONDITION): the token's user was deleted.
+ * That is a 400, not a 412 (no If-Match is involved).
+ */
+#define USER_GONE "The user of this token no longer exists"
 
 static void
 fail(ta_rpc_ctx *ctx, ta_status status)
@@ -83,6 +92,39 @@ log_key_reuse(ta_rpc_ctx *ctx, int64_t uid)
 	ta_idem_refuse(ctx);
 }
 
+/* Refuses a key longer than the edge's limit; false when it did. */
+static bool
+key_fits(ta_rpc_ctx *ctx)
+{
+	if (strlen(ctx->idempotency_key) <= TA_IDEM_KEY_MAX)
+		return true;
+	ta_rpc_fail(ctx, TA_INVALID_ARGUMENT, TA_IDEM_KEY_TOO_LONG);
+	return false;
+}
+
+/*
+ * The condition of if_match (borrowed; "" for none) on task id into *cond,
+ * its versions in versions (room for TA_ETAG_LIST_MAX); false with a
+ * violation on if_match when the value is malformed.
+ */
+static bool
+cond_of(int64_t id, const char *if_match, task_cond *cond, int64_t *versions,
+    ta_violations *v)
+{
+	*cond = (task_cond){.versions = versions};
+	if (!if_match || !*if_match)
+		return true;
+	if (ta_etag_list_check(if_match, &cond->is_any) != TA_OK) {
+		ta_violations_add(v, "if_match",
+		    "must be * or a list of entity tags");
+		return false;
+	}
+	cond->is_conditional = true;
+	cond->n = ta_etag_list_versions(if_match, id, versions,
+	    TA_ETAG_LIST_MAX);
+	return true;
+}
+
 static void
 impl_create_task(Taskapi__V1__TaskService_Service *svc,
     const Taskapi__V1__CreateTaskRequest *in,
@@ -96,7 +138,7 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 	task_set set = {0};
 	ta_status status;
 	ta_idem_outcome outcome = TA_IDEM_NEW;
-	char fp[TA_IDEM_HEX_BYTES];
+	char fp[TA_IDEM_HEX_BYTES], etag[TA_ETAG_MAX];
 	int64_t uid;
 
 	(void)svc;
@@ -122,6 +164,10 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 		    "been deleted");
 		goto out;
 	}
+	if (status == TA_FAILED_PRECONDITION) {
+		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT, USER_GONE);
+		goto out;
+	}
 	if (status != TA_OK) {
 		fail(ctx, status);
 		goto out;
@@ -137,6 +183,8 @@ impl_create_task(Taskapi__V1__TaskService_Service *svc,
 		    TA_I("task_id", set.tasks[0]->id));
 	reply.message = "Task created successfully";
 	reply.task = set.tasks[0];
+	ta_etag_format(reply.task->id, set.version, etag);
+	reply.etag = etag;
 	closure(&reply, closure_data);
 	task_set_fini(&set);
 	ta_violations_fini(&v);
@@ -193,6 +241,7 @@ impl_get_task(Taskapi__V1__TaskService_Service *svc,
 	Taskapi__V1__GetTaskReply reply = TASKAPI__V1__GET_TASK_REPLY__INIT;
 	task_set set = {0};
 	ta_status status = TA_NOT_FOUND;
+	char etag[TA_ETAG_MAX];
 	int64_t uid;
 
 	(void)svc;
@@ -208,6 +257,8 @@ impl_get_task(Taskapi__V1__TaskService_Service *svc,
 		return;
 	}
 	reply.task = set.tasks[0];
+	ta_etag_format(reply.task->id, set.version, etag);
+	reply.etag = etag;
 	closure(&reply, closure_data);
 	task_set_fini(&set);
 }
@@ -223,6 +274,10 @@ impl_update_task(Taskapi__V1__TaskService_Service *svc,
 	ta_violations v = {0};
 	task_values vals;
 	task_set set = {0};
+	task_cond cond;
+	int64_t versions[TA_ETAG_LIST_MAX];
+	ta_idem_outcome outcome = TA_IDEM_NEW;
+	char fp[TA_IDEM_HEX_BYTES], etag[TA_ETAG_MAX];
 	ta_status status;
 	unsigned mask;
 	int64_t uid;
@@ -236,18 +291,34 @@ impl_update_task(Taskapi__V1__TaskService_Service *svc,
 		fail(ctx, TA_NOT_FOUND);
 		goto out;
 	}
-	if (!task_validate_update(in, &vals, &mask, &v)) {
+	/* Both run ("|", not "||"): every violation is reported at once. */
+	if (!task_validate_update(in, &vals, &mask, &v) |
+	    !cond_of(in->id, in->if_match, &cond, versions, &v)) {
 		report(ctx, &v);
 		goto out;
 	}
-	status = task_store_update(
-	    ctx->thread_state, uid, in->id, mask, &vals, &set);
+	if (!key_fits(ctx))
+		goto out;
+	ta_idem_fingerprint(&in->base, NULL, fp);
+	status = task_store_update(ctx->thread_state, uid, in->id, mask, &vals,
+	    &cond, ctx->idempotency_key, fp, &set, &outcome);
 	if (status != TA_OK) {
 		fail(ctx, status);
 		goto out;
 	}
+	if (outcome == TA_IDEM_MISMATCH) {
+		log_key_reuse(ctx, uid);
+		goto out;
+	}
+	if (outcome == TA_IDEM_REPLAY)
+		ta_log(TA_LOG_INFO, "idempotent_replay",
+		    "repeated update answered with the task as it is",
+		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),
+		    TA_I("task_id", in->id));
 	reply.message = "Task updated successfully";
 	reply.task = set.tasks[0];
+	ta_etag_format(reply.task->id, set.version, etag);
+	reply.etag = etag;
 	closure(&reply, closure_data);
 	task_set_fini(&set);
 	ta_violations_fini(&v);
@@ -267,23 +338,27 @@ impl_delete_task(Taskapi__V1__TaskService_Service *svc,
 	    TASKAPI__V1__DELETE_TASK_REPLY__INIT;
 	ta_status status = TA_NOT_FOUND;
 	ta_idem_outcome outcome = TA_IDEM_NEW;
+	ta_violations v = {0};
+	task_cond cond;
+	int64_t versions[TA_ETAG_LIST_MAX];
 	char fp[TA_IDEM_HEX_BYTES];
 	int64_t uid;
 
 	(void)svc;
-	if (!(uid = user_of(ctx))) {
+	if (!(uid = user_of(ctx)) || !key_fits(ctx)) {
 		closure(NULL, closure_data);
 		return;
 	}
-	if (strlen(ctx->idempotency_key) > TA_IDEM_KEY_MAX) {
-		ta_rpc_fail(ctx, TA_INVALID_ARGUMENT, TA_IDEM_KEY_TOO_LONG);
+	if (!cond_of(in->id, in->if_match, &cond, versions, &v)) {
+		report(ctx, &v);
+		ta_violations_fini(&v);
 		closure(NULL, closure_data);
 		return;
 	}
 	ta_idem_fingerprint(&in->base, NULL, fp);
 	if (is_task_id(in->id))
 		status = task_store_delete(ctx->thread_state, uid, in->id,
-		    ctx->idempotency_key, fp, &outcome);
+		    &cond, ctx->idempotency_key, fp, &outcome);
 	if (status != TA_OK) {
 		fail(ctx, status);
 		closure(NULL, closure_data);

@@ -120,6 +120,8 @@ task_rows_to_set(PGresult *res, bool is_list, task_set *out)
 		k++;
 	}
 	s.n = k;
+	if (!is_list && k > 0 && PQnfields(res) > TASK_COL_VERSION)
+		s.version = strtoll(PQgetvalue(res, 0, TASK_COL_VERSION), NULL, 10);
 	*out = s;
 	return TA_OK;
 }

@@ -1,6 +1,7 @@
 /*
- * task-svc's SQL: the statement table and the store functions over the
- * tasks table (rows become messages in task_rows.c).
+ * task-svc's SQL: the statement table and the store functions that create
+ * and read tasks (changes: task_change.c; rows become messages in
+ * task_rows.c).
  */
 #include "tasks.h"
 
@@ -15,33 +16,14 @@
 #include "idem.h"
 #include "list_budget.h"
 #include "task_rows.h"
+#include "task_sql.h"
 #include "log.h"
-
-#define TASK_COLS                                                              \
-	"id, user_id, title, description, status, priority, due_date, "        \
-	"created_at, updated_at"
-
-/* Parameters in text form; timestamps come as "...+00" and the columns
- * are UTC `timestamp`s, hence AT TIME ZONE 'UTC'. */
-enum {
-	SQL_CREATE,
-	SQL_LIST,
-	SQL_GET,
-	SQL_EXISTS,
-	SQL_UPDATE,
-	SQL_DELETE,
-	SQL_CREATE_KEYED,
-	SQL_REPLAY,
-	SQL_KEYS_PURGE,
-	SQL_DELETE_KEYED,
-	SQL_KEY_LOOKUP,
-};
 
 const ta_pg_stmt task_stmts[] = {
     [SQL_CREATE] = {"task_create",
         "INSERT INTO tasks (user_id, title, description, status, priority, "
         "due_date) VALUES ($1, $2, $3, $4, $5, "
-        "$6::timestamptz AT TIME ZONE 'UTC') RETURNING " TASK_COLS,
+        "$6::timestamptz AT TIME ZONE 'UTC') RETURNING " TASK_ONE_COLS,
         false},
     /*
      * Newest first, only as far as the budget $3 reaches: a row is read
@@ -59,23 +41,15 @@ const ta_pg_stmt task_stmts[] = {
         "ORDER BY created_at DESC, id DESC",
         true},
     [SQL_GET] = {"task_get",
-        "SELECT " TASK_COLS " FROM tasks WHERE id = $1 AND user_id = $2", true},
-    [SQL_EXISTS] = {"task_exists", "SELECT 1 FROM tasks WHERE id = $1", true},
-    /* One statement for any subset of columns: $3, $5, ... say whether
-     * the column is in the update mask. */
-    [SQL_UPDATE] = {"task_update",
-        "UPDATE tasks SET "
-        "title = CASE WHEN $3::boolean THEN $4 ELSE title END, "
-        "description = CASE WHEN $5::boolean THEN $6 ELSE description END, "
-        "status = CASE WHEN $7::boolean THEN $8 ELSE status END, "
-        "priority = CASE WHEN $9::boolean THEN $10 ELSE priority END, "
-        "due_date = CASE WHEN $11::boolean "
-        "THEN $12::timestamptz AT TIME ZONE 'UTC' ELSE due_date END, "
-        "updated_at = CURRENT_TIMESTAMP "
-        "WHERE id = $1 AND user_id = $2 RETURNING " TASK_COLS,
-        false},
+        "SELECT " TASK_ONE_COLS " FROM tasks WHERE id = $1 AND user_id = $2",
+        true},
+    [SQL_EXISTS] = {"task_exists", "SELECT user_id FROM tasks WHERE id = $1",
+        true},
+    [SQL_UPDATE] = {"task_update", TASK_SQL_UPDATE(""), false},
     [SQL_DELETE] = {"task_delete",
-        "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id", false},
+        "DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND " TASK_SQL_COND(
+            "$3") " RETURNING id",
+        false},
     /*
      * A create with an idempotency key ($7) and request fingerprint ($8):
      * the key row takes the new task's id, and the task is inserted only
@@ -92,11 +66,11 @@ const ta_pg_stmt task_stmts[] = {
         "ON CONFLICT DO NOTHING RETURNING result_id), "
         "t AS (INSERT INTO tasks (id, user_id, title, description, status, "
         "priority, due_date) SELECT k.result_id, $1, $2, $3, $4, $5, "
-        "$6::timestamptz AT TIME ZONE 'UTC' FROM k RETURNING " TASK_COLS ") "
-        "SELECT " TASK_COLS " FROM t",
+        "$6::timestamptz AT TIME ZONE 'UTC' FROM k RETURNING " TASK_ONE_COLS
+        ") SELECT " TASK_ONE_COLS " FROM t",
         false},
     [SQL_REPLAY] = {"task_create_replay",
-        "SELECT " TASK_COLS " FROM tasks WHERE user_id = $1 AND id = "
+        "SELECT " TASK_ONE_COLS " FROM tasks WHERE user_id = $1 AND id = "
         "(SELECT result_id FROM idempotency_keys WHERE method = 'CreateTask' "
         "AND user_id = $1 AND key = $2)",
         true},
@@ -114,7 +88,7 @@ const ta_pg_stmt task_stmts[] = {
      */
     [SQL_DELETE_KEYED] = {"task_delete_keyed",
         "WITH d AS (DELETE FROM tasks WHERE id = $1 AND user_id = $2 "
-        "AND NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE "
+        "AND " TASK_SQL_COND("$5") " AND NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE "
         "method = 'DeleteTask' AND user_id = $2 AND key = $3 AND "
         "fingerprint <> decode($4, 'hex')) RETURNING id), k AS (INSERT INTO idempotency_keys "
         "(method, user_id, key, result_id, fingerprint) SELECT "
@@ -122,40 +96,25 @@ const ta_pg_stmt task_stmts[] = {
         "FROM d ON CONFLICT DO NOTHING) SELECT id FROM d",
         false},
     [SQL_KEY_LOOKUP] = {"task_key_lookup", TA_IDEM_SQL_LOOKUP, true},
+    /*
+     * A conditional update with an idempotency key ($14) and fingerprint
+     * ($15): the key row is written in the same statement, only when the
+     * task was updated; a key already known updates nothing, so a repeat
+     * (an edge re-send after the first delivery succeeded) does not meet
+     * the version the first one left and answers with the task instead
+     * (task_store_update).
+     */
+    [SQL_UPDATE_KEYED] = {"task_update_keyed",
+        "WITH u AS (" TASK_SQL_UPDATE(
+            " AND NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE "
+            "method = 'UpdateTask' AND user_id = $2 AND key = $14)") "), "
+        "k AS (INSERT INTO idempotency_keys (method, user_id, key, "
+        "result_id, fingerprint) SELECT 'UpdateTask', $2, $14, u.id, "
+        "decode($15, 'hex') FROM u ON CONFLICT DO NOTHING) "
+        "SELECT * FROM u",
+        false},
 };
 const size_t task_nstmts = sizeof task_stmts / sizeof task_stmts[0];
-
-/* After an owner-scoped statement matched nothing: 403 or 404. */
-static ta_status
-missing_status(ta_pg *pg, const char *sid)
-{
-	const char *params[] = {sid};
-	PGresult *res;
-	ta_status status;
-
-	if ((status = ta_pg_exec(pg, SQL_EXISTS, 1, params, &res)) != TA_OK)
-		return status;
-	status = PQntuples(res) > 0 ? TA_PERMISSION_DENIED : TA_NOT_FOUND;
-	PQclear(res);
-	return status;
-}
-
-/* Runs an owner-scoped statement expected to return the task row. */
-static ta_status
-one_task(ta_pg *pg, size_t stmt, int nparams, const char *const *params,
-    task_set *out)
-{
-	PGresult *res;
-	ta_status status;
-
-	if ((status = ta_pg_exec(pg, stmt, nparams, params, &res)) != TA_OK)
-		return status;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return missing_status(pg, params[0]);
-	}
-	return task_rows_to_set(res, false, out);
-}
 
 ta_status
 task_store_create(
@@ -185,12 +144,6 @@ static ta_idem_method create_task = {
  * A keyed delete creates nothing to replay (task_store_delete): only its
  * lookup and purge are used, never ta_idem_create.
  */
-static ta_idem_method delete_task = {
-    .method = "DeleteTask",
-    .lookup = SQL_KEY_LOOKUP,
-    .purge = SQL_KEYS_PURGE,
-};
-
 ta_status
 task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
     const char *fp, const task_values *v, task_set *out,
@@ -249,68 +202,5 @@ task_store_get(ta_pg *pg, int64_t user_id, int64_t id, task_set *out)
 
 	snprintf(sid, sizeof sid, "%" PRId64, id);
 	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	return one_task(pg, SQL_GET, 2, params, out);
-}
-
-static const char *
-flag(unsigned set, unsigned bit)
-{
-	return set & bit ? "true" : "false";
-}
-
-ta_status
-task_store_update(ta_pg *pg, int64_t user_id, int64_t id, unsigned set,
-    const task_values *v, task_set *out)
-{
-	char sid[24], uid[24];
-	const char *params[] = {sid, uid, flag(set, TASK_SET_TITLE), v->title,
-	    flag(set, TASK_SET_DESCRIPTION), v->description,
-	    flag(set, TASK_SET_STATUS), v->status, flag(set, TASK_SET_PRIORITY),
-	    v->priority, flag(set, TASK_SET_DUE_DATE), v->due_date};
-
-	snprintf(sid, sizeof sid, "%" PRId64, id);
-	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	return one_task(pg, SQL_UPDATE, 12, params, out);
-}
-
-ta_status
-task_store_delete(ta_pg *pg, int64_t user_id, int64_t id, const char *key,
-    const char *fp, ta_idem_outcome *outcome)
-{
-	char sid[24], uid[24];
-	const char *params[] = {sid, uid, key, fp};
-	bool is_keyed = key && *key, is_same;
-	int64_t first_id;
-	PGresult *res;
-	ta_status status;
-
-	snprintf(sid, sizeof sid, "%" PRId64, id);
-	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	*outcome = TA_IDEM_NEW;
-	if (is_keyed)
-		ta_idem_purge(pg, &delete_task);
-	status = ta_pg_exec(pg, is_keyed ? SQL_DELETE_KEYED : SQL_DELETE,
-	    is_keyed ? 4 : 2, params, &res);
-	if (status != TA_OK)
-		return status;
-	if (PQntuples(res) > 0) {
-		PQclear(res);
-		return TA_OK;
-	}
-	PQclear(res);
-	if (is_keyed) {
-		status = ta_idem_lookup(pg, delete_task.lookup,
-		    delete_task.method, user_id, key, fp, &first_id, &is_same);
-		if (status != TA_OK && status != TA_NOT_FOUND)
-			return status;
-		if (status == TA_OK && !is_same) {
-			*outcome = TA_IDEM_MISMATCH;
-			return TA_OK;
-		}
-		if (status == TA_OK && first_id == id) {
-			*outcome = TA_IDEM_REPLAY;
-			return TA_OK;
-		}
-	}
-	return missing_status(pg, sid);
+	return task_one(pg, SQL_GET, 2, params, false, out);
 }

@@ -29,6 +29,7 @@ struct task_row;
 typedef struct task_set {
 	PGresult *res;
 	size_t n;
+	int64_t version; /* of tasks[0], for its ETag; 0 for a list */
 	Taskapi__V1__Task **tasks;
 	struct task_row *rows;
 } task_set;
@@ -64,10 +65,36 @@ ta_status task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 ta_status task_store_list(ta_pg *pg, int64_t user_id, size_t budget,
     task_set *out, bool *is_truncated);
 ta_status task_store_get(ta_pg *pg, int64_t user_id, int64_t id, task_set *out);
-ta_status task_store_update(ta_pg *pg, int64_t user_id, int64_t id,
-    unsigned set, const task_values *v, task_set *out);
+
 /*
- * Deletes task id of user_id. With an idempotency key (non-empty,
+ * The If-Match of an update or delete (etag.h): the versions the row must
+ * have for the change to happen, checked in the changing statement.
+ */
+typedef struct task_cond {
+	bool is_conditional; /* false: no If-Match, change unconditionally */
+	bool is_any;         /* "*": any version of an existing row */
+	const int64_t *versions; /* borrowed; n of them; none matches none */
+	size_t n;
+} task_cond;
+
+/*
+ * Updates the columns in set (TASK_SET_*) of task id of user_id, and its
+ * version by one, when cond holds; TA_FAILED_PRECONDITION (nothing
+ * changed) when the task is the caller's but cond does not hold, after
+ * TA_NOT_FOUND and TA_PERMISSION_DENIED. With an idempotency key
+ * (non-empty, borrowed) and the request's fingerprint fp the update runs
+ * at most once per key: the key row is written in the same statement,
+ * and a repeat with the same key and fp changes nothing and reads the task
+ * (*outcome TA_IDEM_REPLAY, TA_OK: the first delivery succeeded); the same
+ * key with another fp is TA_OK with TA_IDEM_MISMATCH and *out empty.
+ */
+ta_status task_store_update(ta_pg *pg, int64_t user_id, int64_t id,
+    unsigned set, const task_values *v, const task_cond *cond,
+    const char *key, const char *fp, task_set *out,
+    ta_idem_outcome *outcome);
+/*
+ * Deletes task id of user_id when cond holds (else TA_FAILED_PRECONDITION
+ * as for an update). With an idempotency key (non-empty,
  * borrowed) the delete records it with the request's fingerprint fp, and
  * a repeat with the same key and fp, once the first has deleted the task,
  * is TA_OK with *outcome TA_IDEM_REPLAY (an edge re-send after a dropped
@@ -76,6 +103,7 @@ ta_status task_store_update(ta_pg *pg, int64_t user_id, int64_t id,
  * key, a gone task is TA_NOT_FOUND as always.
  */
 ta_status task_store_delete(ta_pg *pg, int64_t user_id, int64_t id,
-    const char *key, const char *fp, ta_idem_outcome *outcome);
+    const task_cond *cond, const char *key, const char *fp,
+    ta_idem_outcome *outcome);
 
 #endif

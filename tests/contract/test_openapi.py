@@ -221,7 +221,8 @@ class Validator(unittest.TestCase):
         self.v = ts.OpenApiValidator(DOC_PATH)
 
     def test_documented_responses_pass(self):
-        self.v.check("GET", "/tasks/5", fake_response(200, {"task": TASK}))
+        self.v.check("GET", "/tasks/5", fake_response(
+            200, {"task": TASK}, {"ETag": '"5-1"'}))
         self.v.check("GET", "/tasks/", fake_response(
             200, {"tasks": [TASK], "count": 1, "truncated": False}))
         self.v.check("GET", "/nope?x=1", fake_response(
@@ -275,6 +276,13 @@ class Validator(unittest.TestCase):
             self.v.check("GET", "/health", fake_response(
                 200, {"status": "healthy", "service": "edge-api"},
                 {"X-Request-Id": None}))
+        # API v1.1: an answer carrying one task carries its ETag.
+        with self.assertRaisesRegex(AssertionError, "ETag"):
+            self.v.check("GET", "/tasks/5", fake_response(
+                200, {"task": TASK}))
+        with self.assertRaisesRegex(AssertionError, "ETag"):
+            self.v.check("GET", "/tasks/5", fake_response(
+                200, {"task": TASK}, {"ETag": "W/\"5-1\""}))
 
 
 def free_port():

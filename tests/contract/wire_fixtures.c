@@ -353,6 +353,57 @@ b_delete_task_request(void)
 	return &m.base;
 }
 
+/* The v1.1 fields: a reply's etag, a change's if_match. */
+static ProtobufCMessage *
+b_create_task_reply_etag(void)
+{
+	Taskapi__V1__CreateTaskReply *m =
+	    (Taskapi__V1__CreateTaskReply *)b_create_task_reply();
+
+	m->etag = "\"9007199254740993-1\"";
+	return &m->base;
+}
+
+static ProtobufCMessage *
+b_get_task_reply_etag(void)
+{
+	Taskapi__V1__GetTaskReply *m =
+	    (Taskapi__V1__GetTaskReply *)b_get_task_reply();
+
+	m->etag = "\"7-3\"";
+	return &m->base;
+}
+
+static ProtobufCMessage *
+b_update_task_request_conditional(void)
+{
+	Taskapi__V1__UpdateTaskRequest *m =
+	    (Taskapi__V1__UpdateTaskRequest *)b_update_task_request();
+
+	m->if_match = "\"7-3\", W/\"7-2\"";
+	return &m->base;
+}
+
+static ProtobufCMessage *
+b_update_task_reply_etag(void)
+{
+	Taskapi__V1__UpdateTaskReply *m =
+	    (Taskapi__V1__UpdateTaskReply *)b_update_task_reply();
+
+	m->etag = "\"7-4\"";
+	return &m->base;
+}
+
+static ProtobufCMessage *
+b_delete_task_request_conditional(void)
+{
+	Taskapi__V1__DeleteTaskRequest *m =
+	    (Taskapi__V1__DeleteTaskRequest *)b_delete_task_request();
+
+	m->if_match = "*";
+	return &m->base;
+}
+
 static ProtobufCMessage *
 b_delete_task_reply(void)
 {
@@ -476,6 +527,18 @@ static const fixture fixtures[] = {
         b_delete_task_request},
     {"DeleteTaskReply", &taskapi__v1__delete_task_reply__descriptor,
         b_delete_task_reply},
+    {"CreateTaskReply.etag", &taskapi__v1__create_task_reply__descriptor,
+        b_create_task_reply_etag},
+    {"GetTaskReply.etag", &taskapi__v1__get_task_reply__descriptor,
+        b_get_task_reply_etag},
+    {"UpdateTaskRequest.conditional",
+        &taskapi__v1__update_task_request__descriptor,
+        b_update_task_request_conditional},
+    {"UpdateTaskReply.etag", &taskapi__v1__update_task_reply__descriptor,
+        b_update_task_reply_etag},
+    {"DeleteTaskRequest.conditional",
+        &taskapi__v1__delete_task_request__descriptor,
+        b_delete_task_request_conditional},
     {"RequestEnvelope", &taskapi__v1__request_envelope__descriptor,
         b_request_envelope},
     {"ReplyEnvelope", &taskapi__v1__reply_envelope__descriptor,

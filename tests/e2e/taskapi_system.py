@@ -434,10 +434,11 @@ class System:
             conn.close()
 
     def _note(self, method, path, r):
-        """Every answer but 204 must be JSON: remember those that are not.
+        """Every answer but 204 and 304 must be JSON: remember those that are not.
         Then check r against the OpenAPI document (raises AssertionError)."""
         ct = (r.headers.get("Content-Type") or "").lower()
-        if r.status != 204 and not ct.startswith("application/json"):
+        if r.status not in (204, 304) and \
+                not ct.startswith("application/json"):
             with self._lock:
                 self.not_json.append("%s %s -> %d %r" % (method, path[:60],
                                                          r.status, ct))

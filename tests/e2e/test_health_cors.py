@@ -61,6 +61,7 @@ class Cors(unittest.TestCase):
     def test_preflight_allowed(self):
         for path, method in (("/tasks", "POST"), ("/tasks", "GET"),
                              ("/tasks/1", "PUT"), ("/tasks/1", "DELETE"),
+                             ("/tasks/1", "PATCH"),
                              ("/auth/login", "POST")):
             with self.subTest(path=path, method=method):
                 r = self.preflight(ALLOWED, path, method)
@@ -71,10 +72,12 @@ class Cors(unittest.TestCase):
                                  ALLOWED, r)
                 self.assertEqual(h.get("Access-Control-Allow-Credentials"),
                                  "true", r)
-                self.assertTrue({"get", "post", "put", "delete", "options"}
+                self.assertTrue({"get", "post", "put", "patch", "delete",
+                                 "options"}
                                 <= header_list(
                                     h.get("Access-Control-Allow-Methods")), r)
-                self.assertTrue({"content-type", "authorization"}
+                self.assertTrue({"content-type", "authorization",
+                                 "if-match", "if-none-match"}
                                 <= header_list(
                                     h.get("Access-Control-Allow-Headers")), r)
 
@@ -107,6 +110,9 @@ class Cors(unittest.TestCase):
                          ALLOWED, r)
         self.assertEqual(r.headers.get("Access-Control-Allow-Credentials"),
                          "true", r)
+        # a page may read a task's ETag to send it back in If-Match
+        self.assertIn("etag", header_list(
+            r.headers.get("Access-Control-Expose-Headers")), r)
         # errors carry it as well, so a browser can read them
         r = SYS.request("GET", "/tasks", headers={"Origin": ALLOWED})
         self.assertEqual(r.status, 401, r)

@@ -3,7 +3,8 @@
  * PostgreSQL named by DB_*: a repeated CreateTask or RegisterUser with the
  * same key creates one row and answers like the first call, also when the
  * repeats run concurrently; keys are scoped per user (tasks) and per
- * username (registrations).
+ * username (registrations). A conditional UpdateTask (if_match) delivered
+ * twice answers the second like the first.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -23,6 +24,7 @@
 
 #define CREATE "/taskapi.v1.TaskService/CreateTask"
 #define DELETE "/taskapi.v1.TaskService/DeleteTask"
+#define UPDATE "/taskapi.v1.TaskService/UpdateTask"
 #define REGISTER "/taskapi.v1.AuthService/RegisterUser"
 #define NCONC 16
 
@@ -339,6 +341,102 @@ test_delete_twice_same_key(void **state)
 	free_reply(b);
 }
 
+/*
+ * UpdateTask of id as p setting title under if_match, with key (NULL:
+ * none); *etag (room for 48) gets the reply's tag on TA_OK.
+ */
+static ta_status
+update_keyed(const Taskapi__V1__Principal *p, int64_t id, const char *title,
+    const char *if_match, const char *key, char *etag)
+{
+	Taskapi__V1__UpdateTaskRequest rq =
+	    TASKAPI__V1__UPDATE_TASK_REQUEST__INIT;
+	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
+	char *paths[] = {"title"};
+	ProtobufCMessage *out = NULL;
+	ta_rpc_call *c;
+	ta_status s;
+
+	mask.n_paths = 1;
+	mask.paths = paths;
+	rq.id = id;
+	rq.title = (char *)title;
+	rq.update_mask = &mask;
+	rq.if_match = (char *)if_match;
+	c = call_keyed(task_client, UPDATE, p, key, &rq.base);
+	s = c->status;
+	if (s == TA_OK) {
+		assert_int_equal(ta_rpc_call_unpack(c,
+		                     &taskapi__v1__update_task_reply__descriptor,
+		                     &out),
+		    TA_OK);
+		snprintf(etag, 48, "%s",
+		    ((Taskapi__V1__UpdateTaskReply *)out)->etag);
+		free_reply(out);
+	}
+	ta_rpc_call_free(c);
+	return s;
+}
+
+static long long
+version_of(int64_t id)
+{
+	char sid[24];
+	const char *params[] = {sid};
+
+	snprintf(sid, sizeof sid, "%lld", (long long)id);
+	return ta_test_db_value(
+	    db, "SELECT version FROM tasks WHERE id = $1::int", 1, params);
+}
+
+/*
+ * API v1.1: an UpdateTask with if_match that ran once would fail its own
+ * precondition when delivered again (an edge re-send after its instance
+ * dropped the call). With its key the second delivery answers like the
+ * first and changes nothing; without a key it is FAILED_PRECONDITION,
+ * which is why the edge gives every conditional change a key.
+ */
+static void
+test_conditional_update_twice_same_key(void **state)
+{
+	char key[96], tag[64], first[48] = "", second[48] = "";
+	Taskapi__V1__CreateTaskReply *a;
+	ta_status s;
+
+	(void)state;
+	snprintf(key, sizeof key, "idem-u1-%s", ta_test_unique());
+	a = create(&alice, "to update", NULL, &s);
+	assert_int_equal(s, TA_OK);
+	snprintf(tag, sizeof tag, "\"%lld-1\"", (long long)a->task->id);
+	assert_string_equal(a->etag, tag);
+	assert_int_equal(
+	    update_keyed(&alice, a->task->id, "once", tag, key, first), TA_OK);
+	assert_int_equal(
+	    update_keyed(&alice, a->task->id, "once", tag, key, second),
+	    TA_OK);
+	assert_string_equal(first, second);
+	assert_int_equal(version_of(a->task->id), 2);
+	assert_int_equal(key_rows("UpdateTask", key), 1);
+	/* Another request under the key: refused, nothing changed. */
+	assert_int_equal(
+	    update_keyed(&alice, a->task->id, "twice", tag, key, second),
+	    TA_INVALID_ARGUMENT);
+	/* Without a key the repeat meets the version the first left. */
+	assert_int_equal(
+	    update_keyed(&alice, a->task->id, "once", tag, NULL, second),
+	    TA_FAILED_PRECONDITION);
+	/* The worker checks the syntax too (RPC clients besides the edge). */
+	assert_int_equal(
+	    update_keyed(&alice, a->task->id, "x", "junk", NULL, second),
+	    TA_INVALID_ARGUMENT);
+	/* Ownership ranks before the precondition. */
+	assert_int_equal(
+	    update_keyed(&bob, a->task->id, "b", "*", NULL, second),
+	    TA_PERMISSION_DENIED);
+	assert_int_equal(version_of(a->task->id), 2);
+	free_reply(a);
+}
+
 static void
 test_create_key_too_long(void **state)
 {
@@ -532,6 +630,7 @@ main(void)
 	    cmocka_unit_test(test_create_key_limit),
 	    cmocka_unit_test(test_purge_is_per_method),
 	    cmocka_unit_test(test_delete_twice_same_key),
+	    cmocka_unit_test(test_conditional_update_twice_same_key),
 	    cmocka_unit_test(test_register_twice_same_key),
 	    cmocka_unit_test(test_register_concurrent_same_key),
 	};

@@ -103,7 +103,7 @@ test_preflight_headers(void **state)
 	assert_string_equal(
 	    header(h, n, "Access-Control-Allow-Credentials"), "true");
 	assert_string_equal(header(h, n, "Access-Control-Allow-Methods"),
-	    "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+	    "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
 	assert_string_equal(header(h, n, "Access-Control-Allow-Headers"),
 	    "Authorization, Content-Type, Idempotency-Key, If-Match, "
 	    "If-None-Match, X-Request-Id");

@@ -30,7 +30,7 @@ test_status_mapping(void **state)
 	} cases[] = {
 	    {TA_INVALID_ARGUMENT, 400},
 	    {TA_OUT_OF_RANGE, 400},
-	    {TA_FAILED_PRECONDITION, 400},
+	    {TA_FAILED_PRECONDITION, 412},
 	    {TA_UNAUTHENTICATED, 401},
 	    {TA_PERMISSION_DENIED, 403},
 	    {TA_NOT_FOUND, 404},

@@ -82,6 +82,25 @@ test_content_type(void **state)
 	    edge_content_type_is_json("multipart/form-data; boundary=x"));
 }
 
+static void
+test_merge_patch_type(void **state)
+{
+	(void)state;
+	assert_true(edge_content_type_is_merge_patch(
+	    "application/merge-patch+json"));
+	assert_true(edge_content_type_is_merge_patch(
+	    " Application/Merge-Patch+JSON ; charset=utf-8"));
+	assert_false(edge_content_type_is_merge_patch(NULL));
+	assert_false(edge_content_type_is_merge_patch(""));
+	assert_false(edge_content_type_is_merge_patch("application/json"));
+	assert_false(
+	    edge_content_type_is_merge_patch("application/json-patch+json"));
+	assert_false(
+	    edge_content_type_is_merge_patch("application/merge-patch+jsonx"));
+	/* Not JSON for routes that do not take a merge patch. */
+	assert_false(edge_content_type_is_json("application/merge-patch+json"));
+}
+
 int
 main(void)
 {
@@ -89,6 +108,7 @@ main(void)
 	    cmocka_unit_test(test_request_id_valid),
 	    cmocka_unit_test(test_request_id_pick),
 	    cmocka_unit_test(test_content_type),
+	    cmocka_unit_test(test_merge_patch_type),
 	};
 
 	if (sodium_init() < 0)

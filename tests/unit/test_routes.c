@@ -87,9 +87,18 @@ test_flags_and_descriptors(void **state)
 {
 	const edge_resolved_route *r = must_match(state, "PUT", "/tasks/1");
 
-	assert_int_equal(
-	    r->row->flags, EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY | EDGE_ROUTE_MASK);
+	assert_int_equal(r->row->flags, EDGE_ROUTE_AUTH | EDGE_ROUTE_BODY |
+	                                    EDGE_ROUTE_MASK |
+	                                    EDGE_ROUTE_CONDITIONAL);
 	assert_int_equal(r->row->backend, EDGE_BACKEND_TASK);
+	/* PATCH is the same update, also taking a merge patch. */
+	assert_ptr_equal(must_match(state, "PATCH", "/tasks/1")->md, r->md);
+	assert_int_equal(must_match(state, "PATCH", "/tasks/1")->row->flags,
+	    r->row->flags | EDGE_ROUTE_MERGE_PATCH);
+	assert_int_equal(must_match(state, "DELETE", "/tasks/1")->row->flags,
+	    EDGE_ROUTE_AUTH | EDGE_ROUTE_CONDITIONAL);
+	assert_int_equal(must_match(state, "GET", "/tasks/1")->row->flags,
+	    EDGE_ROUTE_AUTH);
 	assert_ptr_equal(
 	    r->md->input, &taskapi__v1__update_task_request__descriptor);
 	assert_ptr_equal(
@@ -247,11 +256,11 @@ test_method_not_allowed(void **state)
 {
 	edge_match m;
 
-	assert_int_equal(edge_route_match(*state, "PATCH", "/tasks/1", &m),
+	assert_int_equal(edge_route_match(*state, "POST", "/tasks/1", &m),
 	    TA_UNIMPLEMENTED);
 	assert_null(m.route);
 	assert_string_equal(m.pattern, "/tasks/{id}");
-	assert_string_equal(m.allow, "GET, HEAD, PUT, DELETE, OPTIONS");
+	assert_string_equal(m.allow, "GET, HEAD, PUT, PATCH, DELETE, OPTIONS");
 
 	assert_int_equal(
 	    edge_route_match(*state, "DELETE", "/tasks", &m), TA_UNIMPLEMENTED);

@@ -204,7 +204,7 @@ test_integers(void **state)
 	assert_render(&r->base,
 	    "{\"id\":9007199254740991,\"title\":\"\","
 	    "\"description\":null,\"status\":null,\"priority\":null,"
-	    "\"due_date\":null,\"update_mask\":null}");
+	    "\"due_date\":null,\"update_mask\":null,\"if_match\":\"\"}");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	r = (Taskapi__V1__UpdateTaskRequest *)fill_ok(
 	    u, "{\"id\":-9007199254740991}");
@@ -336,7 +336,7 @@ test_field_mask(void **state)
 	assert_render(&r->base,
 	    "{\"id\":0,\"title\":\"x\",\"description\":null,"
 	    "\"status\":null,\"priority\":null,\"due_date\":null,"
-	    "\"update_mask\":\"title,description,due_date\"}");
+	    "\"update_mask\":\"title,description,due_date\",\"if_match\":\"\"}");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	/* An empty body still gets an (empty) mask: "change nothing". */
 	r = (Taskapi__V1__UpdateTaskRequest *)fill(
