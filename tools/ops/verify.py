@@ -66,6 +66,10 @@ def main(argv=None):
                      [(r, n, _cut(d)) for r, n, d in results]))
     fails = [n for r, n, _ in results if r == "FAIL"]
     print()
+    if not a.jwt_secret:
+        print("verify: JWT_SECRET not given: the expired token was signed "
+              "with a wrong key, so that check shows only that a bad "
+              "signature is refused; give JWT_SECRET=... to check expiry.")
     if api.tasks:
         print("verify: tasks left behind (DELETE failed): %s"
               % ", ".join(map(str, sorted(api.tasks))))

@@ -243,10 +243,11 @@ class ApiChecks:
                       token=jwtforge.encode(old, self.jwt_secret),
                       check=_message(MSG_EXPIRED))
         else:
-            self.call("401 with an expired token (JWT_SECRET not given: "
-                      "signed with a wrong key, so this shows only that a "
-                      "bad signature is refused)", "GET", path, (401,),
-                      op=op, token=jwtforge.encode(old, wrong))
+            # Without the key an expired token cannot be made valid
+            # otherwise: verify.py says what this check therefore shows.
+            self.call("401 with an expired token (wrong key: JWT_SECRET "
+                      "not given)", "GET", path, (401,), op=op,
+                      token=jwtforge.encode(old, wrong))
 
     def delete(self, a, tid):
         if tid is None:
