@@ -45,7 +45,8 @@ def plot(out_dir, intervals, samples, title):
         "plot '%s' using 1:2 with lines dt 2 lw 2 title 'target', "
         "'' using 1:3 with linespoints lw 2 title 'answered', "
         "'' using 1:4 with linespoints title 'errors'" % load,
-        "set ylabel 'latency (ms)'",
+        # Log scale: p50 of a few ms and p99 of hundreds in one panel.
+        "set ylabel 'latency (ms)'", "set logscale y",
         "set xlabel 'seconds'" if panels == 2 else "unset xlabel",
         "plot '%s' using 1:5 with linespoints lw 2 title 'p50', "
         "'' using 1:6 with linespoints lw 2 title 'p99'" % load,
@@ -56,7 +57,7 @@ def plot(out_dir, intervals, samples, title):
             "edge-api.desired", "healthy_targets"]
         _dat(aws, cols, [[row.get(c) for c in cols] for row in samples])
         lines += [
-            "set ylabel 'tasks'", "set xlabel 'seconds'",
+            "unset logscale y", "set ylabel 'tasks'", "set xlabel 'seconds'",
             "set yrange [0:*]",
             "plot '%s' using 1:2 with steps lw 2 title 'edge-api running', "
             "'' using 1:3 with steps lw 2 title 'auth-svc running', "

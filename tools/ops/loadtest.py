@@ -200,8 +200,9 @@ def report(a, load, rows, sampler, users):
         print("loadtest: error: %s" % e, file=sys.stderr)
         rc = 1
     print("loadtest: table %s" % os.path.join(a.out, "loadtest.md"))
-    print("loadtest: %d requests, %d failed (%.2f %%) %s, %d not sent "
-          "(generator saturated)" % (total, failed, pct, s["failed"] or "",
+    print("loadtest: %d requests, %d failed (%.2f %%%s), %d not sent "
+          "(generator saturated)" % (total, failed, pct,
+                                     ": %s" % s["failed"] if failed else "",
                                      load.unsent))
     print("loadtest: users %s... (%d, named %s<random>; no route deletes "
           "them or their tasks in bulk)" % (users[0]["username"], len(users),
