@@ -55,7 +55,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 if isinstance(t, dict):
                     t.pop("priority", None)
             raw = json.dumps(doc).encode()
-        self.send_response(r.status)
+        status = r.status
+        if self.server.login_status and self.path == "/auth/login" and \
+                status == 200:
+            status = self.server.login_status
+        self.send_response(status)
         for k, v in r.getheaders():
             if k.lower() not in ("content-length", "connection",
                                  "transfer-encoding", "date", "server"):
@@ -102,22 +106,35 @@ class Verify(unittest.TestCase):
         self.assertIn("JWT_SECRET not given: the expired token was signed "
                       "with a wrong key", out)
 
-    def test_3_wrong_answer_fails_naming_the_check(self):
+    def _via_proxy(self, login_status=None):
         proxy = DroppingProxy(("127.0.0.1", 0), _Handler)
         proxy.edge_port = state["sys"].port
+        proxy.login_status = login_status
         t = threading.Thread(target=proxy.serve_forever, daemon=True)
         t.start()
         try:
-            rc, out = run_tool("verify", "--base-url", "http://127.0.0.1:%d"
-                               % proxy.server_address[1])
+            return run_tool("verify", "--base-url", "http://127.0.0.1:%d"
+                            % proxy.server_address[1])
         finally:
             proxy.shutdown()
             proxy.server_close()
+
+    def test_3_wrong_answer_fails_naming_the_check(self):
+        rc, out = self._via_proxy()
         self.assertEqual(rc, 1, out)
         self.assertRegex(out, r"FAIL POST /tasks 201: openapi: body task: "
                          r"'priority' is a required property")
         self.assertIn("verify: FAILED: ", out)
         self.assertRegex(out, r"PASS +GET /health 200")
+
+    def test_3b_a_token_in_a_wrong_answer_is_not_printed(self):
+        # Login answers 202 with its token: the failure shows the body,
+        # with the token replaced.
+        rc, out = self._via_proxy(login_status=202)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"FAIL POST /auth/login 200 \(user A\): status "
+                         r"202, expected 200: .*\"token\": \"<token>")
+        self.assertNotIn("eyJ", out)
 
     def test_4_task_svc_stopped_fails_naming_the_checks(self):
         state["sys"].stop_process("task-svc")

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import awscli_args                  # noqa: E402
 from awsdeploy import SERVICES      # noqa: E402
-from loadtest import seconds        # noqa: E402
+from duration import seconds        # noqa: E402
 
 
 def events(logs, group, start_ms, seen):

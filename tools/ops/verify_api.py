@@ -267,7 +267,12 @@ class ApiChecks:
                   (404,), op=op, token=a["token"])
 
     def bad_requests(self, a):
-        tok = a["token"] if a else None
+        if a is None:
+            self.skip("POST /tasks 400/415 (malformed bodies)",
+                      "needs user A")
+            self.oversized(None)
+            return
+        tok = a["token"]
         self.call("POST /tasks 400 (malformed JSON)", "POST", "/tasks",
                   (400,), token=tok, raw_body=b'{"title": "x",')
         self.call("POST /tasks 400 (title not a string)", "POST", "/tasks",
