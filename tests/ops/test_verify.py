@@ -29,7 +29,8 @@ def tearDownModule():
 
 class DroppingProxy(http.server.ThreadingHTTPServer):
     """Forwards every request to the edge and removes `priority` from each
-    task object in the answer: a wrong answer with a right status."""
+    task object in the answer (a wrong answer with a right status); may
+    also change a login's status or edit the served /openapi.json."""
     daemon_threads = True
 
 
@@ -50,7 +51,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             doc = json.loads(raw)
         except ValueError:
             doc = None
-        if isinstance(doc, dict):
+        if isinstance(doc, dict) and self.path == "/openapi.json":
+            if self.server.doc_edit:
+                self.server.doc_edit(doc)
+                raw = json.dumps(doc).encode()
+        elif isinstance(doc, dict) and self.server.drop_priority:
             for t in [doc.get("task")] + list(doc.get("tasks") or []):
                 if isinstance(t, dict):
                     t.pop("priority", None)
@@ -106,10 +111,13 @@ class Verify(unittest.TestCase):
         self.assertIn("JWT_SECRET not given: the expired token was signed "
                       "with a wrong key", out)
 
-    def _via_proxy(self, login_status=None):
+    def _via_proxy(self, login_status=None, drop_priority=True,
+                   doc_edit=None):
         proxy = DroppingProxy(("127.0.0.1", 0), _Handler)
         proxy.edge_port = state["sys"].port
         proxy.login_status = login_status
+        proxy.drop_priority = drop_priority
+        proxy.doc_edit = doc_edit
         t = threading.Thread(target=proxy.serve_forever, daemon=True)
         t.start()
         try:
@@ -135,6 +143,20 @@ class Verify(unittest.TestCase):
         self.assertRegex(out, r"FAIL POST /auth/login 200 \(user A\): status "
                          r"202, expected 200: .*\"token\": \"<token>")
         self.assertNotIn("eyJ", out)
+
+    def test_3c_follows_the_served_document(self):
+        # A document without PUT /tasks/{id} and with a new PATCH: the PUT
+        # checks are skipped, the PATCH is named, nothing fails.
+        def edit(doc):
+            item = doc["paths"]["/tasks/{id}"]
+            item["patch"] = item.pop("put")
+        rc, out = self._via_proxy(drop_priority=False, doc_edit=edit)
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"SKIP +PUT /tasks/\{id\} 200 \(omitted fields "
+                         r"kept\) +PUT /tasks/\{id\} is not in /openapi.json")
+        self.assertIn("documented operations this run did not call: "
+                      "PATCH /tasks/{id}", out)
+        self.assertRegex(out, r"PASS +GET /tasks/\{id\} 200")
 
     def test_4_task_svc_stopped_fails_naming_the_checks(self):
         state["sys"].stop_process("task-svc")

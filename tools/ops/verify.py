@@ -68,6 +68,11 @@ def main(argv=None):
                      [(r, n, _cut(d)) for r, n, d in results]))
     fails = [n for r, n, _ in results if r == "FAIL"]
     print()
+    rest = [m + " " + t for m, t in api.not_exercised()
+            if m not in ("HEAD", "OPTIONS")]
+    if rest:
+        print("verify: documented operations this run did not call: "
+              + ", ".join(rest))
     if not a.jwt_secret:
         print("verify: JWT_SECRET not given: the expired token was signed "
               "with a wrong key, so that check shows only that a bad "
