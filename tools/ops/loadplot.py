@@ -40,6 +40,8 @@ def plot(out_dir, intervals, samples, title):
         "set datafile missing 'NaN'",
         "set multiplot layout %d,1 title '%s'" % (
             panels, title.replace("'", "")),
+        # Same margins in every panel, so their time axes line up.
+        "set lmargin at screen 0.09", "set rmargin at screen 0.63",
         "set grid", "set key outside right top", "set xrange [0:*]",
         "set ylabel 'requests/s'",
         "plot '%s' using 1:2 with lines dt 2 lw 2 title 'target', "
@@ -53,17 +55,26 @@ def plot(out_dir, intervals, samples, title):
     ]
     if samples:
         aws = os.path.join(out_dir, "aws.dat")
+        cpu = [s + ".cpu" for s in SERVICES]
         cols = ["t"] + [s + ".running" for s in SERVICES] + [
-            "edge-api.desired", "healthy_targets"]
+            "edge-api.desired", "healthy_targets"] + cpu
         _dat(aws, cols, [[row.get(c) for c in cols] for row in samples])
+        series = ("'%s' using 1:2 with steps lw 2 title 'edge-api running', "
+                  "'' using 1:3 with steps lw 2 title 'auth-svc running', "
+                  "'' using 1:4 with steps lw 2 title 'task-svc running', "
+                  "'' using 1:5 with steps dt 2 title 'edge-api desired', "
+                  "'' using 1:6 with points pt 7 title 'healthy targets'"
+                  % aws)
+        # CPU on the right axis, only when CloudWatch had data (gnuplot
+        # stops on a series without a single point).
+        for i, c in enumerate(cpu):
+            if any(row.get(c) is not None for row in samples):
+                series += (", '' using 1:%d axes x1y2 with lines dt 3 "
+                           "title '%s CPU %% (right)'" % (7 + i, c.split(".")[0]))
         lines += [
             "unset logscale y", "set ylabel 'tasks'", "set xlabel 'seconds'",
-            "set yrange [0:*]",
-            "plot '%s' using 1:2 with steps lw 2 title 'edge-api running', "
-            "'' using 1:3 with steps lw 2 title 'auth-svc running', "
-            "'' using 1:4 with steps lw 2 title 'task-svc running', "
-            "'' using 1:5 with steps dt 2 title 'edge-api desired', "
-            "'' using 1:6 with points pt 7 title 'healthy targets'" % aws,
+            "set yrange [0:*]", "set y2range [0:100]", "set y2tics",
+            "plot " + series,
         ]
     lines.append("unset multiplot")
     script = os.path.join(out_dir, "loadtest.gp")
