@@ -30,3 +30,14 @@ def deployment(a, prog):
         sys.exit("%s: error: no AWS credentials (profile, environment or "
                  "SSO)" % prog)
     return dep
+
+
+def run(main, prog):
+    """main()'s exit status; an AWS error ends it with one line, not a
+    traceback (exit status 1)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    try:
+        return main()
+    except (BotoCoreError, ClientError) as e:
+        sys.stderr.write("%s: error: %s\n" % (prog, e))
+        return 1
