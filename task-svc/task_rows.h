@@ -12,7 +12,13 @@
 #include "status.h"
 #include "tasks.h"
 
-/* Column numbers of TASK_COLS; SQL_LIST adds total after them. */
+/* The columns every task statement returns, in this order. */
+#define TASK_COLS                                                              \
+	"id, user_id, title, description, status, priority, due_date, "        \
+	"created_at, updated_at"
+
+/* Column numbers of TASK_COLS; the list statements (list_sql.h) add the
+ * sort key and the number of rows read after them. */
 enum {
 	TASK_COL_ID,
 	TASK_COL_USER_ID,
@@ -23,7 +29,8 @@ enum {
 	TASK_COL_DUE,
 	TASK_COL_CREATED,
 	TASK_COL_UPDATED,
-	TASK_COL_TOTAL,
+	TASK_COL_SORT_KEY,
+	TASK_COL_ROWS_READ,
 };
 
 /*
