@@ -15,6 +15,49 @@
 #include "transcode.h"
 #include "utf8.h"
 
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes form-urlencoded s[0..n) ("+" is a space, "%HH" a byte) into a
+ * new string (caller frees; *len its length, NULs included). NULL when an
+ * escape is malformed.
+ */
+static char *
+form_decode(const char *s, size_t n, size_t *len)
+{
+	char *out = ta_xmalloc(n + 1);
+	size_t at = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			out[at++] = ' ';
+		} else if (s[i] != '%') {
+			out[at++] = s[i];
+		} else if (i + 2 < n &&
+		           hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+			out[at++] =
+			    (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+			i += 2;
+		} else {
+			free(out);
+			return NULL;
+		}
+	}
+	out[at] = '\0';
+	*len = at;
+	return out;
+}
+
 /* Whether s[0..n) is UTF-8 without NUL or other C0 control characters. */
 static bool
 is_clean_text(const char *s, size_t n)
@@ -32,12 +75,20 @@ is_clean_text(const char *s, size_t n)
 	return true;
 }
 
+/* A parameter decoded; key or value NULL when its escapes are malformed
+ * (value also NULL for a bare "?key"). */
+typedef struct decoded {
+	char *key, *value;
+	size_t key_len, value_len;
+	bool is_bare;
+} decoded;
+
 /* Copies the key into buf when it is a name a violation may quote: short
  * clean text. False (buf "query") otherwise. */
 static bool
-name_of(const edge_query_param *q, char *buf, size_t cap)
+name_of(const decoded *q, char *buf, size_t cap)
 {
-	if (q->key_len > 0 && q->key_len <= EDGE_QUERY_NAME_MAX &&
+	if (q->key && q->key_len > 0 && q->key_len <= EDGE_QUERY_NAME_MAX &&
 	    is_clean_text(q->key, q->key_len)) {
 		snprintf(buf, cap, "%.*s", (int)q->key_len, q->key);
 		return true;
@@ -109,24 +160,23 @@ set_list(ProtobufCMessage *msg, const char *name, const char *value,
 	return st;
 }
 
-/* Whether params[i] repeats the name of an earlier one. */
+/* Whether qs[i] repeats the name of an earlier one. */
 static bool
-is_repeat(const edge_query_param *params, size_t i)
+is_repeat(const decoded *qs, size_t i)
 {
 	for (size_t j = 0; j < i; j++)
-		if (params[j].key_len == params[i].key_len &&
-		    memcmp(params[j].key, params[i].key, params[i].key_len) ==
-		        0)
+		if (qs[j].key && qs[j].key_len == qs[i].key_len &&
+		    memcmp(qs[j].key, qs[i].key, qs[i].key_len) == 0)
 			return true;
 	return false;
 }
 
 /* One parameter into msg; false after a violation. */
 static bool
-fill_one(ProtobufCMessage *msg, const edge_query_param *params, size_t i,
+fill_one(ProtobufCMessage *msg, const decoded *qs, size_t i,
     const edge_param *path, size_t npath, ta_violations *errs)
 {
-	const edge_query_param *q = &params[i];
+	const decoded *q = &qs[i];
 	const ProtobufCFieldDescriptor *f;
 	char name[EDGE_QUERY_NAME_MAX + 8];
 	ta_violations sub = {0};
@@ -140,17 +190,17 @@ fill_one(ProtobufCMessage *msg, const edge_query_param *params, size_t i,
 		violate(errs, name, "is not a parameter of this route");
 		return false;
 	}
-	if (is_repeat(params, i)) {
+	if (is_repeat(qs, i)) {
 		violate(errs, name, "must be given at most once");
 		return false;
 	}
-	if (!q->value) {
+	if (q->is_bare) {
 		violate(errs, name, "needs a value (name=value)");
 		return false;
 	}
-	if (!is_clean_text(q->value, q->value_len)) {
+	if (!q->value || !is_clean_text(q->value, q->value_len)) {
 		violate(errs, name,
-		    "must be UTF-8 text without control characters");
+		    "must be %-encoded UTF-8 text without control characters");
 		return false;
 	}
 	if (f->label == PROTOBUF_C_LABEL_REPEATED)
@@ -170,9 +220,23 @@ ta_status
 edge_query_fill(ProtobufCMessage *msg, const edge_query_param *params,
     size_t n, const edge_param *path, size_t npath, ta_violations *errs)
 {
+	decoded *qs = n ? ta_xcalloc(n, sizeof *qs) : NULL;
 	size_t before = errs->n;
 
+	for (size_t i = 0; i < n; i++) {
+		qs[i].key =
+		    form_decode(params[i].key, params[i].key_len, &qs[i].key_len);
+		qs[i].is_bare = !params[i].value;
+		if (params[i].value)
+			qs[i].value = form_decode(params[i].value,
+			    params[i].value_len, &qs[i].value_len);
+	}
 	for (size_t i = 0; i < n; i++)
-		(void)fill_one(msg, params, i, path, npath, errs);
+		(void)fill_one(msg, qs, i, path, npath, errs);
+	for (size_t i = 0; i < n; i++) {
+		free(qs[i].key);
+		free(qs[i].value);
+	}
+	free(qs);
 	return errs->n == before ? TA_OK : TA_INVALID_ARGUMENT;
 }

@@ -20,9 +20,10 @@
 #define EDGE_QUERY_NAME_MAX 64
 
 /*
- * One decoded parameter as libmicrohttpd hands it over: key and value
- * with their lengths (a decoded %00 makes a length differ from strlen);
- * value NULL for a bare "?key" without "=". Both borrowed.
+ * One parameter as libmicrohttpd hands it over: key and value still
+ * %-escaped (the edge keeps libmicrohttpd from unescaping, see daemon.c),
+ * with their lengths; value NULL for a bare "?key" without "=". Both
+ * borrowed.
  */
 typedef struct edge_query_param {
 	const char *key;
@@ -33,13 +34,15 @@ typedef struct edge_query_param {
 
 /*
  * Sets the fields of msg (fresh, of the route's input descriptor) named by
- * params[0..n): scalars, wrappers and google.protobuf.Timestamp from their
+ * params[0..n), each name and value decoded as
+ * application/x-www-form-urlencoded ("+" a space, "%HH" a byte): scalars, wrappers and google.protobuf.Timestamp from their
  * text (transcode.h, ta_message_set_text: integers, enum names without
  * prefix, RFC 3339); a repeated enum or string field from a comma list.
  * Refused with a violation naming the parameter: a name that is no field
  * of msg, a field of another type, a path parameter's field (path[0..npath),
  * borrowed), a parameter given twice, one without "=", and text that is
- * not UTF-8 or holds a NUL. TA_OK, or TA_INVALID_ARGUMENT with every
+ * not UTF-8 or holds a control character (NUL included), or a malformed
+ * escape. TA_OK, or TA_INVALID_ARGUMENT with every
  * violation in errs (msg stays freeable).
  */
 ta_status edge_query_fill(ProtobufCMessage *msg, const edge_query_param *params,

@@ -28,9 +28,9 @@ static void
 test_every_type(void **state)
 {
 	static const edge_query_param q[] = {P("limit", "25"),
-	    P("cursor", "abc_-"), P("status", "pending,completed"),
+	    P("cursor", "abc_-"), P("status", "pending%2Ccompleted"),
 	    P("priority", "high"), P("due_before", "2030-01-02T03:04:05Z"),
-	    P("due_after", "2029-12-31"), P("q", "50% off"),
+	    P("due_after", "2029-12-31"), P("q", "50%25+off%2B"),
 	    P("sort", "-title")};
 	ta_violations v = {0};
 	Taskapi__V1__ListTasksRequest *r = fill(q, 8, TA_OK, &v);
@@ -51,7 +51,7 @@ test_every_type(void **state)
 	assert_int_equal(r->due_before->seconds, 1893553445);
 	assert_non_null(r->due_after);
 	assert_int_equal(r->due_after->seconds, 1893369600);
-	assert_string_equal(r->q, "50% off");
+	assert_string_equal(r->q, "50% off+");
 	assert_string_equal(r->sort, "-title");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
@@ -95,14 +95,19 @@ test_refused(void **state)
 	static const edge_query_param unknown[] = {P("colour", "red")};
 	static const edge_query_param twice[] = {P("q", "a"), P("q", "b")};
 	static const edge_query_param bare[] = {{"q", 1, NULL, 0}};
-	static const edge_query_param nul[] = {{"q", 1, "a\0b", 3}};
-	static const edge_query_param ctl[] = {P("q", "a\nb")};
-	static const edge_query_param utf[] = {P("q", "\xc3\x28")};
+	static const edge_query_param nul[] = {P("q", "a%00b")};
+	static const edge_query_param ctl[] = {P("q", "a%0Ab")};
+	static const edge_query_param utf[] = {P("q", "%C3%28")};
+	static const edge_query_param esc1[] = {P("q", "50%")};
+	static const edge_query_param esc2[] = {P("q", "%4")};
+	static const edge_query_param esc3[] = {P("q", "%zz")};
+	static const edge_query_param twice_esc[] = {P("q", "a"), P("%71", "b")};
 	static const edge_query_param abc[] = {P("limit", "abc")};
 	static const edge_query_param big[] = {P("limit", "99999999999")};
 	static const edge_query_param frac[] = {P("limit", "1.5")};
 	static const edge_query_param ts[] = {P("due_before", "tomorrow")};
-	static const edge_query_param badkey[] = {{"a\0b", 3, "x", 1}};
+	static const edge_query_param badkey[] = {P("a%00b", "x")};
+	static const edge_query_param badesc[] = {P("q%", "x")};
 	static const edge_query_param nokey[] = {{"", 0, "x", 1}};
 	static const edge_query_param upper[] = {P("Limit", "5")};
 
@@ -113,11 +118,16 @@ test_refused(void **state)
 	expect_refused(nul, 1, "q");
 	expect_refused(ctl, 1, "q");
 	expect_refused(utf, 1, "q");
+	expect_refused(esc1, 1, "q");
+	expect_refused(esc2, 1, "q");
+	expect_refused(esc3, 1, "q");
+	expect_refused(twice_esc, 2, "q");
 	expect_refused(abc, 1, "limit");
 	expect_refused(big, 1, "limit");
 	expect_refused(frac, 1, "limit");
 	expect_refused(ts, 1, "due_before");
 	expect_refused(badkey, 1, "query");
+	expect_refused(badesc, 1, "query");
 	expect_refused(nokey, 1, "query");
 	expect_refused(upper, 1, "Limit");
 }
