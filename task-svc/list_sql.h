@@ -10,7 +10,8 @@
  * its stored text in JSON (TASK_JSON_FIXED); $9 the page's byte budget;
  * after a cursor, $10 the last sort key (text) and $11 the last id.
  * Columns: TASK_COLS, then the sort key as text and the number of rows
- * read (task_rows.h). A row is returned while the rows before it take
+ * read (task_rows.h); the text column is named sort_key so that the last
+ * ORDER BY means the key k itself (an output column named k would win). A row is returned while the rows before it take
  * less than $9 by their stored size plus $8 each, so the first always is.
  * octet_length reads a TOASTed value's size without fetching it.
  */
@@ -32,8 +33,8 @@
 
 /* K: the sort expression (as indexed); SEEK: "" or the cursor condition. */
 #define LIST_SQL(K, SEEK, DIR)                                                 \
-	"SELECT " TASK_COLS ", k::text, n FROM (SELECT s.*, count(*) OVER () " \
-	"AS n, coalesce(sum(octet_length(title) + "                            \
+	"SELECT " TASK_COLS ", k::text AS sort_key, n FROM (SELECT s.*, "      \
+	"count(*) OVER () AS n, coalesce(sum(octet_length(title) + "           \
 	"coalesce(octet_length(description), 0) + $8::bigint) OVER (ORDER BY " \
 	"k " DIR ", id " DIR " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 "        \
 	"PRECEDING), 0) AS before FROM (SELECT " TASK_COLS ", " K " AS k "     \
