@@ -9,6 +9,11 @@ import urllib.parse
 import taskapi_system as ts
 
 SORTS = ["created_at", "updated_at", "due_date", "priority", "title"]
+ALL_SORTS = [s for k in SORTS for s in (k, "-" + k)]
+# Case folding of ASCII letters only: what every database ctype agrees on
+# (the tests' q values are ASCII, or match their text exactly).
+ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                           "abcdefghijklmnopqrstuvwxyz")
 RANK = {"high": 3, "medium": 2, "low": 1}
 EPOCH_US = "(extract(epoch FROM %s) * 1000000)::bigint"
 
@@ -51,9 +56,9 @@ def select(all_rows, params):
         a = us_of(params["due_after"])
         out = [r for r in out if r["due"] is not None and r["due"] > a]
     if params.get("q"):
-        q = params["q"].lower()
-        out = [r for r in out if q in r["title"].lower()
-               or q in (r["description"] or "").lower()]
+        q = params["q"].translate(ASCII_FOLD)
+        out = [r for r in out if q in r["title"].translate(ASCII_FOLD)
+               or q in (r["description"] or "").translate(ASCII_FOLD)]
     sort = params.get("sort", "-created_at")
     desc = sort.startswith("-")
     key = sort.lstrip("-")

@@ -15,7 +15,7 @@ import pages_model as pm  # noqa: E402
 
 SYS = None
 ALICE = BOB = None
-ALL_SORTS = [s for k in pm.SORTS for s in (k, "-" + k)]
+ALL_SORTS = pm.ALL_SORTS
 
 
 def setUpModule():
