@@ -43,10 +43,10 @@ form_decode(const char *s, size_t n, size_t *len)
 			out[at++] = ' ';
 		} else if (s[i] != '%') {
 			out[at++] = s[i];
-		} else if (i + 2 < n &&
-		           hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-			out[at++] =
-			    (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+		} else if (i + 2 < n && hex_value(s[i + 1]) >= 0 &&
+		           hex_value(s[i + 2]) >= 0) {
+			out[at++] = (char)(hex_value(s[i + 1]) * 16 +
+			                   hex_value(s[i + 2]));
 			i += 2;
 		} else {
 			free(out);
@@ -128,7 +128,8 @@ field_of(const ProtobufCMessage *msg, const char *name, const edge_param *path,
 	f = protobuf_c_message_descriptor_get_field_by_name(
 	    msg->descriptor, name);
 	if (f && f->label == PROTOBUF_C_LABEL_REPEATED &&
-	    f->type != PROTOBUF_C_TYPE_ENUM && f->type != PROTOBUF_C_TYPE_STRING)
+	    f->type != PROTOBUF_C_TYPE_ENUM &&
+	    f->type != PROTOBUF_C_TYPE_STRING)
 		return NULL;
 	return f;
 }
@@ -217,15 +218,15 @@ fill_one(ProtobufCMessage *msg, const decoded *qs, size_t i,
 }
 
 ta_status
-edge_query_fill(ProtobufCMessage *msg, const edge_query_param *params,
-    size_t n, const edge_param *path, size_t npath, ta_violations *errs)
+edge_query_fill(ProtobufCMessage *msg, const edge_query_param *params, size_t n,
+    const edge_param *path, size_t npath, ta_violations *errs)
 {
 	decoded *qs = n ? ta_xcalloc(n, sizeof *qs) : NULL;
 	size_t before = errs->n;
 
 	for (size_t i = 0; i < n; i++) {
-		qs[i].key =
-		    form_decode(params[i].key, params[i].key_len, &qs[i].key_len);
+		qs[i].key = form_decode(
+		    params[i].key, params[i].key_len, &qs[i].key_len);
 		qs[i].is_bare = !params[i].value;
 		if (params[i].value)
 			qs[i].value = form_decode(params[i].value,

@@ -35,15 +35,15 @@ typedef struct edge_query_param {
 /*
  * Sets the fields of msg (fresh, of the route's input descriptor) named by
  * params[0..n), each name and value decoded as
- * application/x-www-form-urlencoded ("+" a space, "%HH" a byte): scalars, wrappers and google.protobuf.Timestamp from their
- * text (transcode.h, ta_message_set_text: integers, enum names without
- * prefix, RFC 3339); a repeated enum or string field from a comma list.
- * Refused with a violation naming the parameter: a name that is no field
- * of msg, a field of another type, a path parameter's field (path[0..npath),
- * borrowed), a parameter given twice, one without "=", and text that is
- * not UTF-8 or holds a control character (NUL included), or a malformed
- * escape. TA_OK, or TA_INVALID_ARGUMENT with every
- * violation in errs (msg stays freeable).
+ * application/x-www-form-urlencoded ("+" a space, "%HH" a byte): scalars,
+ * wrappers and google.protobuf.Timestamp from their text (transcode.h,
+ * ta_message_set_text: integers, enum names without prefix, RFC 3339); a
+ * repeated enum or string field from a comma list. Refused with a violation
+ * naming the parameter: a name that is no field of msg, a field of another
+ * type, a path parameter's field (path[0..npath), borrowed), a parameter given
+ * twice, one without "=", and text that is not UTF-8 or holds a control
+ * character (NUL included), or a malformed escape. TA_OK, or
+ * TA_INVALID_ARGUMENT with every violation in errs (msg stays freeable).
  */
 ta_status edge_query_fill(ProtobufCMessage *msg, const edge_query_param *params,
     size_t n, const edge_param *path, size_t npath, ta_violations *errs);

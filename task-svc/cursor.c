@@ -71,8 +71,8 @@ task_cursor_encode(const uint8_t key[TASK_CURSOR_KEY_BYTES],
 	uint64_t id = (uint64_t)c->id;
 
 	if (klen > TASK_CURSOR_SORT_KEY_MAX ||
-	    cap < sodium_base64_ENCODED_LEN(CURSOR_BIN_MAX,
-	              sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+	    cap < sodium_base64_ENCODED_LEN(
+	              CURSOR_BIN_MAX, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
 		return TA_INVALID_ARGUMENT;
 	bin[at++] = CURSOR_VERSION;
 	memcpy(bin + at, fp, TASK_CURSOR_FP_BYTES);

@@ -77,8 +77,8 @@ enum_list(const int *vals, size_t n, const char *(*to_db)(int), char *buf,
  * "after" stay strict at any nanosecond.
  */
 static const char *
-timestamp_text(const Google__Protobuf__Timestamp *ts, bool is_ceil, char *buf,
-    size_t cap)
+timestamp_text(
+    const Google__Protobuf__Timestamp *ts, bool is_ceil, char *buf, size_t cap)
 {
 	int64_t s;
 	int32_t us;
@@ -135,9 +135,10 @@ task_list_query_from(const Taskapi__V1__ListTasksRequest *rq,
 	memset(out, 0, sizeof *out);
 	out->limit = TASK_LIST_LIMIT_MAX;
 	if (rq->limit) {
-		if (rq->limit->value < 1 || rq->limit->value > TASK_LIST_LIMIT_MAX)
-			ta_violations_add(v, "limit",
-			    "limit must be between 1 and 1000");
+		if (rq->limit->value < 1 ||
+		    rq->limit->value > TASK_LIST_LIMIT_MAX)
+			ta_violations_add(
+			    v, "limit", "limit must be between 1 and 1000");
 		else
 			out->limit = rq->limit->value;
 	}
@@ -153,7 +154,8 @@ task_list_query_from(const Taskapi__V1__ListTasksRequest *rq,
 		ta_violations_add(v, "priority",
 		    "priority must be a comma list of: low, medium, high");
 	if (!timestamp_ok(rq->due_before))
-		ta_violations_add(v, "due_before", "due_before is out of range");
+		ta_violations_add(
+		    v, "due_before", "due_before is out of range");
 	if (!timestamp_ok(rq->due_after))
 		ta_violations_add(v, "due_after", "due_after is out of range");
 	out->due_before = timestamp_text(rq->due_before, true,

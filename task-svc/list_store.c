@@ -65,7 +65,8 @@ task_store_list_page(ta_pg *pg, int64_t user_id, const task_list_query *q,
 	if (kept > 0)
 		last = row_of(res, out->set.tasks[kept - 1]->id, (int)kept - 1);
 	else if (PQntuples(res) > 0) /* every row read failed to convert */
-		last = (PQntuples(res) < q->limit ? PQntuples(res) : q->limit) - 1;
+		last =
+		    (PQntuples(res) < q->limit ? PQntuples(res) : q->limit) - 1;
 	if (last >= 0 && last + 1 < nread) {
 		const char *key = PQgetvalue(res, last, TASK_COL_SORT_KEY);
 
@@ -75,7 +76,8 @@ task_store_list_page(ta_pg *pg, int64_t user_id, const task_list_query *q,
 		}
 		out->has_next = true;
 		strcpy(out->next.sort_key, key);
-		out->next.id = strtoll(PQgetvalue(res, last, TASK_COL_ID), NULL, 10);
+		out->next.id =
+		    strtoll(PQgetvalue(res, last, TASK_COL_ID), NULL, 10);
 	}
 	return TA_OK;
 }

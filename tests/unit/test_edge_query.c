@@ -12,7 +12,10 @@
 #include "transcode.h"
 #include "taskapi/v1/task.pb-c.h"
 
-#define P(k, v) {k, sizeof k - 1, v, sizeof v - 1}
+#define P(k, v)                                                                \
+	{                                                                      \
+		k, sizeof k - 1, v, sizeof v - 1                               \
+	}
 
 static Taskapi__V1__ListTasksRequest *
 fill(const edge_query_param *q, size_t n, ta_status want, ta_violations *v)
@@ -41,7 +44,8 @@ test_every_type(void **state)
 	assert_int_equal(r->limit->value, 25);
 	assert_string_equal(r->cursor, "abc_-");
 	assert_int_equal(r->n_status, 2);
-	assert_int_equal(r->status[0], TASKAPI__V1__TASK_STATUS__TASK_STATUS_PENDING);
+	assert_int_equal(
+	    r->status[0], TASKAPI__V1__TASK_STATUS__TASK_STATUS_PENDING);
 	assert_int_equal(
 	    r->status[1], TASKAPI__V1__TASK_STATUS__TASK_STATUS_COMPLETED);
 	assert_int_equal(r->n_priority, 1);
@@ -101,7 +105,8 @@ test_refused(void **state)
 	static const edge_query_param esc1[] = {P("q", "50%")};
 	static const edge_query_param esc2[] = {P("q", "%4")};
 	static const edge_query_param esc3[] = {P("q", "%zz")};
-	static const edge_query_param twice_esc[] = {P("q", "a"), P("%71", "b")};
+	static const edge_query_param twice_esc[] = {
+	    P("q", "a"), P("%71", "b")};
 	static const edge_query_param abc[] = {P("limit", "abc")};
 	static const edge_query_param big[] = {P("limit", "99999999999")};
 	static const edge_query_param frac[] = {P("limit", "1.5")};
@@ -159,8 +164,8 @@ test_path_field_refused(void **state)
 	ta_violations v = {0};
 
 	(void)state;
-	assert_int_equal(edge_query_fill(m, q, 1, &path, 1, &v),
-	    TA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    edge_query_fill(m, q, 1, &path, 1, &v), TA_INVALID_ARGUMENT);
 	assert_string_equal(v.items[0].field, "id");
 	ta_violations_fini(&v);
 	assert_int_equal(edge_query_fill(m, q, 1, NULL, 0, &v), TA_OK);

@@ -17,7 +17,8 @@ setup(void **state)
 {
 	(void)state;
 	assert_true(sodium_init() >= 0);
-	task_cursor_key_derive("an RPC_AUTH_KEY of at least 32 bytes.....", key);
+	task_cursor_key_derive(
+	    "an RPC_AUTH_KEY of at least 32 bytes.....", key);
 	memset(fp, 7, sizeof fp);
 	return 0;
 }
@@ -28,8 +29,8 @@ encode(const char *sort_key, int64_t id, char *out)
 	task_cursor c = {.id = id};
 
 	strcpy(c.sort_key, sort_key);
-	assert_int_equal(task_cursor_encode(key, fp, &c, out,
-	                     TASK_CURSOR_TEXT_MAX + 1),
+	assert_int_equal(
+	    task_cursor_encode(key, fp, &c, out, TASK_CURSOR_TEXT_MAX + 1),
 	    TA_OK);
 }
 
@@ -46,9 +47,10 @@ test_round_trip(void **state)
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		encode(keys[i], 2147483647 - (int64_t)i, text);
 		for (const char *p = text; *p; p++)
-			assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh"
-			                       "ijklmnopqrstuvwxyz0123456789-_",
-			    *p));
+			assert_non_null(
+			    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh"
+			           "ijklmnopqrstuvwxyz0123456789-_",
+			        *p));
 		assert_int_equal(
 		    task_cursor_decode(key, fp, text, &c, &why), TA_OK);
 		assert_string_equal(c.sort_key, keys[i]);
@@ -73,15 +75,16 @@ test_longest_key(void **state)
 	assert_string_equal(back.sort_key, big);
 	memset(c.sort_key, 'x', TASK_CURSOR_SORT_KEY_MAX + 1);
 	c.sort_key[TASK_CURSOR_SORT_KEY_MAX] = '\0';
-	assert_int_equal(task_cursor_encode(key, fp, &c, text, sizeof text),
-	    TA_OK);
+	assert_int_equal(
+	    task_cursor_encode(key, fp, &c, text, sizeof text), TA_OK);
 }
 
 static void
 test_other_list_and_key(void **state)
 {
 	char text[TASK_CURSOR_TEXT_MAX + 1];
-	uint8_t other_fp[TASK_CURSOR_FP_BYTES], other_key[TASK_CURSOR_KEY_BYTES];
+	uint8_t other_fp[TASK_CURSOR_FP_BYTES],
+	    other_key[TASK_CURSOR_KEY_BYTES];
 	task_cursor c;
 	task_cursor_error why;
 
@@ -92,7 +95,8 @@ test_other_list_and_key(void **state)
 	    TA_INVALID_ARGUMENT);
 	assert_int_equal(why, TASK_CURSOR_OTHER_LIST);
 	/* A rotated RPC_AUTH_KEY: every cursor is void. */
-	task_cursor_key_derive("another RPC_AUTH_KEY of 32 bytes or more", other_key);
+	task_cursor_key_derive(
+	    "another RPC_AUTH_KEY of 32 bytes or more", other_key);
 	assert_int_equal(task_cursor_decode(other_key, fp, text, &c, &why),
 	    TA_INVALID_ARGUMENT);
 	assert_int_equal(why, TASK_CURSOR_MALFORMED);
@@ -101,8 +105,8 @@ test_other_list_and_key(void **state)
 static void
 test_tampered_and_garbage(void **state)
 {
-	static const char *const garbage[] = {"", "x", "AAAA", "!!!!",
-	    "AQ==", "AQ", "////"};
+	static const char *const garbage[] = {
+	    "", "x", "AAAA", "!!!!", "AQ==", "AQ", "////"};
 	char text[TASK_CURSOR_TEXT_MAX + 1], bad[TASK_CURSOR_TEXT_MAX + 8];
 	char huge[TASK_CURSOR_TEXT_MAX + 2];
 	task_cursor c;
@@ -119,23 +123,23 @@ test_tampered_and_garbage(void **state)
 	}
 	strcpy(bad, text);
 	strcat(bad, "A");
-	assert_int_equal(task_cursor_decode(key, fp, bad, &c, &why),
-	    TA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    task_cursor_decode(key, fp, bad, &c, &why), TA_INVALID_ARGUMENT);
 	bad[strlen(text) - 1] = '\0';
-	assert_int_equal(task_cursor_decode(key, fp, bad, &c, &why),
-	    TA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    task_cursor_decode(key, fp, bad, &c, &why), TA_INVALID_ARGUMENT);
 	strcpy(bad, text);
 	strcat(bad, "=");
-	assert_int_equal(task_cursor_decode(key, fp, bad, &c, &why),
-	    TA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    task_cursor_decode(key, fp, bad, &c, &why), TA_INVALID_ARGUMENT);
 	for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
 		assert_int_equal(
 		    task_cursor_decode(key, fp, garbage[i], &c, &why),
 		    TA_INVALID_ARGUMENT);
 	memset(huge, 'A', sizeof huge - 1);
 	huge[sizeof huge - 1] = '\0';
-	assert_int_equal(task_cursor_decode(key, fp, huge, &c, &why),
-	    TA_INVALID_ARGUMENT);
+	assert_int_equal(
+	    task_cursor_decode(key, fp, huge, &c, &why), TA_INVALID_ARGUMENT);
 }
 
 int

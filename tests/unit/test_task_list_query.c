@@ -13,7 +13,8 @@
 static Taskapi__V1__ListTasksRequest
 empty(void)
 {
-	Taskapi__V1__ListTasksRequest rq = TASKAPI__V1__LIST_TASKS_REQUEST__INIT;
+	Taskapi__V1__ListTasksRequest rq =
+	    TASKAPI__V1__LIST_TASKS_REQUEST__INIT;
 
 	return rq;
 }
@@ -53,10 +54,10 @@ expect_bad(const Taskapi__V1__ListTasksRequest *rq, const char *field)
 static void
 test_limits_and_names(void **state)
 {
-	static const char *const bad_sorts[] = {"id", "-", "--title", "+title",
-	    "title ", "Title", "created_at,id"};
-	static const char *const sorts[] = {"created_at", "-updated_at",
-	    "due_date", "-priority", "title"};
+	static const char *const bad_sorts[] = {
+	    "id", "-", "--title", "+title", "title ", "Title", "created_at,id"};
+	static const char *const sorts[] = {
+	    "created_at", "-updated_at", "due_date", "-priority", "title"};
 	Google__Protobuf__Int32Value lim = GOOGLE__PROTOBUF__INT32_VALUE__INIT;
 	Taskapi__V1__ListTasksRequest rq = empty();
 	task_list_query q;
@@ -167,7 +168,7 @@ test_fingerprint(void **state)
 	Google__Protobuf__Int32Value lim = GOOGLE__PROTOBUF__INT32_VALUE__INIT;
 	Taskapi__V1__ListTasksRequest rq = empty();
 	uint8_t key[TASK_CURSOR_KEY_BYTES] = {1}, a[TASK_CURSOR_FP_BYTES],
-	                                   b[TASK_CURSOR_FP_BYTES];
+	        b[TASK_CURSOR_FP_BYTES];
 	task_list_query q;
 	ta_violations v = {0};
 
