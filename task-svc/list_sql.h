@@ -11,8 +11,9 @@
  * after a cursor, $10 the last sort key (text) and $11 the last id.
  * Columns: TASK_COLS, then the sort key as text and the number of rows
  * read (task_rows.h); the text column is named sort_key so that the last
- * ORDER BY means the key k itself (an output column named k would win). A row is returned while the rows before it take
- * less than $9 by their stored size plus $8 each, so the first always is.
+ * ORDER BY means the key k itself (an output column named k would win).
+ * A row is returned while the rows before it take less than $9 by their
+ * stored size plus $8 each, so the first always is.
  * octet_length reads a TOASTed value's size without fetching it.
  */
 #ifndef TA_TASK_SVC_LIST_SQL_H

@@ -80,7 +80,8 @@ test_nested_and_repeated_render(void **state)
 
 	(void)state;
 	assert_render(
-	    &r.base, "{\"tasks\":[],\"count\":0,\"truncated\":false,\"next_cursor\":null}");
+	    &r.base, "{\"tasks\":[],\"count\":0,\"truncated\":false,"
+	             "\"next_cursor\":null}");
 	a.id = 3;
 	a.title = "x";
 	r.n_tasks = 1;
