@@ -195,6 +195,25 @@ class BadParameters(unittest.TestCase):
         self.bad(raw="/tasks?q=%C3%28", field="q")
         self.bad(raw="/tasks?q=a%0Ab", field="q")
 
+    def test_encoding(self):
+        # Names and values are form-urlencoded: "%6C" is "l", "+" a space.
+        r = get(ALICE, None, raw="/tasks?%6Cimit=%33")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["count"], 3)
+        r = get(ALICE, None, raw="/tasks?q=50%25+off")
+        self.assertEqual([t["title"] for t in r.json["tasks"]],
+                         ["Gamma 50% off"] * len(r.json["tasks"]), r)
+        self.assertTrue(r.json["tasks"], r)
+        # An empty q or cursor is none; an empty list names nothing.
+        for raw in ("/tasks?", "/tasks?q=", "/tasks?cursor="):
+            r = get(ALICE, None, raw=raw)
+            self.assertEqual(r.json["count"], 30, r)
+        self.bad(raw="/tasks?status=", field="status")
+        self.bad(raw="/tasks?&limit=1", field="query")
+        self.bad(raw="/tasks?=1", field="query")
+        self.bad(raw="/tasks?q=%zz", field="q")
+        self.bad(raw="/tasks?q=%4", field="q")
+
     def test_service_keeps_serving(self):
         self.bad({"limit": "abc"}, "limit")
         r = get(ALICE, {"limit": 2})
