@@ -47,6 +47,9 @@ typedef struct ta_claims {
 	char *role;
 	int64_t iat;
 	int64_t exp;
+	/* "gen": the user's token generation at issue (docs/sessions.md);
+	 * absent is 0. A token whose gen is below the user's is revoked. */
+	int64_t generation;
 } ta_claims;
 
 void ta_claims_fini(ta_claims *c);
