@@ -20,6 +20,8 @@
 #include "token_user.h"
 
 #define BAD_REFRESH "Invalid refresh token"
+/* About one login in this many deletes refresh tokens a day past expiry. */
+#define PURGE_EVERY 256
 /* The most users one revocation list carries (a reply stays < 8 MiB). */
 #define REVOCATIONS_MAX 100000
 /* How far back a revocation still matters beyond an access token's life:
@@ -44,6 +46,12 @@ auth_session_start(
 		ta_log(TA_LOG_WARN, "session_start_failed",
 		    "could not store a refresh token",
 		    TA_S("request_id", ctx->request_id), TA_I("user_id", u->id));
+	} else if (randombytes_uniform(PURGE_EVERY) == 0 &&
+	           auth_session_purge(ctx->thread_state) != TA_OK) {
+		/* Housekeeping only: the login stands. */
+		ta_log(TA_LOG_WARN, "session_purge_failed",
+		    "could not delete expired refresh tokens",
+		    TA_S("request_id", ctx->request_id));
 	}
 	return status;
 }
