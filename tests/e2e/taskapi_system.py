@@ -53,9 +53,6 @@ MSG_BAD_LOGIN = "Invalid username or password"
 # Every route and method that needs a bearer token; "{id}" is a task id.
 PROTECTED = (
     ("POST", "/auth/validate"),
-    ("POST", "/auth/logout"),
-    ("GET", "/auth/me"),
-    ("PUT", "/auth/password"),
     ("POST", "/tasks"),
     ("GET", "/tasks"),
     ("GET", "/tasks/{id}"),

@@ -295,6 +295,27 @@ class Logout(unittest.TestCase):
         self.assertEqual(refresh(c["refresh_token"]).status, 200)
 
 
+class BadTokens(unittest.TestCase):
+    def test_every_session_route_refuses_bad_tokens(self):
+        u = user()
+        a = login(u).json
+        routes = (("POST", "/auth/logout", {"all": True}),
+                  ("GET", "/auth/me", None),
+                  ("PUT", "/auth/password",
+                   {"current_password": u["password"],
+                    "new_password": "never-set-" + uuid.uuid4().hex}))
+        for method, path, body in routes:
+            r = SYS.request(method, path, body)
+            ts.check_error(self, r, 401, "No authentication token provided")
+            for label, tok, msg in SYS.bad_tokens(u, a["token"]):
+                with self.subTest(route=path, token=label):
+                    r = SYS.request(method, path, body, token=tok)
+                    ts.check_error(self, r, 401, msg)
+        # Nothing happened: the session and the password still work.
+        self.assertEqual(refresh(a["refresh_token"]).status, 200)
+        self.assertEqual(login(u).status, 200)
+
+
 class Me(unittest.TestCase):
     def test_me(self):
         u = user()
