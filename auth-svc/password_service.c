@@ -32,8 +32,8 @@ input_ok(ta_rpc_ctx *ctx, const Taskapi__V1__ChangePasswordRequest *in)
 	bool ok;
 
 	if (!in->current_password || !*in->current_password)
-		ta_violations_add(&v, "current_password",
-		    "current_password is required");
+		ta_violations_add(
+		    &v, "current_password", "current_password is required");
 	auth_user_check_password("new_password", in->new_password, &v);
 	for (size_t i = 0; i < v.n; i++)
 		ta_rpc_violation(ctx, v.items[i].field, v.items[i].message);
@@ -60,7 +60,7 @@ static void
 fail_status(ta_rpc_ctx *ctx, ta_status status)
 {
 	ta_rpc_fail(ctx, status,
-	    status == TA_UNAVAILABLE ? "Service temporarily unavailable"
+	    status == TA_UNAVAILABLE         ? "Service temporarily unavailable"
 	    : status == TA_DEADLINE_EXCEEDED ? "Deadline exceeded"
 	    : status == TA_ABORTED
 	        ? "The request conflicted with another one; retry it"
@@ -77,10 +77,9 @@ auth_change_password(Taskapi__V1__AuthService_Service *service,
 	Taskapi__V1__ChangePasswordReply reply =
 	    TASKAPI__V1__CHANGE_PASSWORD_REPLY__INIT;
 	char key[AUTH_REFRESH_HEX], new_hash[AUTH_PW_HASH_MAX];
-	char rehash[AUTH_PW_HASH_MAX];
 	const char *message = NULL;
 	char *old_hash = NULL;
-	bool is_same_call = false, is_match = false, has_rehash = false;
+	bool is_same_call = false, is_match = false;
 	bool has_replied = false;
 	auth_limit_keys keys;
 	auth_user u = {0};
@@ -114,9 +113,9 @@ auth_change_password(Taskapi__V1__AuthService_Service *service,
 		goto out;
 	u.password_hash = old_hash;
 	old_hash = NULL;
-	status = auth_pw_check(app, ctx, &u, input->current_password,
-	    &is_match, rehash, &has_rehash);
-	sodium_memzero(rehash, sizeof rehash);
+	/* No upgrade of a legacy hash: it is replaced below anyway. */
+	status = auth_pw_check(
+	    app, ctx, &u, input->current_password, &is_match, NULL, NULL);
 	auth_pw_wipe(input->current_password);
 	if (status != TA_OK) {
 		fail_status(ctx, status);
@@ -130,8 +129,8 @@ auth_change_password(Taskapi__V1__AuthService_Service *service,
 	auth_login_guard_passed(ctx, &keys);
 	if ((status = hash_new(app, ctx, input->new_password, new_hash)) ==
 	    TA_OK)
-		status = auth_session_set_password(ctx->thread_state, u.id,
-		    u.password_hash, new_hash, key);
+		status = auth_session_set_password(
+		    ctx->thread_state, u.id, u.password_hash, new_hash, key);
 	if (status != TA_OK) {
 		fail_status(ctx, status);
 		goto out;

@@ -48,7 +48,9 @@ auth_pw_check(auth_app *app, const ta_rpc_ctx *ctx, const auth_user *u,
 	size_t len = strlen(pw);
 	ta_status status;
 
-	*is_match = *has_new_hash = false;
+	*is_match = false;
+	if (has_new_hash)
+		*has_new_hash = false;
 	if ((status = auth_pw_gate_enter_for(app, ctx)) != TA_OK)
 		return status;
 	if (!u) {
@@ -62,12 +64,13 @@ auth_pw_check(auth_app *app, const ta_rpc_ctx *ctx, const auth_user *u,
 	} else {
 		*is_match = auth_pw_verify(u->password_hash, pw, len);
 	}
-	if (*is_match && auth_pw_needs_rehash(&app->pw, u->password_hash))
-		*has_new_hash = auth_pw_hash_for(app, ctx, pw, new_hash) == TA_OK;
+	if (has_new_hash && *is_match &&
+	    auth_pw_needs_rehash(&app->pw, u->password_hash))
+		*has_new_hash =
+		    auth_pw_hash_for(app, ctx, pw, new_hash) == TA_OK;
 	auth_pw_gate_leave(&app->gate);
 	return TA_OK;
 }
-
 
 /*
  * The unpacked request is freed by the RPC server after the handler; wipe

@@ -94,15 +94,15 @@ auth_refresh_next(const unsigned char *key, const char *spent_hash,
 	char msg[2 * AUTH_REFRESH_HEX];
 
 	snprintf(msg, sizeof msg, "%s|%s", spent_hash, call_key);
-	crypto_generichash(d, sizeof d, (const unsigned char *)msg,
-	    strlen(msg), key, AUTH_REFRESH_KEY_BYTES);
+	crypto_generichash(d, sizeof d, (const unsigned char *)msg, strlen(msg),
+	    key, AUTH_REFRESH_KEY_BYTES);
 	to_text(d, out);
 	sodium_memzero(d, sizeof d);
 }
 
 void
-auth_refresh_key_derive(const char *secret, size_t len,
-    unsigned char out[AUTH_REFRESH_KEY_BYTES])
+auth_refresh_key_derive(
+    const char *secret, size_t len, unsigned char out[AUTH_REFRESH_KEY_BYTES])
 {
 	crypto_generichash(out, AUTH_REFRESH_KEY_BYTES,
 	    (const unsigned char *)secret, len,

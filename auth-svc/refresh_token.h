@@ -57,7 +57,7 @@ void auth_refresh_next(const unsigned char *key, const char *spent_hash,
     const char *call_key, char out[AUTH_REFRESH_MAX]);
 
 /* Derives the rotation key from secret (JWT_SECRET) under its own label. */
-void auth_refresh_key_derive(const char *secret, size_t len,
-    unsigned char out[AUTH_REFRESH_KEY_BYTES]);
+void auth_refresh_key_derive(
+    const char *secret, size_t len, unsigned char out[AUTH_REFRESH_KEY_BYTES]);
 
 #endif

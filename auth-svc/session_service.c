@@ -45,7 +45,8 @@ auth_session_start(
 		sodium_memzero(out, AUTH_REFRESH_MAX);
 		ta_log(TA_LOG_WARN, "session_start_failed",
 		    "could not store a refresh token",
-		    TA_S("request_id", ctx->request_id), TA_I("user_id", u->id));
+		    TA_S("request_id", ctx->request_id),
+		    TA_I("user_id", u->id));
 	} else if (randombytes_uniform(PURGE_EVERY) == 0 &&
 	           auth_session_purge(ctx->thread_state) != TA_OK) {
 		/* Housekeeping only: the login stands. */
@@ -116,7 +117,8 @@ auth_refresh_session(Taskapi__V1__AuthService_Service *service,
 	}
 	if (outcome == AUTH_SPEND_REUSED)
 		ta_log(TA_LOG_WARN, "refresh_token_reused",
-		    "a spent refresh token was presented: its family is revoked",
+		    "a spent refresh token was presented: its family is "
+		    "revoked",
 		    TA_S("request_id", ctx->request_id),
 		    TA_I("user_id", user_id),
 		    TA_S("client_addr", ctx->client_addr));
@@ -175,8 +177,7 @@ auth_logout(Taskapi__V1__AuthService_Service *service,
 	ta_status status;
 
 	(void)service;
-	if (!input->all &&
-	    (!input->refresh_token || !*input->refresh_token)) {
+	if (!input->all && (!input->refresh_token || !*input->refresh_token)) {
 		ta_rpc_violation(ctx, "refresh_token",
 		    "refresh_token is required unless all is true");
 		closure(NULL, closure_data);
@@ -184,8 +185,8 @@ auth_logout(Taskapi__V1__AuthService_Service *service,
 	}
 	call_key_of(ctx, key);
 	status = auth_token_caller(&app->tokens, ctx->thread_state,
-	    input->token, (int64_t)time(NULL), key, &u, &pw_hash,
-	    &is_same_call, &message);
+	    input->token, (int64_t)time(NULL), key, &u, &pw_hash, &is_same_call,
+	    &message);
 	if (status != TA_OK) {
 		if (message)
 			ta_rpc_fail(ctx, status, message);
@@ -204,8 +205,7 @@ auth_logout(Taskapi__V1__AuthService_Service *service,
 	if (status == TA_OK) {
 		ta_log(TA_LOG_INFO,
 		    input->all ? "sessions_ended" : "session_ended",
-		    input->all ? "every session of the user ended"
-		               : "logout",
+		    input->all ? "every session of the user ended" : "logout",
 		    TA_S("request_id", ctx->request_id), TA_I("user_id", u.id));
 		closure(&reply, closure_data);
 	} else {
@@ -277,7 +277,8 @@ auth_list_revocations(Taskapi__V1__AuthService_Service *service,
 	(void)service;
 	/* Not Health: only a caller holding the internal key may list. */
 	if (!ctx->is_caller_verified) {
-		ta_rpc_fail(ctx, TA_UNAUTHENTICATED, "caller not authenticated");
+		ta_rpc_fail(
+		    ctx, TA_UNAUTHENTICATED, "caller not authenticated");
 		closure(NULL, closure_data);
 		return;
 	}
@@ -299,8 +300,8 @@ auth_list_revocations(Taskapi__V1__AuthService_Service *service,
 	ptrs = ta_xcalloc(n ? n : 1, sizeof *ptrs);
 	times = ta_xcalloc(n ? n : 1, sizeof *times);
 	for (size_t i = 0; i < n; i++) {
-		items[i] = (Taskapi__V1__Revocation)
-		    TASKAPI__V1__REVOCATION__INIT;
+		items[i] =
+		    (Taskapi__V1__Revocation)TASKAPI__V1__REVOCATION__INIT;
 		times[i] = (Google__Protobuf__Timestamp)
 		    GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 		times[i].seconds = list[i].changed_s;

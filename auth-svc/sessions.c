@@ -13,7 +13,7 @@
 
 #include "alloc.h"
 
-#define IDX(i) ((i) - AUTH_ALL_SQL_COUNT)
+#define IDX(i) ((i)-AUTH_ALL_SQL_COUNT)
 
 const ta_pg_stmt auth_session_stmts[IDX(AUTH_SESSION_SQL_END)] = {
     [IDX(AUTH_SESSION_SQL_INSERT)] = {"auth_session_insert",
@@ -262,8 +262,8 @@ auth_session_set_password(ta_pg *pg, int64_t user_id, const char *old_hash,
 }
 
 ta_status
-auth_session_revocations(ta_pg *pg, int64_t since_s, size_t max,
-    auth_revocation **out, size_t *n)
+auth_session_revocations(
+    ta_pg *pg, int64_t since_s, size_t max, auth_revocation **out, size_t *n)
 {
 	char since[24], limit[24];
 	const char *params[] = {since, limit};

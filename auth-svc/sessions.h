@@ -84,7 +84,8 @@ ta_status auth_session_secret(ta_pg *pg, int64_t user_id, const char *call_key,
  * call_key already moved it: a re-sent call) and its refresh tokens are
  * revoked.
  */
-ta_status auth_session_end_all(ta_pg *pg, int64_t user_id, const char *call_key);
+ta_status auth_session_end_all(
+    ta_pg *pg, int64_t user_id, const char *call_key);
 
 /*
  * Sets user_id's password hash to new_hash while it still is old_hash,
@@ -105,8 +106,8 @@ typedef struct auth_revocation {
  * The users whose generation moved at or after since_s (unix seconds),
  * at most max of them, in *out (caller frees) and *n.
  */
-ta_status auth_session_revocations(ta_pg *pg, int64_t since_s, size_t max,
-    auth_revocation **out, size_t *n);
+ta_status auth_session_revocations(
+    ta_pg *pg, int64_t since_s, size_t max, auth_revocation **out, size_t *n);
 
 /* Deletes refresh tokens expired for a day (housekeeping). */
 ta_status auth_session_purge(ta_pg *pg);

@@ -135,8 +135,8 @@ auth_user_check_password(
 		ta_violations_add(v, field, msg);
 	} else if (strnlen(password, PASSWORD_MAX_BYTES + 1) >
 	           PASSWORD_MAX_BYTES) {
-		snprintf(msg, sizeof msg, "%s must be at most 1024 bytes",
-		    field);
+		snprintf(
+		    msg, sizeof msg, "%s must be at most 1024 bytes", field);
 		ta_violations_add(v, field, msg);
 	}
 }

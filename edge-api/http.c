@@ -127,8 +127,8 @@ render_call(edge_req *r)
 		if (rt->row->success == MHD_HTTP_NO_CONTENT) {
 			/* No body and no Content-Type (edge_respond). */
 			protobuf_c_message_free_unpacked(out, NULL);
-			return edge_respond(r, rt->row->success, NULL, NULL,
-			    false);
+			return edge_respond(
+			    r, rt->row->success, NULL, NULL, false);
 		}
 		json = ta_message_to_json(out);
 		if (json && r->is_noop)

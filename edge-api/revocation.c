@@ -83,8 +83,8 @@ edge_revocations_is_revoked(
 	if (!rv)
 		return false; // no cache (unit tests build apps without one)
 	pthread_rwlock_rdlock(&rv->lock);
-	hit = rv->n ? bsearch(&key, rv->items, rv->n, sizeof key, by_user)
-	            : NULL;
+	hit =
+	    rv->n ? bsearch(&key, rv->items, rv->n, sizeof key, by_user) : NULL;
 	is_revoked = hit && generation < hit->generation;
 	pthread_rwlock_unlock(&rv->lock);
 	return is_revoked;

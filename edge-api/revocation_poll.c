@@ -36,9 +36,8 @@ struct edge_revocation_poll {
 static void
 apply(edge_revocation_poll *p, const Taskapi__V1__ListRevocationsReply *rep)
 {
-	edge_revocation *items =
-	    ta_xcalloc(rep->n_revocations ? rep->n_revocations : 1,
-	        sizeof *items);
+	edge_revocation *items = ta_xcalloc(
+	    rep->n_revocations ? rep->n_revocations : 1, sizeof *items);
 	size_t before = edge_revocations_count(p->rv);
 
 	for (size_t i = 0; i < rep->n_revocations; i++) {
@@ -67,8 +66,8 @@ poll_once(edge_revocation_poll *p)
 	ta_status status;
 
 	snprintf(request_id, sizeof request_id, "revocations-%lu", p->polls++);
-	call = ta_rpc_call_new(METHOD, request_id, p->timeout_ms, NULL, NULL,
-	    &req.base);
+	call = ta_rpc_call_new(
+	    METHOD, request_id, p->timeout_ms, NULL, NULL, &req.base);
 	call->is_retry_safe = true; // a read
 	status = ta_rpc_call_sync(p->auth, call);
 	if (status == TA_OK)
@@ -106,9 +105,8 @@ run(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += wait_s;
 		pthread_mutex_lock(&p->mu);
-		while (!p->is_stopping &&
-		       pthread_cond_timedwait(&p->cond, &p->mu, &until) !=
-		           ETIMEDOUT)
+		while (!p->is_stopping && pthread_cond_timedwait(&p->cond,
+		                              &p->mu, &until) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&p->mu);

@@ -383,6 +383,22 @@ class Password(unittest.TestCase):
         self.assertEqual(SYS.request("GET", "/tasks",
                                      token=c.json["token"]).status, 200)
 
+    def test_change_from_a_legacy_bcrypt_hash(self):
+        # A row the old Node.js services wrote (password in test_auth.py).
+        legacy_pw = "Legacy-Passw0rd!"
+        u = user()
+        ts.psql("UPDATE users SET password_hash = '$2b$10$9h9BsEqpj9LKf/"
+                "AeO7rTMOkvJAfMOVR2Hq.AOEZppHdwfMPG6cKKu' WHERE id = %d"
+                % u["id"])
+        tok = SYS.forge(u)  # a login would upgrade the hash first
+        new = "from-bcrypt-" + uuid.uuid4().hex
+        r = self.change(tok, legacy_pw, new)
+        self.assertEqual(r.status, 204, r)
+        rows = ts.psql("SELECT substr(password_hash, 1, 10) FROM users "
+                       "WHERE id = %d" % u["id"])
+        self.assertEqual(rows, ["$argon2id$"])
+        self.assertEqual(login(u, new).status, 200)
+
     def test_wrong_current_password_counts_as_failed_login(self):
         u = user()
         tok = login(u).json["token"]

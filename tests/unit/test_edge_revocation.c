@@ -34,7 +34,7 @@ test_lower_generation_is_revoked(void **state)
 	(void)state;
 	edge_revocations_replace(rv, items, 3);
 	assert_int_equal(edge_revocations_count(rv), 3);
-	assert_true(edge_revocations_is_revoked(rv, 7, 0));  // no gen claim
+	assert_true(edge_revocations_is_revoked(rv, 7, 0)); // no gen claim
 	assert_true(edge_revocations_is_revoked(rv, 7, 1));
 	assert_false(edge_revocations_is_revoked(rv, 7, 2)); // issued after
 	assert_false(edge_revocations_is_revoked(rv, 7, 3));
@@ -110,5 +110,6 @@ main(void)
 	    cmocka_unit_test(test_concurrent_replace),
 	};
 
-	return cmocka_run_group_tests_name("edge_revocation", tests, NULL, NULL);
+	return cmocka_run_group_tests_name(
+	    "edge_revocation", tests, NULL, NULL);
 }
