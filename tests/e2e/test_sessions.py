@@ -539,6 +539,37 @@ class Resent(unittest.TestCase):
         self.assertNotIn(1, rep)
 
 
+class Bucket(unittest.TestCase):
+    """POST /auth/refresh takes from the per-address login bucket."""
+
+    def test_refresh_shares_the_login_bucket(self):
+        with ts.System(env_auth=FAST_HASH,
+                       env_edge={"LOGIN_RATE_LIMIT": "4",
+                                 "LOGIN_RATE_WINDOW_S": "3600"}) as s:
+            u = s.register_user()
+            SECRETS.append(u["password"])
+            r = s.request("POST", "/auth/login",
+                          {"username": u["username"],
+                           "password": u["password"]})
+            self.assertEqual(r.status, 200, r)
+            SECRETS.extend([r.json["token"], r.json["refresh_token"]])
+            for _ in range(3):
+                r = s.request("POST", "/auth/refresh",
+                              {"refresh_token": "x" * 43})
+                ts.check_error(self, r, 401, "Invalid refresh token")
+            r = s.request("POST", "/auth/refresh",
+                          {"refresh_token": "x" * 43})
+            ts.check_error(self, r, 429)
+            self.assertEqual(r.headers.get("RateLimit-Policy"),
+                             '"login";q=4;w=3600', r)
+            self.assertIsNotNone(r.headers.get("Retry-After"), r)
+            # And logins from this address now wait as well.
+            r = s.request("POST", "/auth/login",
+                          {"username": u["username"],
+                           "password": u["password"]})
+            self.assertEqual(r.status, 429, r)
+
+
 class ZEdgeAlone(unittest.TestCase):
     """Runs last: stops this module's auth-svc. The edge's check needs no
     RPC and no SQL per request: with auth-svc gone, a valid token is still
