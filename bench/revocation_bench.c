@@ -9,7 +9,7 @@
  *
  *   cc -O2 -Iedge-api -Icommon bench/revocation_bench.c \
  *       edge-api/revocation.c build/common/libta_core.a -lpthread \
- *       -o /tmp/revocation_bench && /tmp/revocation_bench 0 100 10000 100000
+ *       -o build/revocation_bench && build/revocation_bench 0 100 10000 100000
  */
 #include <stdint.h>
 #include <stdio.h>
