@@ -6,10 +6,14 @@
  * completion and the resume of its connection; a resume that comes after
  * MHD_stop_daemon (the daemon, and the connection, are freed by then) is
  * reported on stderr and aborts, so the use after free shows in every
- * build, not only under AddressSanitizer.
+ * build, not only under AddressSanitizer. A delayed resume first creates
+ * the file TA_SHIM_RESUME_DELAY_FLAG ".resuming", so the test can send its
+ * signal inside that window rather than guess when it opens.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +40,17 @@ MHD_resume_connection(struct MHD_Connection *c)
 	long delay = ms && (!flag || access(flag, F_OK) == 0) ? atol(ms) : 0;
 	struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
 
-	if (delay > 0)
+	if (delay > 0) {
+		char mark[4096];
+		int fd = -1;
+
+		if (flag && snprintf(mark, sizeof mark, "%s.resuming", flag) <
+		                (int)sizeof mark)
+			fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
 		nanosleep(&ts, NULL);
+	}
 	if (atomic_load(&is_stopped)) {
 		ssize_t k = write(2, msg, strlen(msg));
 

@@ -51,7 +51,15 @@ class ShutdownRace(unittest.TestCase):
 
             th = threading.Thread(target=call)
             th.start()
-            time.sleep(0.3)
+            # SIGTERM inside the window: the call has timed out and its
+            # resume is being held by the shim (a fixed sleep here lost
+            # the race on a busy machine: the request was not in yet).
+            deadline = time.monotonic() + 15
+            while (not os.path.exists(flag + ".resuming") and
+                   time.monotonic() < deadline):
+                time.sleep(0.02)
+            self.assertTrue(os.path.exists(flag + ".resuming"),
+                            "no resume was held within 15 s")
             edge = system.procs["edge-api"]
             t0 = time.monotonic()
             edge.send_signal(signal.SIGTERM)
@@ -70,8 +78,9 @@ class ShutdownRace(unittest.TestCase):
         finally:
             system.stop()
             system.cleanup()
-            if os.path.exists(flag):
-                os.unlink(flag)
+            for f in (flag, flag + ".resuming"):
+                if os.path.exists(f):
+                    os.unlink(f)
 
 
 if __name__ == "__main__":
