@@ -1,7 +1,8 @@
 """make verify's tool against the three real processes: it passes on a
 healthy system (with and without JWT_SECRET), and fails naming the check
-when an answer is wrong (a stand-in proxy drops a field of every task) and
-when task-svc is stopped."""
+when an answer is wrong (a stand-in proxy drops a field of every task, or
+ends a page walk early) and when task-svc is stopped; an older document
+(no API v1.1) makes the v1.1 checks SKIPs."""
 
 import http.client
 import http.server
@@ -55,6 +56,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if self.server.doc_edit:
                 self.server.doc_edit(doc)
                 raw = json.dumps(doc).encode()
+        elif isinstance(doc, dict) and self.server.body_edit:
+            self.server.body_edit(self.command, self.path, doc)
+            raw = json.dumps(doc).encode()
         elif isinstance(doc, dict) and self.server.drop_priority:
             for t in [doc.get("task")] + list(doc.get("tasks") or []):
                 if isinstance(t, dict):
@@ -93,6 +97,19 @@ class Verify(unittest.TestCase):
                       "GET /openapi.json served", "DELETE /tasks/{id} 200"):
             self.assertRegex(out, r"PASS +%s" % _re(check))
         self.assertIn("No route deletes a user", out)
+        # API v1.1 is checked too: every documented operation was called.
+        for check in ("GET /tasks 200 (limit=1 walk over 3 tasks, "
+                      "next_cursor)", "GET /tasks 400 (tampered cursor)",
+                      "GET /tasks/{id} 304 (If-None-Match)",
+                      "PATCH /tasks/{id} 412 (stale If-Match)",
+                      "DELETE /tasks/{id} 412 (stale If-Match)",
+                      "POST /auth/refresh 401 (spent token reused)",
+                      "GET /auth/me 200 (five fields)",
+                      "POST /auth/logout 204 (its session)",
+                      "PUT /auth/password 204",
+                      "POST /auth/login 200 (the new password)"):
+            self.assertRegex(out, r"PASS +%s" % _re(check))
+        self.assertNotIn("did not call", out)
         # The tasks it made are gone; the users stay, with the prefix.
         rows = ts.psql("SELECT count(*) FROM tasks t JOIN users u ON "
                        "u.id = t.user_id WHERE u.username LIKE "
@@ -112,12 +129,13 @@ class Verify(unittest.TestCase):
                       "with a wrong key", out)
 
     def _via_proxy(self, login_status=None, drop_priority=True,
-                   doc_edit=None):
+                   doc_edit=None, body_edit=None):
         proxy = DroppingProxy(("127.0.0.1", 0), _Handler)
         proxy.edge_port = state["sys"].port
         proxy.login_status = login_status
         proxy.drop_priority = drop_priority
         proxy.doc_edit = doc_edit
+        proxy.body_edit = body_edit
         t = threading.Thread(target=proxy.serve_forever, daemon=True)
         t.start()
         try:
@@ -158,6 +176,44 @@ class Verify(unittest.TestCase):
         self.assertRegex(out, r"documented operations this run did not "
                          r"call: [^\n]*POST /tasks/\{id\}/archive")
         self.assertRegex(out, r"PASS +GET /tasks/\{id\} 200")
+
+    def test_3d_a_wrong_page_fails_naming_the_check(self):
+        # A first page of limit=1 that claims to be the last: the walk
+        # fails by name, the rest of v1.1 passes.
+        def edit(method, path, doc):
+            if method == "GET" and path == "/tasks?limit=1":
+                doc["next_cursor"] = None
+        rc, out = self._via_proxy(drop_priority=False, body_edit=edit)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"FAIL GET /tasks 200 \(limit=1 walk over 3 "
+                         r"tasks, next_cursor\): walk gave ids \[\d+\], "
+                         r"expected \[\d+, \d+, \d+\]")
+        self.assertRegex(out, r"PASS +PATCH /tasks/\{id\} 412 \(stale "
+                         r"If-Match\)")
+        self.assertRegex(out, r"PASS +GET /auth/me 200")
+        self.assertNotIn("did not call", out)
+
+    def test_3e_an_older_document_skips_the_v11_checks(self):
+        # A document as API v1.0 served it: no session routes, no PATCH,
+        # no page parameters, no If-None-Match; verify still passes.
+        def edit(doc):
+            for p in ("/auth/refresh", "/auth/logout", "/auth/me",
+                      "/auth/password"):
+                doc["paths"].pop(p, None)
+            doc["paths"]["/tasks/{id}"].pop("patch")
+            for m in ("get", "head"):
+                doc["paths"]["/tasks"][m].pop("parameters", None)
+                doc["paths"]["/tasks/{id}"][m].pop("parameters", None)
+        rc, out = self._via_proxy(drop_priority=False, doc_edit=edit)
+        self.assertEqual(rc, 0, out)
+        for check in ("GET /tasks 200 (limit=1 walk over 3 tasks, "
+                      "next_cursor)", "GET /tasks/{id} 200 (ETag)",
+                      "PATCH /tasks/{id} 200 (merge patch, null clears "
+                      "description)", "POST /auth/refresh 200",
+                      "GET /auth/me 200 (five fields)",
+                      "PUT /auth/password 204"):
+            self.assertRegex(out, r"SKIP +%s" % _re(check))
+        self.assertRegex(out, r"PASS +GET /tasks/\{id\} 200 +200")
 
     def test_4_task_svc_stopped_fails_naming_the_checks(self):
         state["sys"].stop_process("task-svc")

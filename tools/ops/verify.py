@@ -42,7 +42,7 @@ def main(argv=None):
     results = []
 
     def record(name, result, detail):
-        detail = _JWT.sub("<token>", str(detail))
+        detail = _redact(str(detail))
         results.append((result, name, detail))
         if result == "FAIL":        # at once; the table comes at the end
             sys.stdout.write("FAIL %s: %s\n" % (name, _cut(detail)))
@@ -116,10 +116,16 @@ def aws_part(a, record):
 # A JWT in an answer (a login's) never reaches the output.
 # (also a JWT cut short by the detail's length limit).
 _JWT = re.compile(r"eyJ[\w-]*(\.[\w-]*){0,2}")
+# Nor does a refresh token (a session's, in a login or refresh answer).
+_REFRESH = re.compile(r'("refresh_token"\s*:\s*")[^"]*("?)')
+
+
+def _redact(s):
+    return _REFRESH.sub(r"\1<refresh_token>\2", _JWT.sub("<token>", s))
 
 
 def _cut(s, n=160):
-    s = _JWT.sub("<token>", str(s).replace("\n", " "))
+    s = _redact(str(s).replace("\n", " "))
     return s if len(s) <= n else s[:n - 3] + "..."
 
 

@@ -18,6 +18,7 @@ import uuid
 import jwtforge
 from httpclient import Client
 from openapi_doc import OpenApiDoc
+from verify_v11 import V11Checks
 
 PREFIX = "taskapi_verify_"
 MSG_NO_TOKEN = "No authentication token provided"
@@ -100,6 +101,7 @@ class ApiChecks:
         self.tokens(a, tid)
         self.bad_requests(a)
         self.delete(a, tid)
+        V11Checks(self).run()
         self.cleanup()
 
     def openapi(self):
@@ -141,6 +143,7 @@ class ApiChecks:
         if r is None or r.status != 200:
             return None
         u["token"] = r.json["token"]
+        u["refresh_token"] = r.json.get("refresh_token")  # API v1.1
         return u
 
     def auth_failures(self, a):
