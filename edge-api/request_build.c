@@ -55,8 +55,8 @@ parse_body(const edge_build_in *in, edge_build_out *out, cJSON **json)
 	if (in->len == 0) {
 		/* Like the old service: the worker reports missing fields. */
 		*json = cJSON_CreateObject();
-	} else if (ta_json_parse_body(in->body, in->len, json, &msg,
-	               &out->details) != TA_OK) {
+	} else if (ta_json_parse_body(
+	               in->body, in->len, json, &msg, &out->details) != TA_OK) {
 		/* RFC 8259 strictly: details say what and where (issue 9). */
 		return invalid(out, msg);
 	}
@@ -94,8 +94,8 @@ from_body(const edge_build_in *in, edge_build_out *out)
 	if (res != EDGE_BUILD_OK)
 		goto done;
 	for (size_t i = 0; i < in->nparams; i++) {
-		char *name = ta_xstrndup(
-		    in->params[i].name, in->params[i].name_len);
+		char *name =
+		    ta_xstrndup(in->params[i].name, in->params[i].name_len);
 
 		cJSON_DeleteItemFromObjectCaseSensitive(json, name);
 		free(name);
@@ -209,8 +209,8 @@ edge_request_build(const edge_build_in *in, edge_build_out *out)
 }
 
 ta_status
-edge_reply_render(const ProtobufCMessage *reply, const edge_render_in *in,
-    edge_rendered *out)
+edge_reply_render(
+    const ProtobufCMessage *reply, const edge_render_in *in, edge_rendered *out)
 {
 	const edge_resolved_route *rt = in->route;
 	cJSON *json;

@@ -28,7 +28,7 @@ typedef struct edge_build_in {
 	const char *content_type;  /* Content-Type; NULL when absent */
 	const char *authorization; /* Authorization; NULL when absent */
 	const char *if_match;      /* edge_cond_if_match's; NULL when none */
-	const char *body;          /* len bytes, NUL-terminated; NULL for none */
+	const char *body; /* len bytes, NUL-terminated; NULL for none */
 	size_t len;
 	const edge_query_param *query; /* in order (EDGE_ROUTE_QUERY) */
 	size_t nquery;
@@ -46,9 +46,9 @@ typedef enum edge_build_result {
 typedef struct edge_build_out {
 	ProtobufCMessage *request; /* owned on EDGE_BUILD_OK, else NULL */
 	bool is_noop; /* an update naming no field: the route's noop RPC */
-	edge_rejection why;     /* on EDGE_BUILD_REJECTED */
-	const char *message;    /* on EDGE_BUILD_INVALID; static */
-	ta_violations details;  /* on EDGE_BUILD_INVALID; caller finishes */
+	edge_rejection why;    /* on EDGE_BUILD_REJECTED */
+	const char *message;   /* on EDGE_BUILD_INVALID; static */
+	ta_violations details; /* on EDGE_BUILD_INVALID; caller finishes */
 } edge_build_out;
 
 /*
@@ -67,15 +67,15 @@ edge_build_result edge_request_build(
 /* What the reply renderer reads besides the reply message. */
 typedef struct edge_render_in {
 	const edge_resolved_route *route;
-	bool is_noop;                /* the call was the route's noop RPC */
-	const char *method;          /* "GET", ... */
-	const char *if_none_match;   /* NULL when absent */
-	const char *if_match;        /* NULL when none */
+	bool is_noop;              /* the call was the route's noop RPC */
+	const char *method;        /* "GET", ... */
+	const char *if_none_match; /* NULL when absent */
+	const char *if_match;      /* NULL when none */
 } edge_render_in;
 
 typedef struct edge_rendered {
-	int status;   /* the HTTP status to answer */
-	char *body;   /* heap JSON the caller frees; NULL: no body or 500 */
+	int status; /* the HTTP status to answer */
+	char *body; /* heap JSON the caller frees; NULL: no body or 500 */
 	bool is_conditional; /* status is edge_cond_status's (304 or 412) */
 	char etag[EDGE_ETAG_MAX]; /* taken out of the reply; "" for none */
 } edge_rendered;

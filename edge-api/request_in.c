@@ -72,8 +72,8 @@ query_collect(void *cls, enum MHD_ValueKind kind, const char *key,
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->items = ta_xrealloc(l->items, l->cap * sizeof *l->items);
 	}
-	l->items[l->n++] = (edge_query_param){key ? key : "", key ? key_size : 0,
-	    value, value ? value_size : 0};
+	l->items[l->n++] = (edge_query_param){
+	    key ? key : "", key ? key_size : 0, value, value ? value_size : 0};
 	return MHD_YES;
 }
 
@@ -87,8 +87,7 @@ edge_req_build(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 	    .params = r->match.params,
 	    .nparams = r->match.nparams,
 	    .content_type = edge_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE),
-	    .authorization =
-	        edge_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION),
+	    .authorization = edge_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION),
 	    .if_match = r->if_match,
 	    .body = r->body,
 	    .len = r->len,
@@ -110,8 +109,8 @@ edge_req_build(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 		ret = edge_respond_rejection(r, out.why, NULL);
 		break;
 	case EDGE_BUILD_INVALID:
-		ret = edge_respond_error(r, 400, out.message, &out.details,
-		    NULL);
+		ret =
+		    edge_respond_error(r, 400, out.message, &out.details, NULL);
 		break;
 	case EDGE_BUILD_INTERNAL:
 		ret = edge_respond_error(r, 500, NULL, NULL, NULL);

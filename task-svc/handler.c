@@ -81,13 +81,13 @@ task_handler_cond(int64_t id, const char *if_match, task_cond *cond,
 	if (!if_match || !*if_match)
 		return true;
 	if (ta_etag_list_check(if_match, &cond->is_any) != TA_OK) {
-		ta_violations_add(v, "if_match",
-		    "must be * or a list of entity tags");
+		ta_violations_add(
+		    v, "if_match", "must be * or a list of entity tags");
 		return false;
 	}
 	cond->is_conditional = true;
-	cond->n = ta_etag_list_versions(if_match, id, versions,
-	    TA_ETAG_LIST_MAX);
+	cond->n =
+	    ta_etag_list_versions(if_match, id, versions, TA_ETAG_LIST_MAX);
 	return true;
 }
 

@@ -58,7 +58,8 @@ task_list_tasks(Taskapi__V1__TaskService_Service *svc,
 	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
 	const task_app *app = ctx->app;
 	Taskapi__V1__ListTasksReply reply = TASKAPI__V1__LIST_TASKS_REPLY__INIT;
-	Google__Protobuf__StringValue next = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
+	Google__Protobuf__StringValue next =
+	    GOOGLE__PROTOBUF__STRING_VALUE__INIT;
 	char next_text[TASK_CURSOR_TEXT_MAX + 1];
 	uint8_t fp[TASK_CURSOR_FP_BYTES];
 	const task_cursor *after;
@@ -137,4 +138,3 @@ task_get_task(Taskapi__V1__TaskService_Service *svc,
 	closure(&reply, closure_data);
 	task_set_fini(&set);
 }
-

@@ -190,4 +190,3 @@ task_delete_task(Taskapi__V1__TaskService_Service *svc,
 	reply.message = "Task deleted successfully";
 	closure(&reply, closure_data);
 }
-

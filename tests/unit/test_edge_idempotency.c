@@ -84,8 +84,7 @@ test_creating_routes(void **state)
 		assert_int_equal(edge_route_match(router, cases[i].method,
 		                     cases[i].path, &m),
 		    TA_OK);
-		if (edge_route_is_idempotent(m.route) !=
-		    cases[i].is_idempotent)
+		if (edge_route_is_idempotent(m.route) != cases[i].is_idempotent)
 			fail_msg("%s %s", cases[i].method, cases[i].path);
 	}
 	edge_router_free(router);

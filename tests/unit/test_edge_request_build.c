@@ -106,8 +106,7 @@ test_path_param_out_of_range_is_invalid(void **state)
 
 	(void)state;
 	req_init(&r, "GET", "/tasks/99999999999999999999", NULL);
-	assert_int_equal(
-	    edge_request_build(&r.in, &r.out), EDGE_BUILD_INVALID);
+	assert_int_equal(edge_request_build(&r.in, &r.out), EDGE_BUILD_INVALID);
 	assert_null(r.out.request);
 	assert_string_equal(r.out.message, "Validation failed");
 	assert_int_equal(r.out.details.n, 1);
@@ -128,7 +127,8 @@ test_body_fills_create(void **state)
 	assert_int_equal(edge_request_build(&r.in, &r.out), EDGE_BUILD_OK);
 	c = (const Taskapi__V1__CreateTaskRequest *)r.out.request;
 	assert_string_equal(c->title, "Buy milk");
-	assert_int_equal(c->priority, TASKAPI__V1__TASK_PRIORITY__TASK_PRIORITY_HIGH);
+	assert_int_equal(
+	    c->priority, TASKAPI__V1__TASK_PRIORITY__TASK_PRIORITY_HIGH);
 	req_fini(&r);
 
 	/* An empty body is {}: the worker reports what is missing. */
@@ -272,8 +272,7 @@ test_query_fills_list(void **state)
 	req_init(&r, "GET", "/tasks", NULL);
 	r.in.query = bad;
 	r.in.nquery = 1;
-	assert_int_equal(
-	    edge_request_build(&r.in, &r.out), EDGE_BUILD_INVALID);
+	assert_int_equal(edge_request_build(&r.in, &r.out), EDGE_BUILD_INVALID);
 	assert_string_equal(r.out.message, "Validation failed");
 	assert_string_equal(r.out.details.items[0].field, "limit");
 	req_fini(&r);
@@ -328,11 +327,11 @@ test_render_takes_etag_out(void **state)
 
 	(void)state;
 	task_reply(&reply, &task, etag);
-	assert_int_equal(edge_route_match(router, "GET", "/tasks/8", &m), TA_OK);
-	assert_int_equal(edge_reply_render(&reply.base,
-	                     &(edge_render_in){.route = m.route,
-	                         .method = "GET"},
-	                     &out),
+	assert_int_equal(
+	    edge_route_match(router, "GET", "/tasks/8", &m), TA_OK);
+	assert_int_equal(
+	    edge_reply_render(&reply.base,
+	        &(edge_render_in){.route = m.route, .method = "GET"}, &out),
 	    TA_OK);
 	assert_int_equal(out.status, 200);
 	assert_false(out.is_conditional);
@@ -354,7 +353,8 @@ test_render_conditional_answers(void **state)
 
 	(void)state;
 	task_reply(&reply, &task, etag);
-	assert_int_equal(edge_route_match(router, "GET", "/tasks/8", &m), TA_OK);
+	assert_int_equal(
+	    edge_route_match(router, "GET", "/tasks/8", &m), TA_OK);
 	/* If-None-Match that matches: 304, no body, the tag kept. */
 	assert_int_equal(edge_reply_render(&reply.base,
 	                     &(edge_render_in){.route = m.route,
@@ -414,10 +414,9 @@ test_render_no_content(void **state)
 	assert_int_equal(
 	    edge_route_match(router, "POST", "/auth/logout", &m), TA_OK);
 	assert_int_equal(m.route->row->success, 204);
-	assert_int_equal(edge_reply_render(&reply.base,
-	                     &(edge_render_in){.route = m.route,
-	                         .method = "POST"},
-	                     &out),
+	assert_int_equal(
+	    edge_reply_render(&reply.base,
+	        &(edge_render_in){.route = m.route, .method = "POST"}, &out),
 	    TA_OK);
 	assert_int_equal(out.status, 204);
 	assert_false(out.is_conditional);

@@ -25,8 +25,12 @@ static void
 test_accepts_json(void **state)
 {
 	static const char *ok[] = {
-	    "{}", " {\"a\": [1, -2.5e3, true, false, null]} ", "\"\\u00e9\"",
-	    "0", "[\"\\ud83d\\ude00\"]", "{\"k\":\"\xc3\xa9\"}",
+	    "{}",
+	    " {\"a\": [1, -2.5e3, true, false, null]} ",
+	    "\"\\u00e9\"",
+	    "0",
+	    "[\"\\ud83d\\ude00\"]",
+	    "{\"k\":\"\xc3\xa9\"}",
 	};
 	ta_json_fault f;
 
