@@ -145,10 +145,7 @@ out:
 	auth_pw_wipe(input->current_password);
 	auth_pw_wipe(input->new_password);
 	sodium_memzero(new_hash, sizeof new_hash);
-	if (old_hash) {
-		sodium_memzero(old_hash, strlen(old_hash));
-		free(old_hash);
-	}
+	auth_pw_secret_free(old_hash);
 	auth_user_fini(&u);
 	if (!has_replied)
 		closure(NULL, closure_data);

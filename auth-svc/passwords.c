@@ -154,3 +154,12 @@ auth_pw_gate_leave(auth_pw_gate *g)
 {
 	sem_post(&g->sem);
 }
+
+void
+auth_pw_secret_free(char *s)
+{
+	if (s) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
+}

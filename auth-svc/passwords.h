@@ -48,6 +48,9 @@ ta_status auth_pw_hash(const auth_pw_params *p, const char *pw, size_t len,
  */
 bool auth_pw_verify(const char *hash, const char *pw, size_t len);
 
+/* Wipes the heap string s (a hash, a token) and frees it; NULL is fine. */
+void auth_pw_secret_free(char *s);
+
 /*
  * Whether a verified hash should be replaced by a new Argon2id hash: every
  * bcrypt hash, and Argon2id hashes made with other parameters than p.

@@ -269,10 +269,7 @@ out:
 	auth_pw_wipe(input->password);
 	sodium_memzero(new_hash, sizeof new_hash);
 	sodium_memzero(refresh, sizeof refresh);
-	if (token) {
-		sodium_memzero(token, strlen(token));
-		free(token);
-	}
+	auth_pw_secret_free(token);
 	auth_user_fini(&u);
 	ta_violations_fini(&v);
 	if (!has_replied)

@@ -154,10 +154,7 @@ fail:
 	closure(NULL, closure_data);
 out:
 	sodium_memzero(next, sizeof next);
-	if (token) {
-		sodium_memzero(token, strlen(token));
-		free(token);
-	}
+	auth_pw_secret_free(token);
 	auth_user_fini(&u);
 }
 
@@ -212,10 +209,7 @@ auth_logout(Taskapi__V1__AuthService_Service *service,
 		fail_db(ctx, status);
 		closure(NULL, closure_data);
 	}
-	if (pw_hash) {
-		sodium_memzero(pw_hash, strlen(pw_hash));
-		free(pw_hash);
-	}
+	auth_pw_secret_free(pw_hash);
 	auth_user_fini(&u);
 }
 

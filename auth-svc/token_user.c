@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "passwords.h"
 #include "sessions.h"
 
 #define USER_GONE "Invalid token"
@@ -49,8 +50,7 @@ token_row(const auth_tokens *t, ta_pg *pg, const char *token, int64_t now,
 		*out = u;
 		u = (auth_user){0};
 	} else if (call_key && *password_hash) {
-		sodium_memzero(*password_hash, strlen(*password_hash));
-		free(*password_hash);
+		auth_pw_secret_free(*password_hash);
 		*password_hash = NULL;
 	}
 	auth_user_fini(&u);

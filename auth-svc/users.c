@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "identifier.h"
+#include "passwords.h"
 
 /* Bounds of the users columns (varchar counts characters) and of hashing. */
 #define EMAIL_MAX_CHARS 100
@@ -76,10 +77,7 @@ auth_user_fini(auth_user *u)
 	free(u->username);
 	free(u->email);
 	free(u->role);
-	if (u->password_hash) {
-		sodium_memzero(u->password_hash, strlen(u->password_hash));
-		free(u->password_hash);
-	}
+	auth_pw_secret_free(u->password_hash);
 	*u = (auth_user){0};
 }
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "render.h"
+
 static bool
 is_tchar(unsigned char c)
 {
@@ -55,30 +57,30 @@ typedef struct fields_seen {
 } fields_seen;
 
 /* One field line [p, e): checks it, notes what it says, writes it out. */
-static int
+static bool
 field_line(const char *p, const char *e, edge_head *h, fields_seen *seen,
-    edge_buf *out, const char **reason)
+    edge_buf *out, edge_rejection *why)
 {
 	const char *colon = p, *v, *ve;
 	size_t nlen;
 
 	if (*p == ' ' || *p == '\t') {
-		*reason = "Obsolete line folding is not accepted";
-		return 400;
+		*why = EDGE_REJECT_OBS_FOLD;
+		return false;
 	}
 	while (colon < e && is_tchar((unsigned char)*colon))
 		colon++;
 	if (colon == e || *colon != ':' || colon == p) {
-		*reason = (colon < e && (*colon == ' ' || *colon == '\t'))
-		              ? "Whitespace before a colon is not accepted"
-		              : "Malformed header field";
-		return 400;
+		*why = (colon < e && (*colon == ' ' || *colon == '\t'))
+		           ? EDGE_REJECT_SPACE_BEFORE_COLON
+		           : EDGE_REJECT_BAD_FIELD;
+		return false;
 	}
 	nlen = (size_t)(colon - p);
 	for (v = colon + 1; v < e; v++)
 		if (!is_value_char((unsigned char)*v)) {
-			*reason = "Invalid character in a header field";
-			return 400;
+			*why = EDGE_REJECT_FIELD_CHAR;
+			return false;
 		}
 	v = colon + 1;
 	ve = e;
@@ -92,33 +94,32 @@ field_line(const char *p, const char *e, edge_head *h, fields_seen *seen,
 		uint64_t n = 0;
 
 		if (++seen->length > 1) {
-			*reason = "Duplicate Content-Length";
-			return 400;
+			*why = EDGE_REJECT_DUP_LENGTH;
+			return false;
 		}
 		if (v == ve || (size_t)(ve - v) > 19) {
-			*reason = "Malformed Content-Length";
-			return v == ve || strspn(v, "0123456789") <
+			*why = v == ve || strspn(v, "0123456789") <
 			                      (size_t)(ve - v)
-			           ? 400
-			           : 413;
+			           ? EDGE_REJECT_BAD_LENGTH
+			           : EDGE_REJECT_LENGTH_TOO_LONG;
+			return false;
 		}
 		for (const char *q = v; q < ve; q++) {
 			if (*q < '0' || *q > '9') {
-				*reason = "Malformed Content-Length";
-				return 400;
+				*why = EDGE_REJECT_BAD_LENGTH;
+				return false;
 			}
 			n = n * 10 + (uint64_t)(*q - '0');
 		}
 		h->content_length = n;
 	} else if (name_is(p, nlen, "Transfer-Encoding")) {
 		if (++seen->coding > 1) {
-			*reason = "Duplicate Transfer-Encoding";
-			return 400;
+			*why = EDGE_REJECT_DUP_CODING;
+			return false;
 		}
 		if (!name_is(v, (size_t)(ve - v), "chunked")) {
-			*reason =
-			    "Only the chunked transfer coding is supported";
-			return 501;
+			*why = EDGE_REJECT_CODING;
+			return false;
 		}
 		h->is_chunked = true;
 	} else if (name_is(p, nlen, "X-Request-Id")) {
@@ -137,34 +138,34 @@ field_line(const char *p, const char *e, edge_head *h, fields_seen *seen,
 		 * expectations are ignored (RFC 9110 section 10.1.1 allows it).
 		 */
 		seen->expect_100 |= name_is(v, (size_t)(ve - v), "100-continue");
-		return 0;
+		return true;
 	}
 	edge_buf_append(out, p, nlen);
 	edge_buf_append(out, ": ", 2);
 	edge_buf_append(out, v, (size_t)(ve - v));
 	edge_buf_append(out, "\r\n", 2);
-	return 0;
+	return true;
 }
 
 /*
  * The request target [t, te): origin-form, "*" (OPTIONS only) or
  * absolute-form with an http(s) scheme, which is rewritten to origin-form.
  */
-static int
+static bool
 target(const char *t, const char *te, const edge_frame_limits *lim,
-    const edge_head *h, edge_buf *out, const char **reason)
+    const edge_head *h, edge_buf *out, edge_rejection *why)
 {
 	const char *q;
 	size_t params = 0;
 
 	if ((size_t)(te - t) > lim->max_target) {
-		*reason = "Request target too long";
-		return 414;
+		*why = EDGE_REJECT_TARGET_TOO_LONG;
+		return false;
 	}
 	for (q = t; q < te; q++)
 		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f) {
-			*reason = "Invalid character in the request target";
-			return 400;
+			*why = EDGE_REJECT_TARGET_CHAR;
+			return false;
 		}
 	if (te - t > 8 && (strncasecmp(t, "http://", 7) == 0 ||
 	                      strncasecmp(t, "https://", 8) == 0)) {
@@ -175,35 +176,36 @@ target(const char *t, const char *te, const edge_frame_limits *lim,
 			edge_buf_append(out, "/", 1);
 	} else if (!(*t == '/' || (te - t == 1 && *t == '*' &&
 	                              strcmp(h->method, "OPTIONS") == 0))) {
-		*reason = "Malformed request target";
-		return 400;
+		*why = EDGE_REJECT_BAD_TARGET;
+		return false;
 	}
 	q = memchr(t, '?', (size_t)(te - t));
 	for (; q && q < te; q++)
 		params += (*q == '&' || *q == '?' || *q == ';');
 	if (params > lim->max_params) {
-		*reason = "Too many query parameters";
-		return 414;
+		*why = EDGE_REJECT_TOO_MANY_PARAMS;
+		return false;
 	}
 	edge_buf_append(out, t, (size_t)(te - t));
-	return 0;
+	return true;
 }
 
 /* "METHOD SP target SP HTTP/1.x" in [p, e). */
-static int
+static bool
 request_line(const char *p, const char *e, const edge_frame_limits *lim,
-    edge_head *h, edge_buf *out, int *minor, const char **reason)
+    edge_head *h, edge_buf *out, int *minor, edge_rejection *why)
 {
 	const char *m = p, *t, *te, *v;
-	int status;
 
 	while (p < e && is_tchar((unsigned char)*p))
 		p++;
 	te =
 	    p < e && *p == ' ' ? memchr(p + 1, ' ', (size_t)(e - p - 1)) : NULL;
 	if (p == m || (size_t)(p - m) >= sizeof h->method || !te) {
-		*reason = "Malformed request line";
-		return e - m > (long)lim->max_target ? 414 : 400;
+		*why = e - m > (long)lim->max_target
+		           ? EDGE_REJECT_REQUEST_LINE_TOO_LONG
+		           : EDGE_REJECT_BAD_REQUEST_LINE;
+		return false;
 	}
 	memcpy(h->method, m, (size_t)(p - m));
 	h->method[p - m] = '\0';
@@ -212,60 +214,60 @@ request_line(const char *p, const char *e, const edge_frame_limits *lim,
 	if (te == t || e - v != 8 || strncmp(v, "HTTP/", 5) != 0 ||
 	    v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' ||
 	    v[7] > '9') {
-		*reason = "Malformed request line";
-		return 400;
+		*why = EDGE_REJECT_BAD_REQUEST_LINE;
+		return false;
 	}
 	if (v[5] != '1' || v[7] > '1') {
-		*reason = "Only HTTP/1.0 and HTTP/1.1 are supported";
-		return 505;
+		*why = EDGE_REJECT_VERSION;
+		return false;
 	}
 	*minor = v[7] - '0';
 	edge_buf_append(out, m, (size_t)(t - m));
-	if ((status = target(t, te, lim, h, out, reason)) != 0)
-		return status;
+	if (!target(t, te, lim, h, out, why))
+		return false;
 	edge_buf_append(out, " ", 1);
 	edge_buf_append(out, v, 8);
 	edge_buf_append(out, "\r\n", 2);
-	return 0;
+	return true;
 }
 
-static int
+static bool
 head_parse(const char *buf, size_t len, const edge_frame_limits *lim,
-    edge_head *h, edge_buf *out, const char **reason)
+    edge_head *h, edge_buf *out, edge_rejection *why)
 {
 	const char *p = buf, *end = buf + len, *e;
 	fields_seen seen = {0};
 	size_t nfields = 0;
-	int status, minor = 1;
+	int minor = 1;
 
 	memset(h, 0, sizeof *h);
 	if (len > lim->max_head) {
-		*reason = "Request header fields too large";
-		return 431;
+		*why = EDGE_REJECT_HEAD_FIELDS_TOO_LARGE;
+		return false;
 	}
 	if (memchr(buf, '\0', len)) {
-		*reason = "NUL in the request head";
-		return 400;
+		*why = EDGE_REJECT_NUL;
+		return false;
 	}
 	if (!(e = find_crlf(p, end)))
 		goto malformed;
 	if (memchr(p, '\r', (size_t)(e - p)) ||
 	    memchr(p, '\n', (size_t)(e - p)))
 		goto malformed;
-	if ((status = request_line(p, e, lim, h, out, &minor, reason)) != 0)
-		return status;
+	if (!request_line(p, e, lim, h, out, &minor, why))
+		return false;
 	for (p = e + 2; (e = find_crlf(p, end)) != NULL && e > p; p = e + 2) {
 		if (memchr(p, '\r', (size_t)(e - p)) ||
 		    memchr(p, '\n', (size_t)(e - p))) {
-			*reason = "Invalid character in a header field";
-			return 400;
+			*why = EDGE_REJECT_FIELD_CHAR;
+			return false;
 		}
 		if (++nfields > lim->max_fields) {
-			*reason = "Too many header fields";
-			return 431;
+			*why = EDGE_REJECT_TOO_MANY_FIELDS;
+			return false;
 		}
-		if ((status = field_line(p, e, h, &seen, out, reason)) != 0)
-			return status;
+		if (!field_line(p, e, h, &seen, out, why))
+			return false;
 	}
 	if (!e || e + 2 != end)
 		goto malformed;
@@ -274,23 +276,21 @@ head_parse(const char *buf, size_t len, const edge_frame_limits *lim,
 		edge_buf_append(out, "Expect: 100-continue\r\n", 22);
 	edge_buf_append(out, "\r\n", 2);
 	if (seen.host > 1 || (minor == 1 && seen.host == 0)) {
-		*reason = seen.host ? "Duplicate Host header"
-		                    : "HTTP/1.1 request without Host";
-		return 400;
+		*why = seen.host ? EDGE_REJECT_DUP_HOST : EDGE_REJECT_NO_HOST;
+		return false;
 	}
 	if (seen.coding && (seen.length || minor == 0)) {
-		*reason =
-		    "Transfer-Encoding with Content-Length or in HTTP/1.0";
-		return 400;
+		*why = EDGE_REJECT_LENGTH_AND_CODING;
+		return false;
 	}
 	if (h->content_length > lim->max_body) {
-		*reason = "Request body too large";
-		return 413;
+		*why = EDGE_REJECT_BODY_TOO_LARGE;
+		return false;
 	}
-	return 0;
+	return true;
 malformed:
-	*reason = "Malformed request head";
-	return 400;
+	*why = EDGE_REJECT_BAD_HEAD;
+	return false;
 }
 
 int
@@ -298,9 +298,11 @@ edge_head_parse(const char *buf, size_t len, const edge_frame_limits *lim,
     edge_head *h, edge_buf *out, const char **reason)
 {
 	size_t mark = out->len;
-	int status = head_parse(buf, len, lim, h, out, reason);
+	edge_rejection why;
 
-	if (status != 0)
-		out->len = mark; // nothing of a refused head is forwarded
-	return status;
+	if (head_parse(buf, len, lim, h, out, &why))
+		return 0;
+	out->len = mark; // nothing of a refused head is forwarded
+	*reason = edge_rejection_message(why);
+	return edge_rejection_status(why);
 }

@@ -1,7 +1,8 @@
 /*
  * The libmicrohttpd glue of the edge: one request context per HTTP request,
  * driven through match -> body -> bearer -> transcode -> RPC -> render.
- * The request message is built in request_build.c, answers in respond.c,
+ * The request message is built and the reply rendered by the call builder
+ * (request_build.c, fed by request_in.c), answers queued in respond.c,
  * the server's start and stop live in daemon.c.
  *
  * Design notes.
@@ -50,6 +51,7 @@
 #include "log.h"
 #include "openapi.h"
 #include "render.h"
+#include "request_build.h"
 
 static void
 rpc_done(void *arg, ta_rpc_call *call)
@@ -117,39 +119,30 @@ render_call(edge_req *r)
 	ta_violations v = {0};
 	ProtobufCMessage *out = NULL;
 	enum MHD_Result ret;
-	cJSON *json;
-	char *body;
 	int status;
 
 	if (call->status == TA_OK &&
 	    ta_rpc_call_unpack(call,
 	        r->is_noop ? rt->noop_md->output : rt->md->output,
 	        &out) == TA_OK) {
-		if (rt->row->success == MHD_HTTP_NO_CONTENT) {
-			/* No body and no Content-Type (edge_respond). */
-			protobuf_c_message_free_unpacked(out, NULL);
-			return edge_respond(
-			    r, rt->row->success, NULL, NULL, false);
-		}
-		json = ta_message_to_json(out);
-		if (json && edge_cond_take_etag(json, r->etag, sizeof r->etag) &&
-		    (status = edge_cond_status(r->method,
-		         edge_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH),
-		         r->if_match, r->is_noop, r->etag)) != 0) {
-			cJSON_Delete(json);
-			protobuf_c_message_free_unpacked(out, NULL);
-			return edge_respond_conditional(r, status);
-		}
-		if (json && r->is_noop)
-			cJSON_AddStringToObject(
-			    json, "message", rt->noop_message);
-		body = json ? cJSON_PrintUnformatted(json) : NULL;
-		cJSON_Delete(json);
+		edge_render_in in = {
+		    .route = rt,
+		    .is_noop = r->is_noop,
+		    .method = r->method,
+		    .if_none_match =
+		        edge_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH),
+		    .if_match = r->if_match,
+		};
+		edge_rendered done;
+
+		edge_reply_render(out, &in, &done);
 		protobuf_c_message_free_unpacked(out, NULL);
-		if (body)
-			return edge_respond(
-			    r, rt->row->success, body, NULL, false);
-		return edge_respond_error(r, 500, NULL, NULL, NULL);
+		memcpy(r->etag, done.etag, sizeof r->etag);
+		if (done.is_conditional)
+			return edge_respond_conditional(r, done.status);
+		if (done.status == 500)
+			return edge_respond_error(r, 500, NULL, NULL, NULL);
+		return edge_respond(r, done.status, done.body, NULL, false);
 	}
 	if (call->status == TA_OK) // payload did not decode
 		return edge_respond_error(r, 500, NULL, NULL, NULL);
@@ -334,7 +327,6 @@ edge_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    .client_addr = r->client_addr,
 	};
 	edge_access_log(&a);
-	cJSON_Delete(r->json);
 	if (r->request)
 		protobuf_c_message_free_unpacked(r->request, NULL);
 	if (r->has_claims)

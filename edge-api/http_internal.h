@@ -1,6 +1,6 @@
 /*
  * Internal to the edge's HTTP server (http.c, daemon.c, respond.c,
- * request_build.c): the server and per-request state, and the functions
+ * request_in.c): the server and per-request state, and the functions
  * they share. Not for other modules.
  */
 #ifndef EDGE_API_HTTP_INTERNAL_H
@@ -57,7 +57,6 @@ typedef struct edge_req {
 	size_t len, cap;
 	size_t received; /* body bytes seen, kept or not */
 	bool is_too_big;
-	cJSON *json;               /* owned */
 	ProtobufCMessage *request; /* owned: free_unpacked */
 	ta_claims claims;          /* owned when has_claims */
 	bool has_claims;
@@ -101,9 +100,6 @@ enum MHD_Result edge_respond_rejection(
  */
 enum MHD_Result edge_respond_conditional(edge_req *r, int http_status);
 
-/* Queues 400 "Validation failed" with v's details; finishes v. */
-enum MHD_Result edge_respond_violations(edge_req *r, ta_violations *v);
-
 /* Whether Content-Length is above cap (answered before any body). */
 bool edge_req_is_declared_too_big(const edge_req *r, long cap);
 
@@ -111,8 +107,9 @@ bool edge_req_is_declared_too_big(const edge_req *r, long cap);
 void edge_req_body_append(edge_req *r, const char *data, size_t n, long cap);
 
 /*
- * Fills r->request from the body and the path parameters (request_build.c).
- * *is_ok false: an answer was queued (or failed), return what it returned.
+ * Fills r->request with the call builder (request_build.h) from r's body,
+ * query, path parameters and headers (request_in.c). *is_ok false: an
+ * answer was queued (or failed), return what it returned.
  */
 enum MHD_Result edge_req_build(
     edge_req *r, const edge_resolved_route *rt, bool *is_ok);

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-static int
-hex_value(char c)
+int
+edge_path_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -25,8 +25,8 @@ next_byte(const char *s, size_t n, size_t *i)
 		return (unsigned char)s[(*i)++];
 	if (*i + 2 >= n)
 		return -1;
-	hi = hex_value(s[*i + 1]);
-	lo = hex_value(s[*i + 2]);
+	hi = edge_path_hex_value(s[*i + 1]);
+	lo = edge_path_hex_value(s[*i + 2]);
 	if (hi < 0 || lo < 0)
 		return -1;
 	*i += 3;

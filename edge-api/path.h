@@ -27,6 +27,10 @@ bool edge_path_segment_decode(
 bool edge_path_segment_equals(
     const char *s, size_t n, const char *lit, size_t lit_len);
 
+/* The value of the hex digit c (either case), or -1; for every %HH the
+ * edge decodes (path segments and query parameters). */
+int edge_path_hex_value(char c);
+
 /* Whether the raw segment is "." or "..", also escaped ("%2E%2e"). */
 bool edge_path_segment_is_dot(const char *s, size_t n);
 

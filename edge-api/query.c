@@ -12,20 +12,9 @@
 #include <cjson/cJSON.h>
 
 #include "alloc.h"
+#include "path.h"
 #include "transcode.h"
 #include "utf8.h"
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Decodes form-urlencoded s[0..n) ("+" is a space, "%HH" a byte) into a
@@ -43,10 +32,10 @@ form_decode(const char *s, size_t n, size_t *len)
 			out[at++] = ' ';
 		} else if (s[i] != '%') {
 			out[at++] = s[i];
-		} else if (i + 2 < n && hex_value(s[i + 1]) >= 0 &&
-		           hex_value(s[i + 2]) >= 0) {
-			out[at++] = (char)(hex_value(s[i + 1]) * 16 +
-			                   hex_value(s[i + 2]));
+		} else if (i + 2 < n && edge_path_hex_value(s[i + 1]) >= 0 &&
+		           edge_path_hex_value(s[i + 2]) >= 0) {
+			out[at++] = (char)(edge_path_hex_value(s[i + 1]) * 16 +
+			    edge_path_hex_value(s[i + 2]));
 			i += 2;
 		} else {
 			free(out);

@@ -126,8 +126,8 @@ frame(edge_relay *r, const char *in, size_t n, int64_t now_us)
 		    &r->fr, in + off, n - off, &used, &r->to_mhd)) {
 		case EDGE_FRAME_HEAD:
 			if (r->mfd < 0 && !hand_over(r)) {
-				edge_relay_refuse(r, 503,
-				    "Server is shutting down", false, now_us);
+				edge_relay_reject(r,
+				    EDGE_REJECT_SHUTTING_DOWN, false, now_us);
 				return;
 			}
 			edge_relay_set_deadline(r,
@@ -322,12 +322,12 @@ edge_relay_tick(edge_relay_env *env, int64_t now_us)
 			continue;
 		switch (r->dl) {
 		case DL_HEAD:
-			edge_relay_refuse(r, 408,
-			    "Request head not received in time", false, now_us);
+			edge_relay_reject(
+			    r, EDGE_REJECT_HEAD_TIMEOUT, false, now_us);
 			break;
 		case DL_BODY:
-			edge_relay_refuse(r, 408,
-			    "Request body not received in time", true, now_us);
+			edge_relay_reject(
+			    r, EDGE_REJECT_BODY_TIMEOUT, true, now_us);
 			break;
 		case DL_REFUSE: // libmicrohttpd is still busy: answer anyway
 			edge_relay_close_mhd(r);

@@ -12,6 +12,7 @@
 
 #include "framing.h"
 #include "relay.h"
+#include "render.h"
 
 #define HIGH_WATER (256 * 1024)  /* pending bytes before reading pauses */
 #define LINGER_US (3 * 1000000)  /* drain after a refusal, at most */
@@ -61,6 +62,10 @@ void edge_relay_close_mhd(edge_relay *r);
  * point reaches libmicrohttpd (relay_refuse.c).
  */
 void edge_relay_refuse(edge_relay *r, int status, const char *reason,
+    bool is_mid_request, int64_t now_us);
+
+/* edge_relay_refuse with one of the edge's own rejections (render.h). */
+void edge_relay_reject(edge_relay *r, edge_rejection why,
     bool is_mid_request, int64_t now_us);
 
 #endif

@@ -89,3 +89,11 @@ edge_relay_refuse(edge_relay *r, int status, const char *reason,
 	r->mode = M_REFUSE;
 	edge_relay_set_deadline(r, DL_REFUSE, now_us, REFUSE_WAIT_US);
 }
+
+void
+edge_relay_reject(
+    edge_relay *r, edge_rejection why, bool is_mid_request, int64_t now_us)
+{
+	edge_relay_refuse(r, edge_rejection_status(why),
+	    edge_rejection_message(why), is_mid_request, now_us);
+}

@@ -1,7 +1,8 @@
 /*
  * The one place that turns an outcome into an HTTP status and renders the
  * contract's error body {"error", "message", "details"?}: RPC failures and
- * the edge's own rejections (400, 401, 404, 405, 413, 415) alike.
+ * the edge's own rejections (400, 404, 405, 408, 413, 414, 415, 431, 501,
+ * 503, 505, ...) alike.
  */
 #ifndef EDGE_API_RENDER_H
 #define EDGE_API_RENDER_H
@@ -34,6 +35,33 @@ typedef enum edge_rejection {
 	EDGE_REJECT_TRAILERS_TOO_LARGE,   /* 431 */
 	EDGE_REJECT_BAD_CHUNK,            /* 400 */
 	EDGE_REJECT_MALFORMED,            /* 400 */
+	/* The request head (head.c). */
+	EDGE_REJECT_OBS_FOLD,              /* 400 */
+	EDGE_REJECT_SPACE_BEFORE_COLON,    /* 400 */
+	EDGE_REJECT_BAD_FIELD,             /* 400 */
+	EDGE_REJECT_FIELD_CHAR,            /* 400 */
+	EDGE_REJECT_DUP_LENGTH,            /* 400 */
+	EDGE_REJECT_BAD_LENGTH,            /* 400 */
+	EDGE_REJECT_LENGTH_TOO_LONG,       /* 413 */
+	EDGE_REJECT_DUP_CODING,            /* 400 */
+	EDGE_REJECT_CODING,                /* 501 */
+	EDGE_REJECT_TARGET_TOO_LONG,       /* 414 */
+	EDGE_REJECT_TARGET_CHAR,           /* 400 */
+	EDGE_REJECT_BAD_TARGET,            /* 400 */
+	EDGE_REJECT_TOO_MANY_PARAMS,       /* 414 */
+	EDGE_REJECT_BAD_REQUEST_LINE,      /* 400 */
+	EDGE_REJECT_REQUEST_LINE_TOO_LONG, /* 414 */
+	EDGE_REJECT_VERSION,               /* 505 */
+	EDGE_REJECT_HEAD_FIELDS_TOO_LARGE, /* 431 */
+	EDGE_REJECT_TOO_MANY_FIELDS,       /* 431 */
+	EDGE_REJECT_DUP_HOST,              /* 400 */
+	EDGE_REJECT_NO_HOST,               /* 400 */
+	EDGE_REJECT_LENGTH_AND_CODING,     /* 400 */
+	EDGE_REJECT_BAD_HEAD,              /* 400 */
+	/* The relay's clocks and shutdown (relay.c). */
+	EDGE_REJECT_HEAD_TIMEOUT,          /* 408 */
+	EDGE_REJECT_BODY_TIMEOUT,          /* 408 */
+	EDGE_REJECT_SHUTTING_DOWN,         /* 503 */
 } edge_rejection;
 
 /* The HTTP status of a rejection. */

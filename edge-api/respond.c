@@ -125,13 +125,3 @@ edge_respond_conditional(edge_req *r, int http_status)
 	return edge_respond_error(r, http_status, EDGE_IF_MATCH_FAILED, NULL,
 	    NULL);
 }
-
-enum MHD_Result
-edge_respond_violations(edge_req *r, ta_violations *v)
-{
-	enum MHD_Result ret =
-	    edge_respond_error(r, 400, "Validation failed", v, NULL);
-
-	ta_violations_fini(v);
-	return ret;
-}

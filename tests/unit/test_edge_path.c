@@ -70,6 +70,19 @@ test_dot(void **state)
 		    edge_path_segment_is_dot(not_dots[i], strlen(not_dots[i])));
 }
 
+static void
+test_hex_value(void **state)
+{
+	(void)state;
+	assert_int_equal(edge_path_hex_value('0'), 0);
+	assert_int_equal(edge_path_hex_value('9'), 9);
+	assert_int_equal(edge_path_hex_value('a'), 10);
+	assert_int_equal(edge_path_hex_value('F'), 15);
+	assert_int_equal(edge_path_hex_value('g'), -1);
+	assert_int_equal(edge_path_hex_value('%'), -1);
+	assert_int_equal(edge_path_hex_value('\0'), -1);
+}
+
 int
 main(void)
 {
@@ -77,6 +90,7 @@ main(void)
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test(test_equals),
 	    cmocka_unit_test(test_dot),
+	    cmocka_unit_test(test_hex_value),
 	};
 
 	return cmocka_run_group_tests_name("edge_path", tests, NULL, NULL);

@@ -109,6 +109,65 @@ test_rejections(void **state)
 	}
 }
 
+/* The head's and the relay's rejections (head.c, relay.c): the statuses
+ * and sentences they answered before they became rows. */
+static void
+test_head_and_relay_rejections(void **state)
+{
+	static const struct {
+		edge_rejection why;
+		int http;
+		const char *message;
+	} cases[] = {
+	    {EDGE_REJECT_OBS_FOLD, 400, "Obsolete line folding is not accepted"},
+	    {EDGE_REJECT_SPACE_BEFORE_COLON, 400,
+	        "Whitespace before a colon is not accepted"},
+	    {EDGE_REJECT_BAD_FIELD, 400, "Malformed header field"},
+	    {EDGE_REJECT_FIELD_CHAR, 400, "Invalid character in a header field"},
+	    {EDGE_REJECT_DUP_LENGTH, 400, "Duplicate Content-Length"},
+	    {EDGE_REJECT_BAD_LENGTH, 400, "Malformed Content-Length"},
+	    {EDGE_REJECT_LENGTH_TOO_LONG, 413, "Malformed Content-Length"},
+	    {EDGE_REJECT_DUP_CODING, 400, "Duplicate Transfer-Encoding"},
+	    {EDGE_REJECT_CODING, 501,
+	        "Only the chunked transfer coding is supported"},
+	    {EDGE_REJECT_TARGET_TOO_LONG, 414, "Request target too long"},
+	    {EDGE_REJECT_TARGET_CHAR, 400,
+	        "Invalid character in the request target"},
+	    {EDGE_REJECT_BAD_TARGET, 400, "Malformed request target"},
+	    {EDGE_REJECT_TOO_MANY_PARAMS, 414, "Too many query parameters"},
+	    {EDGE_REJECT_BAD_REQUEST_LINE, 400, "Malformed request line"},
+	    {EDGE_REJECT_REQUEST_LINE_TOO_LONG, 414, "Malformed request line"},
+	    {EDGE_REJECT_VERSION, 505,
+	        "Only HTTP/1.0 and HTTP/1.1 are supported"},
+	    {EDGE_REJECT_HEAD_FIELDS_TOO_LARGE, 431,
+	        "Request header fields too large"},
+	    {EDGE_REJECT_TOO_MANY_FIELDS, 431, "Too many header fields"},
+	    {EDGE_REJECT_DUP_HOST, 400, "Duplicate Host header"},
+	    {EDGE_REJECT_NO_HOST, 400, "HTTP/1.1 request without Host"},
+	    {EDGE_REJECT_LENGTH_AND_CODING, 400,
+	        "Transfer-Encoding with Content-Length or in HTTP/1.0"},
+	    {EDGE_REJECT_BAD_HEAD, 400, "Malformed request head"},
+	    {EDGE_REJECT_HEAD_TIMEOUT, 408, "Request head not received in time"},
+	    {EDGE_REJECT_BODY_TIMEOUT, 408, "Request body not received in time"},
+	    {EDGE_REJECT_SHUTTING_DOWN, 503, "Server is shutting down"},
+	};
+
+	(void)state;
+	assert_int_equal(sizeof cases / sizeof cases[0],
+	    EDGE_REJECT_SHUTTING_DOWN - EDGE_REJECT_MALFORMED);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(
+		    edge_rejection_status(cases[i].why), cases[i].http);
+		assert_string_equal(
+		    edge_rejection_message(cases[i].why), cases[i].message);
+	}
+	/* No row left empty by the designated initializers. */
+	for (int why = 0; why <= EDGE_REJECT_SHUTTING_DOWN; why++) {
+		assert_true(edge_rejection_status(why) >= 400);
+		assert_non_null(edge_rejection_message(why));
+	}
+}
+
 static void
 test_error_bodies(void **state)
 {
@@ -226,6 +285,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status_mapping),
 	    cmocka_unit_test(test_rejections),
+	    cmocka_unit_test(test_head_and_relay_rejections),
 	    cmocka_unit_test(test_error_bodies),
 	    cmocka_unit_test(test_500_hides_internals),
 	    cmocka_unit_test(test_details),

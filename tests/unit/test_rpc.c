@@ -86,95 +86,19 @@ app_of(ta_rpc_ctx *ctx)
 	return app;
 }
 
-/* Fails with two violations on an empty title; echoes the idempotency key. */
+/* Counts every stub handler's run (app_of) and notes the deadline it was
+ * given (test_deadline_extremes reads GetTask's). */
 static void
-tsvc_create_task(Taskapi__V1__TaskService_Service *service,
-    const Taskapi__V1__CreateTaskRequest *input,
-    Taskapi__V1__CreateTaskReply_Closure closure, void *closure_data)
+stub_seen(ta_rpc_ctx *ctx)
 {
-	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
-	Taskapi__V1__CreateTaskReply reply =
-	    TASKAPI__V1__CREATE_TASK_REPLY__INIT;
-	Taskapi__V1__Task task = TASKAPI__V1__TASK__INIT;
-
-	(void)service;
-	app_of(ctx);
-	if (!input->title[0]) {
-		ta_rpc_violation(ctx, "title", "title is required");
-		ta_rpc_violation(ctx, "status", "status is invalid");
-		assert_true(ta_rpc_has_violations(ctx));
-		closure(NULL, closure_data);
-		return;
-	}
-	assert_false(ta_rpc_has_violations(ctx));
-	task.title = input->title;
-	reply.task = &task;
-	reply.message = (char *)ctx->idempotency_key;
-	closure(&reply, closure_data);
-}
-
-/* Fails with a status and message of its own. */
-static void
-tsvc_list_tasks(Taskapi__V1__TaskService_Service *service,
-    const Taskapi__V1__ListTasksRequest *input,
-    Taskapi__V1__ListTasksReply_Closure closure, void *closure_data)
-{
-	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
-
-	(void)service;
-	(void)input;
-	app_of(ctx);
-	ta_rpc_fail(ctx, TA_PERMISSION_DENIED, "not yours");
-	closure(NULL, closure_data);
-}
-
-/*
- * Echoes: id, the principal's user id and username (as title), the request
- * id (as description). Negative ids misbehave: -2 closure(NULL) without a
- * status, -3 a reply of the wrong type, -4 a reply over the size cap.
- */
-static void
-tsvc_get_task(Taskapi__V1__TaskService_Service *service,
-    const Taskapi__V1__GetTaskRequest *input,
-    Taskapi__V1__GetTaskReply_Closure closure, void *closure_data)
-{
-	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
 	test_app *app = app_of(ctx);
-	Taskapi__V1__GetTaskReply reply = TASKAPI__V1__GET_TASK_REPLY__INIT;
-	Taskapi__V1__Task task = TASKAPI__V1__TASK__INIT;
-	Google__Protobuf__StringValue desc =
-	    GOOGLE__PROTOBUF__STRING_VALUE__INIT;
-	char *big = NULL;
 
-	(void)service;
 	__atomic_store_n(
 	    &app->last_deadline_ms, ctx->deadline_ms, __ATOMIC_SEQ_CST);
-	task.id = input->id;
-	task.user_id = ctx->principal ? ctx->principal->user_id : 0;
-	task.title = ctx->principal ? ctx->principal->username : "anonymous";
-	desc.value = (char *)ctx->request_id;
-	task.description = &desc;
-	task.status = TASKAPI__V1__TASK_STATUS__TASK_STATUS_IN_PROGRESS;
-	reply.task = &task;
-	if (input->id == -2) {
-		closure(NULL, closure_data);
-		return;
-	}
-	if (input->id == -3) {
-		/* Deliberately the wrong type, as a buggy handler would. */
-		closure((const Taskapi__V1__GetTaskReply *)(void *)&task,
-		    closure_data);
-		return;
-	}
-	if (input->id == -4) {
-		big = ta_xmalloc(BIG + 1);
-		memset(big, 'x', BIG);
-		big[BIG] = '\0';
-		task.title = big;
-	}
-	closure(&reply, closure_data);
-	free(big);
 }
+
+#define STUB_BIG BIG
+#include "task_service_stub.h"
 
 /* Sleeps 300 ms, then answers. */
 static void
@@ -192,18 +116,6 @@ tsvc_update_task(Taskapi__V1__TaskService_Service *service,
 	sleep_ms(300);
 	reply.message = "updated";
 	closure(&reply, closure_data);
-}
-
-/* Never calls its closure. */
-static void
-tsvc_delete_task(Taskapi__V1__TaskService_Service *service,
-    const Taskapi__V1__DeleteTaskRequest *input,
-    Taskapi__V1__DeleteTaskReply_Closure closure, void *closure_data)
-{
-	(void)service;
-	(void)input;
-	(void)closure;
-	app_of(ta_rpc_ctx_of(closure_data));
 }
 
 static Taskapi__V1__TaskService_Service test_service =

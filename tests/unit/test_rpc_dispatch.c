@@ -29,95 +29,15 @@ static int thread_state;	/* what ctx->thread_state must point to */
 static int app;			/* what ctx->app must point to */
 
 static void
-seen(ta_rpc_ctx *ctx)
+stub_seen(ta_rpc_ctx *ctx)
 {
 	assert_ptr_equal(ctx->thread_state, &thread_state);
 	assert_ptr_equal(ctx->app, &app);
 	calls++;
 }
 
-/*
- * Echoes id, the principal's user id and username (as title) and the
- * request id (as description). Misbehaves for negative ids: -2 replies
- * NULL without a status, -3 the wrong type, -4 over the cap, -5 twice.
- */
-static void
-tsvc_get_task(Taskapi__V1__TaskService_Service *service,
-    const Taskapi__V1__GetTaskRequest *input,
-    Taskapi__V1__GetTaskReply_Closure closure, void *closure_data)
-{
-	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
-	Taskapi__V1__GetTaskReply reply = TASKAPI__V1__GET_TASK_REPLY__INIT;
-	Taskapi__V1__Task task = TASKAPI__V1__TASK__INIT;
-	Google__Protobuf__StringValue desc =
-	    GOOGLE__PROTOBUF__STRING_VALUE__INIT;
-	char *big = NULL;
-
-	(void)service;
-	seen(ctx);
-	task.id = input->id;
-	task.user_id = ctx->principal ? ctx->principal->user_id : 0;
-	task.title = ctx->principal ? ctx->principal->username : "anonymous";
-	desc.value = (char *)ctx->request_id;
-	task.description = &desc;
-	reply.task = &task;
-	if (input->id == -2) {
-		closure(NULL, closure_data);
-		return;
-	}
-	if (input->id == -3) {
-		closure((const Taskapi__V1__GetTaskReply *)(void *)&task,
-		    closure_data);
-		return;
-	}
-	if (input->id == -4) {
-		big = ta_xmalloc(CAP + 1);
-		memset(big, 'x', CAP);
-		big[CAP] = '\0';
-		task.title = big;
-	}
-	closure(&reply, closure_data);
-	if (input->id == -5)
-		closure(&reply, closure_data);
-	free(big);
-}
-
-/* Two violations on an empty title; else echoes the idempotency key. */
-static void
-tsvc_create_task(Taskapi__V1__TaskService_Service *service,
-    const Taskapi__V1__CreateTaskRequest *input,
-    Taskapi__V1__CreateTaskReply_Closure closure, void *closure_data)
-{
-	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
-	Taskapi__V1__CreateTaskReply reply =
-	    TASKAPI__V1__CREATE_TASK_REPLY__INIT;
-
-	(void)service;
-	seen(ctx);
-	if (!input->title[0]) {
-		ta_rpc_violation(ctx, "title", "title is required");
-		ta_rpc_violation(ctx, "status", "status is invalid");
-		closure(NULL, closure_data);
-		return;
-	}
-	reply.message = (char *)ctx->idempotency_key;
-	closure(&reply, closure_data);
-}
-
-/* Fails with a status and message of its own. */
-static void
-tsvc_list_tasks(Taskapi__V1__TaskService_Service *service,
-    const Taskapi__V1__ListTasksRequest *input,
-    Taskapi__V1__ListTasksReply_Closure closure, void *closure_data)
-{
-	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
-
-	(void)service;
-	(void)input;
-	seen(ctx);
-	ta_rpc_fail(ctx, TA_PERMISSION_DENIED, "not yours");
-	closure(NULL, closure_data);
-}
+#define STUB_BIG CAP
+#include "task_service_stub.h"
 
 /* Refused by the caller's own limit. */
 static void
@@ -130,25 +50,13 @@ tsvc_update_task(Taskapi__V1__TaskService_Service *service,
 
 	(void)service;
 	(void)input;
-	seen(ctx);
+	stub_seen(ctx);
 	rl.policy = "updates";
 	rl.quota = 5;
 	rl.window_s = 60;
 	rl.retry_after_s = 7;
 	ta_rpc_fail_limited(ctx, "slow down", &rl);
 	closure(NULL, closure_data);
-}
-
-/* Never calls its closure. */
-static void
-tsvc_delete_task(Taskapi__V1__TaskService_Service *service,
-    const Taskapi__V1__DeleteTaskRequest *input,
-    Taskapi__V1__DeleteTaskReply_Closure closure, void *closure_data)
-{
-	(void)service;
-	(void)input;
-	(void)closure;
-	seen(ta_rpc_ctx_of(closure_data));
 }
 
 static Taskapi__V1__TaskService_Service test_service =
