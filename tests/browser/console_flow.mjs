@@ -264,12 +264,55 @@ async function flow(browser, a, tag, user) {
   await page.locator("li.task", { hasText: "Call bank" }).waitFor({ state: "detached" });
 
   if (v11.list) await pages(page, a);
+  if (v11.session && tag === "mouse") await refreshes(page, w, user);
 
   await a.press("Log out");
   await page.getByText("You have logged out.").waitFor();
   await page.reload();
   await page.getByRole("button", { name: "Log in", exact: true }).waitFor();
   assert.ok(await page.locator("#task-screen").isHidden(), "a reload stays logged out");
+}
+
+// API v1.1 sessions: a refused access token is replaced silently through
+// the refresh token; once every session of the user is ended elsewhere,
+// the refresh fails and the console goes back to the login screen.
+async function refreshes(page, w, user) {
+  const spoil = () => page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem("taskapi.session"));
+    localStorage.setItem("taskapi.session", JSON.stringify({ ...s, token: "spoiled" }));
+  });
+  // Near its expiry the token is refreshed before use: no 401 at all.
+  const before = await token(page);
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem("taskapi.session"));
+    localStorage.setItem("taskapi.session", JSON.stringify({ ...s, expires_at: Date.now() }));
+  });
+  const refreshed = page.waitForResponse((r) => r.url().endsWith("/auth/refresh"));
+  await page.reload();
+  assert.equal((await refreshed).status(), 200);
+  await expectList(page, ["Write report", "Buy milk", "Plan trip"]);
+  assert.notEqual(await token(page), before);
+  await spoil();
+  w.expected.push({ method: "GET", re: /^\/tasks$/, status: 401 });
+  await page.reload();
+  await page.getByText(`Signed in as ${user.username}`).waitFor();
+  await expectList(page, ["Write report", "Buy milk", "Plan trip"]);
+  const fresh = await token(page);
+  assert.notEqual(fresh, "spoiled", "a new access token was stored");
+  assert.equal((await api(page, "POST", "/auth/logout", { all: true })).status, 204);
+  await spoil();
+  w.expected.push({ method: "GET", re: /^\/tasks$/, status: 401 });
+  w.expected.push({ method: "POST", re: /^\/auth\/refresh$/, status: 401 });
+  await page.reload();
+  await page.getByText("Your session has ended. Please log in again.").waitFor();
+  await a_login(page, user);
+}
+
+async function a_login(page, user) {
+  await page.getByLabel("Username", { exact: true }).fill(user.username);
+  await page.getByLabel("Password", { exact: true }).fill(user.password);
+  await page.getByRole("button", { name: "Log in", exact: true }).click();
+  await page.getByText(`Signed in as ${user.username}`).waitFor();
 }
 
 async function listWithout(page, title) {
@@ -363,6 +406,7 @@ async function main() {
     ]) {
       const t0 = Date.now();
       const ctx = await browser.newContext({ ...opts, timezoneId: TZ, locale: "en-US" });
+      ctx.setDefaultTimeout(10000);
       const page = await ctx.newPage();
       const w = watch(page, tag);
       await flow(browser, new Kind(page, w), tag, newUser(tag));
