@@ -7,6 +7,13 @@
 #                   a time, in build-fuzz/ (FUZZ_TARGETS="json rpc" for some)
 #   make clean      remove build/, build-asan/ and build-fuzz/ (never the
 #                   make run data)
+#   make verify BASE_URL=...    black-box check of a running API, PASS/FAIL
+#                   table; STACK=taskapi REGION=... add the AWS checks
+#   make loadtest BASE_URL=... [DURATION=10m] [RATE=50] [MIX=...]
+#                   ramped load, table and plot in build/loadtest/
+#   make inventory | make status [STACK=taskapi]   resources; service state
+#   make logs SERVICE=edge|auth|task [SINCE=10m] [FOLLOW=1]
+#                   (all five: scripts/ops.sh, tools/ops/, docs/deploy.md)
 # ARGS are passed to ctest, e.g. make test ARGS="-R migrate".
 
 .PHONY: run test test-unit build clean bench rehearse fuzz
@@ -53,3 +60,12 @@ deploy:
 
 teardown:
 	ecs/teardown.sh $(ARGS)
+
+# Operations against any deployment or make run (docs/deploy.md
+# "Operating it"); the variables are read by scripts/ops.sh.
+.PHONY: verify loadtest inventory status logs
+verify loadtest inventory status logs:
+	BASE_URL="$(BASE_URL)" STACK="$(STACK)" REGION="$(REGION)" \
+	DURATION="$(DURATION)" RATE="$(RATE)" MIX="$(MIX)" OUT="$(OUT)" \
+	SAMPLE="$(SAMPLE)" SERVICE="$(SERVICE)" SINCE="$(SINCE)" \
+	FOLLOW="$(FOLLOW)" scripts/ops.sh $@ $(ARGS)

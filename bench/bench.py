@@ -8,6 +8,8 @@ runs wrk on each endpoint in turn, in the same run:
   read       GET /tasks/{id}        (edge -> nng -> task-svc -> PostgreSQL)
   list       GET /tasks             (the user's 20 tasks)
   write      POST /tasks            (an INSERT with a WAL fsync each)
+  pages      GET /tasks?limit=100   page 1 and page 100 of a user with
+                                    100,000 tasks (bench/pages_bench.py)
 
 and prints requests/s, latency and each figure as a ratio to the baseline
 measured in the same run, because the machine's absolute speed varies
@@ -20,6 +22,10 @@ ta_rpc_auth_verify on envelopes of typical and large size, and GET
 RPC_AUTH=off, reporting task-svc CPU microseconds (utime+stime from
 /proc) per request for each. Bounded: each wrk run lasts BENCH_SECONDS
 (default 10) on 127.0.0.1 only. Not a test: nothing is asserted.
+
+BENCH_ONLY=pages runs the baseline and the page rows only (the ratios
+need the baseline); BENCH_EXPLAIN=1 also prints EXPLAIN ANALYZE of every
+list statement on that user (docs/pagination.md).
 
 Usage: scripts/bench.sh (starts its own PostgreSQL), or with DB_* and
 TA_BIN_DIR set: python3 bench/bench.py
@@ -38,6 +44,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 os.environ.setdefault("TA_OPENAPI_VALIDATE", "0")
 
 import taskapi_system  # noqa: E402
+import pages_bench  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -159,11 +166,19 @@ def main():
         script = os.path.join(tmp, "post.lua")
         with open(script, "w") as f:
             f.write(POST_LUA % user["token"])
-        runs = [("baseline GET /health", wrk(base + "/health")),
-                ("read GET /tasks/{id}",
-                 wrk("%s/tasks/%d" % (base, task_id), user["token"])),
-                ("list GET /tasks (20)", wrk(base + "/tasks", user["token"])),
-                ("write POST /tasks", wrk(base + "/tasks", script=script))]
+        only = os.environ.get("BENCH_ONLY", "")
+        runs = [("baseline GET /health", wrk(base + "/health"))]
+        if only != "pages":
+            runs += [("read GET /tasks/{id}",
+                      wrk("%s/tasks/%d" % (base, task_id), user["token"])),
+                     ("list GET /tasks (20)",
+                      wrk(base + "/tasks", user["token"])),
+                     ("write POST /tasks", wrk(base + "/tasks",
+                                               script=script))]
+        big = pages_bench.seed(system)
+        runs += pages_bench.rows(system, big, wrk)
+        if os.environ.get("BENCH_EXPLAIN") == "1":
+            pages_bench.explain(big["id"])
     finally:
         system.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -177,7 +192,8 @@ def main():
             name, r["rps"], r["p50"], r["p99"], r["non2xx"],
             r["rps"] / baseline))
     print(json.dumps({name: r for name, r in runs}))
-    if os.environ.get("BENCH_CALLER_AUTH", "1") != "0":
+    if os.environ.get("BENCH_CALLER_AUTH", "1") != "0" and \
+            os.environ.get("BENCH_ONLY", "") != "pages":
         caller_auth_cost()
 
 

@@ -13,6 +13,7 @@
 #include "bearer.h"
 #include "log.h"
 #include "media_type.h"
+#include "query.h"
 #include "violations.h"
 #include "google/protobuf/field_mask.pb-c.h"
 
@@ -112,8 +113,46 @@ mask_is_empty(const ProtobufCMessage *m)
 	return !fm || fm->n_paths == 0;
 }
 
+/* The query parameters as libmicrohttpd decoded them, in order. */
+typedef struct query_list {
+	edge_query_param *items;
+	size_t n, cap;
+} query_list;
+
+static enum MHD_Result
+query_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	query_list *l = cls;
+
+	(void)kind;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->items = ta_xrealloc(l->items, l->cap * sizeof *l->items);
+	}
+	l->items[l->n++] = (edge_query_param){key ? key : "", key ? key_size : 0,
+	    value, value ? value_size : 0};
+	return MHD_YES;
+}
+
+/* Fills r->request from the query string (EDGE_ROUTE_QUERY routes). */
+static bool
+query_fill(edge_req *r, ta_violations *v)
+{
+	query_list l = {0};
+	ta_status st;
+
+	MHD_get_connection_values_n(
+	    r->conn, MHD_GET_ARGUMENT_KIND, query_collect, &l);
+	st = edge_query_fill(
+	    r->request, l.items, l.n, r->match.params, r->match.nparams, v);
+	free(l.items);
+	return st == TA_OK;
+}
+
 /*
- * Fills r->request from the body and the path parameters. The path wins:
+ * Fills r->request from the body, the query (EDGE_ROUTE_QUERY) and the
+ * path parameters. The path wins:
  * a body key named like a path parameter is dropped, so it neither
  * overrides the id nor enters the update mask.
  */
@@ -155,6 +194,8 @@ edge_req_build(edge_req *r, const edge_resolved_route *rt, bool *is_ok)
 			r->is_noop = true;
 		}
 	}
+	if ((rt->row->flags & EDGE_ROUTE_QUERY) && !query_fill(r, &v))
+		return edge_respond_violations(r, &v);
 	for (size_t i = 0; i < r->match.nparams; i++) {
 		const edge_param *p = &r->match.params[i];
 		char *name = ta_xstrndup(p->name, p->name_len);

@@ -29,6 +29,8 @@ enum {
 	EDGE_ROUTE_OPENAPI = 1u << 5, /* the edge serves docs/openapi.json */
 	EDGE_ROUTE_LIMIT_LOGIN = 1u << 6,    /* per-address login bucket */
 	EDGE_ROUTE_LIMIT_REGISTER = 1u << 7, /* per-address register bucket */
+	EDGE_ROUTE_QUERY = 1u << 8, /* query parameters fill request fields
+	                               (query.h); without: ignored */
 	/* If-Match fills "if_match" (conditional.h); a conditional update
 	 * carries an idempotency key. */
 	EDGE_ROUTE_CONDITIONAL = 1u << 9,

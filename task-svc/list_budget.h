@@ -1,9 +1,9 @@
 /*
- * How much of a user's task list one ListTasks reply carries: until list
- * pages exist (API v1.1), the reply holds the newest tasks whose JSON
- * rendering fits TASK_LIST_JSON_MAX, and says when older ones were left
- * out, so no stored data can make GET /tasks fail for good (issue 9).
- * Pure: no SQL, no sockets.
+ * How much of a user's task list one ListTasks page carries: the tasks
+ * whose JSON rendering fits the page's budget (PAGE_MAX_BYTES), the page
+ * ending early otherwise and next_cursor going on from there, so no
+ * stored data can make GET /tasks fail or grow past that size (issue 9,
+ * issue 12). Pure: no SQL, no sockets.
  */
 #ifndef TA_TASK_SVC_LIST_BUDGET_H
 #define TA_TASK_SVC_LIST_BUDGET_H
@@ -11,9 +11,6 @@
 #include <stddef.h>
 
 #include "taskapi/v1/task.pb-c.h"
-
-/* Bytes of JSON the tasks of one list may render to (edge's GET /tasks). */
-#define TASK_LIST_JSON_MAX (2u * 1024u * 1024u)
 
 /*
  * Bytes of one task's JSON besides its title and description strings:
@@ -26,7 +23,7 @@
 size_t task_json_size(const Taskapi__V1__Task *t);
 
 /*
- * How many of tasks[0..n), newest first, fit budget bytes together (by
+ * How many of tasks[0..n), in page order, fit budget bytes together (by
  * task_json_size): the longest prefix that does. 0 when the first alone
  * does not fit.
  */

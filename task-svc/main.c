@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <nng/nng.h>
+#include <sodium.h>
 
 #include "config.h"
+#include "cursor.h"
 #include "health.h"
 #include "stop.h"
 #include "log.h"
@@ -29,6 +31,7 @@ typedef struct task_cfg {
 	const char *rpc_listen;
 	long rpc_queue_limit;
 	long drain_delay_s;
+	long page_max_bytes;
 	const char *log_level;
 	ta_db_cfg db;
 	ta_rpc_auth_cfg rpc_auth;
@@ -44,6 +47,9 @@ static const ta_cfg_item cfg_items[] = {
         offsetof(task_cfg, rpc_queue_limit)},
     /* After SIGTERM: serve this long before closing (common/stop.h). */
     TA_CFG_DRAIN_ITEM(task_cfg, drain_delay_s),
+    /* A ListTasks page ends before its JSON would pass this (README). */
+    {"PAGE_MAX_BYTES", TA_CFG_INT, "1048576", 16384, 4194304, false, NULL,
+        offsetof(task_cfg, page_max_bytes)},
     /* Callers prove they hold the internal key (common/rpc_auth.h). */
     TA_CFG_RPC_AUTH_ITEMS(task_cfg, rpc_auth),
 };
@@ -52,8 +58,8 @@ static const ta_cfg_item cfg_items[] = {
 static void *
 thread_init(void *app, int index)
 {
-	const task_cfg *cfg = app;
-	ta_pg *pg = ta_pg_new(&cfg->db, task_stmts, task_nstmts);
+	const task_app *a = app;
+	ta_pg *pg = ta_pg_new(a->db, task_stmts, task_nstmts);
 
 	(void)index;
 	/* Connect now so the first calls don't pay for it; a failure is
@@ -72,6 +78,7 @@ int
 main(int argc, char **argv)
 {
 	task_cfg cfg;
+	task_app app = {0};
 	ta_log_level level = TA_LOG_INFO;
 	ProtobufCService *services[2];
 	ta_rpc_server_cfg scfg = {0};
@@ -105,6 +112,16 @@ main(int argc, char **argv)
 	(void)ta_log_level_parse(cfg.log_level, &level);
 	ta_log_init("task-svc", level);
 	rpc_auth = ta_rpc_auth_from_cfg_or_exit(&cfg.rpc_auth);
+	if (sodium_init() < 0) {
+		ta_log(TA_LOG_ERROR, "sodium_init_failed",
+		    "libsodium cannot start");
+		return 1;
+	}
+	app.db = &cfg.db;
+	app.page_max_bytes = (size_t)cfg.page_max_bytes;
+	/* Cursors are signed under their own key, derived from the RPC key
+	 * (cursor.h): no secret of their own to deploy. */
+	task_cursor_key_derive(cfg.rpc_auth.key, app.cursor_key);
 
 	/* Block the stop signals before any thread starts, so that only
 	 * sigwait below sees them. */
@@ -121,7 +138,7 @@ main(int argc, char **argv)
 	scfg.queue_limit = (int)cfg.rpc_queue_limit;
 	scfg.services = services;
 	scfg.nservices = 2;
-	scfg.app = &cfg;
+	scfg.app = &app;
 	scfg.thread_init = thread_init;
 	scfg.thread_fini = thread_fini;
 	scfg.auth = rpc_auth;
@@ -135,6 +152,7 @@ main(int argc, char **argv)
 	(void)ta_stop_wait(&sigs, cfg.drain_delay_s);
 	ta_rpc_server_close(server);
 	ta_rpc_auth_free(rpc_auth);
+	sodium_memzero(app.cursor_key, sizeof app.cursor_key);
 	nng_fini(); // drains nng's reaper: closed pipes are freed
 	ta_log(TA_LOG_INFO, "stopped", "task-svc stopped");
 	return 0;

@@ -12,7 +12,9 @@
 
 #include "etag.h"
 #include "idem.h"
-#include "list_budget.h"
+#include "cursor.h"
+#include "list_query.h"
+#include "list_store.h"
 #include "log.h"
 #include "pg.h"
 #include "rpc.h"
@@ -194,42 +196,92 @@ out:
 	closure(NULL, closure_data);
 }
 
+/*
+ * The page's position: the cursor read back when q has one (else *after
+ * NULL). false after the call failed: a cursor this service did not issue
+ * for this user, these filters and this sort.
+ */
+static bool
+page_start(ta_rpc_ctx *ctx, const task_app *app, const task_list_query *q,
+    int64_t uid, task_cursor *c, const task_cursor **after)
+{
+	uint8_t fp[TASK_CURSOR_FP_BYTES];
+	task_cursor_error why;
+
+	*after = NULL;
+	if (!*q->cursor)
+		return true;
+	task_list_query_fp(q, uid, app->cursor_key, fp);
+	if (task_cursor_decode(app->cursor_key, fp, q->cursor, c, &why) ==
+	    TA_OK) {
+		*after = c;
+		return true;
+	}
+	ta_rpc_violation(ctx, "cursor",
+	    why == TASK_CURSOR_OTHER_LIST
+	        ? "cursor belongs to another list: repeat the filters, q and "
+	          "sort of the request that returned it"
+	        : "cursor is not a next_cursor of this service (malformed, "
+	          "altered or expired by a key rotation): start again without "
+	          "it");
+	return false;
+}
+
 static void
 impl_list_tasks(Taskapi__V1__TaskService_Service *svc,
     const Taskapi__V1__ListTasksRequest *in,
     Taskapi__V1__ListTasksReply_Closure closure, void *closure_data)
 {
 	ta_rpc_ctx *ctx = ta_rpc_ctx_of(closure_data);
+	const task_app *app = ctx->app;
 	Taskapi__V1__ListTasksReply reply = TASKAPI__V1__LIST_TASKS_REPLY__INIT;
-	task_set set = {0};
+	Google__Protobuf__StringValue next = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
+	char next_text[TASK_CURSOR_TEXT_MAX + 1];
+	uint8_t fp[TASK_CURSOR_FP_BYTES];
+	const task_cursor *after;
+	task_list_query q;
+	task_cursor c;
+	task_page page;
+	ta_violations v = {0};
 	ta_status status;
-	bool is_truncated = false;
 	int64_t uid;
 
 	(void)svc;
-	(void)in;
-	if (!(uid = user_of(ctx))) {
-		closure(NULL, closure_data);
-		return;
+	if (!(uid = user_of(ctx)))
+		goto out;
+	if (!task_list_query_from(in, &q, &v)) {
+		report(ctx, &v);
+		goto out;
 	}
-	status = task_store_list(
-	    ctx->thread_state, uid, TASK_LIST_JSON_MAX, &set, &is_truncated);
+	if (!page_start(ctx, app, &q, uid, &c, &after))
+		goto out;
+	status = task_store_list_page(ctx->thread_state, uid, &q, after,
+	    app->page_max_bytes - TASK_PAGE_OVERHEAD, &page);
 	if (status != TA_OK) {
 		fail(ctx, status);
-		closure(NULL, closure_data);
-		return;
+		goto out;
 	}
-	if (is_truncated)
-		ta_log(TA_LOG_INFO, "task_list_truncated",
-		    "older tasks left out to keep the list within its budget",
-		    TA_S("request_id", ctx->request_id), TA_I("user_id", uid),
-		    TA_I("tasks", (int64_t)set.n));
-	reply.n_tasks = set.n;
-	reply.tasks = set.tasks;
-	reply.count = (int32_t)set.n;
-	reply.truncated = is_truncated;
+	if (page.has_next) {
+		task_list_query_fp(&q, uid, app->cursor_key, fp);
+		if (task_cursor_encode(app->cursor_key, fp, &page.next,
+		        next_text, sizeof next_text) != TA_OK) {
+			task_set_fini(&page.set);
+			fail(ctx, TA_INTERNAL);
+			goto out;
+		}
+		next.value = next_text;
+		reply.next_cursor = &next;
+	}
+	reply.n_tasks = page.set.n;
+	reply.tasks = page.set.tasks;
+	reply.count = (int32_t)page.set.n;
 	closure(&reply, closure_data);
-	task_set_fini(&set);
+	task_set_fini(&page.set);
+	ta_violations_fini(&v);
+	return;
+out:
+	ta_violations_fini(&v);
+	closure(NULL, closure_data);
 }
 
 static void

@@ -12,7 +12,13 @@
 #include "status.h"
 #include "tasks.h"
 
-/* Column numbers of TASK_COLS; SQL_LIST adds total after them. */
+/* The columns every task statement returns, in this order. */
+#define TASK_COLS                                                              \
+	"id, user_id, title, description, status, priority, due_date, "        \
+	"created_at, updated_at"
+
+/* Column numbers of TASK_COLS; the list statements (list_sql.h) add the
+ * sort key and the number of rows read after them. */
 enum {
 	TASK_COL_ID,
 	TASK_COL_USER_ID,
@@ -23,11 +29,13 @@ enum {
 	TASK_COL_DUE,
 	TASK_COL_CREATED,
 	TASK_COL_UPDATED,
-	TASK_COL_TOTAL,
+	TASK_COL_SORT_KEY,
+	TASK_COL_ROWS_READ,
 };
 
 /* Statements that return one task add its version after TASK_COLS (where
- * SQL_LIST has total): task_rows_to_set reads it into task_set.version. */
+ * the list statements have their sort key): task_rows_to_set reads it into
+ * task_set.version. */
 enum { TASK_COL_VERSION = TASK_COL_UPDATED + 1 };
 
 /*

@@ -11,11 +11,9 @@
 
 #include "pg.h"
 #include "status.h"
+#include "task_rows.h"
 #include "tasks.h"
 
-#define TASK_COLS                                                              \
-	"id, user_id, title, description, status, priority, due_date, "        \
-	"created_at, updated_at"
 /* A statement returning one task adds its version (TASK_COL_VERSION). */
 #define TASK_ONE_COLS TASK_COLS ", version"
 
@@ -48,7 +46,6 @@
  * are UTC `timestamp`s, hence AT TIME ZONE 'UTC'. */
 enum {
 	SQL_CREATE,
-	SQL_LIST,
 	SQL_GET,
 	SQL_EXISTS,
 	SQL_UPDATE,
@@ -59,6 +56,7 @@ enum {
 	SQL_DELETE_KEYED,
 	SQL_KEY_LOOKUP,
 	SQL_UPDATE_KEYED,
+	SQL_LIST_FIRST, /* TASK_LIST_NSTMTS of them (list_sql.h) */
 };
 
 /*

@@ -14,10 +14,12 @@
 
 #include "alloc.h"
 #include "idem.h"
-#include "list_budget.h"
+#include "list_sql.h"
 #include "task_rows.h"
 #include "task_sql.h"
 #include "log.h"
+
+const size_t task_list_stmt0 = SQL_LIST_FIRST;
 
 const ta_pg_stmt task_stmts[] = {
     [SQL_CREATE] = {"task_create",
@@ -25,21 +27,6 @@ const ta_pg_stmt task_stmts[] = {
         "due_date) VALUES ($1, $2, $3, $4, $5, "
         "$6::timestamptz AT TIME ZONE 'UTC') RETURNING " TASK_ONE_COLS,
         false},
-    /*
-     * Newest first, only as far as the budget $3 reaches: a row is read
-     * when the rows before it take less than $3 by their stored size plus
-     * $2 each (their JSON is never smaller), so one row past the budget
-     * at most. total is every row of the user, to tell a cut list.
-     */
-    [SQL_LIST] = {"task_list",
-        "SELECT " TASK_COLS ", total FROM (SELECT " TASK_COLS ", "
-        "count(*) OVER () AS total, coalesce(sum(octet_length(title) + "
-        "coalesce(octet_length(description), 0) + $2::bigint) OVER "
-        "(ORDER BY created_at DESC, id DESC ROWS BETWEEN UNBOUNDED "
-        "PRECEDING AND 1 PRECEDING), 0) AS before FROM tasks "
-        "WHERE user_id = $1) t WHERE before < $3::bigint "
-        "ORDER BY created_at DESC, id DESC",
-        true},
     [SQL_GET] = {"task_get",
         "SELECT " TASK_ONE_COLS " FROM tasks WHERE id = $1 AND user_id = $2",
         true},
@@ -113,6 +100,7 @@ const ta_pg_stmt task_stmts[] = {
         "decode($15, 'hex') FROM u ON CONFLICT DO NOTHING) "
         "SELECT * FROM u",
         false},
+    TASK_LIST_STMTS,
 };
 const size_t task_nstmts = sizeof task_stmts / sizeof task_stmts[0];
 
@@ -166,32 +154,6 @@ task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
 	if (*outcome == TA_IDEM_GONE)
 		return TA_ALREADY_EXISTS;
 	return task_rows_to_set(res, false, out);
-}
-
-ta_status
-task_store_list(ta_pg *pg, int64_t user_id, size_t budget, task_set *out,
-    bool *is_truncated)
-{
-	char uid[24], fixed[24], limit[24];
-	const char *params[] = {uid, fixed, limit};
-	PGresult *res;
-	ta_status status;
-	long long total;
-
-	snprintf(uid, sizeof uid, "%" PRId64, user_id);
-	snprintf(fixed, sizeof fixed, "%u", TASK_JSON_FIXED);
-	snprintf(limit, sizeof limit, "%zu", budget);
-	if ((status = ta_pg_exec(pg, SQL_LIST, 3, params, &res)) != TA_OK)
-		return status;
-	total = PQntuples(res) > 0
-	            ? strtoll(PQgetvalue(res, 0, TASK_COL_TOTAL), NULL, 10)
-	            : 0;
-	if ((status = task_rows_to_set(res, true, out)) != TA_OK)
-		return status;
-	/* The SQL cut counts stored bytes; JSON escapes may need more. */
-	out->n = task_list_fit(out->tasks, out->n, budget);
-	*is_truncated = (long long)out->n < total;
-	return TA_OK;
 }
 
 ta_status

@@ -19,6 +19,8 @@
 /* The statements of task-svc, prepared on every connection. */
 extern const ta_pg_stmt task_stmts[];
 extern const size_t task_nstmts;
+/* The index of the first list statement (list_sql.h) in task_stmts. */
+extern const size_t task_list_stmt0;
 
 struct task_row;
 
@@ -57,13 +59,6 @@ ta_status task_store_create(
 ta_status task_store_create_keyed(ta_pg *pg, int64_t user_id, const char *key,
     const char *fp, const task_values *v, task_set *out,
     ta_idem_outcome *outcome);
-/*
- * The user's tasks, newest first, as many as fit budget bytes of JSON
- * (list_budget.h); *is_truncated when older ones were left out (or a row
- * that does not convert, logged).
- */
-ta_status task_store_list(ta_pg *pg, int64_t user_id, size_t budget,
-    task_set *out, bool *is_truncated);
 ta_status task_store_get(ta_pg *pg, int64_t user_id, int64_t id, task_set *out);
 
 /*

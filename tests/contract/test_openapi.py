@@ -224,7 +224,11 @@ class Validator(unittest.TestCase):
         self.v.check("GET", "/tasks/5", fake_response(
             200, {"task": TASK}, {"ETag": '"5-1"'}))
         self.v.check("GET", "/tasks/", fake_response(
-            200, {"tasks": [TASK], "count": 1, "truncated": False}))
+            200, {"tasks": [TASK], "count": 1, "truncated": False,
+                  "next_cursor": None}))
+        self.v.check("GET", "/tasks?limit=1", fake_response(
+            200, {"tasks": [TASK], "count": 1, "truncated": False,
+                  "next_cursor": "AQ3x9kq_-w"}))
         self.v.check("GET", "/nope?x=1", fake_response(
             404, {"error": "Not Found", "message": "Route not found"}))
         self.v.check("PATCH", "/tasks", fake_response(

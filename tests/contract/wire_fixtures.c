@@ -252,6 +252,55 @@ b_list_tasks_request(void)
 	return &m.base;
 }
 
+/* Every field of API v1.1's page request set. */
+static ProtobufCMessage *
+b_list_tasks_request_filters(void)
+{
+	static Taskapi__V1__ListTasksRequest m;
+	static Google__Protobuf__Int32Value limit;
+	static Google__Protobuf__Timestamp before, after;
+	static Taskapi__V1__TaskStatus status[2];
+	static Taskapi__V1__TaskPriority priority[1];
+
+	taskapi__v1__list_tasks_request__init(&m);
+	google__protobuf__int32_value__init(&limit);
+	limit.value = 25;
+	m.limit = &limit;
+	m.cursor = "AQ3x9kq_-w";
+	status[0] = TASKAPI__V1__TASK_STATUS__TASK_STATUS_PENDING;
+	status[1] = TASKAPI__V1__TASK_STATUS__TASK_STATUS_COMPLETED;
+	m.n_status = 2;
+	m.status = status;
+	priority[0] = TASKAPI__V1__TASK_PRIORITY__TASK_PRIORITY_HIGH;
+	m.n_priority = 1;
+	m.priority = priority;
+	m.due_before = ts(&before, 1893553445, 0);
+	m.due_after = ts(&after, 1893369600, 500000);
+	m.q = "50% off \u2615";
+	m.sort = "-title";
+	return &m.base;
+}
+
+/* A page that another follows (next_cursor set). */
+static ProtobufCMessage *
+b_list_tasks_reply_page(void)
+{
+	static Taskapi__V1__ListTasksReply m;
+	static Taskapi__V1__Task t, *tasks[1];
+	static Google__Protobuf__Timestamp c, u;
+	static Google__Protobuf__StringValue next;
+
+	taskapi__v1__list_tasks_reply__init(&m);
+	tasks[0] = task_min(&t, &c, &u);
+	m.n_tasks = 1;
+	m.tasks = tasks;
+	m.count = 1;
+	google__protobuf__string_value__init(&next);
+	next.value = "AQ3x9kq_-w";
+	m.next_cursor = &next;
+	return &m.base;
+}
+
 static ProtobufCMessage *
 b_list_tasks_reply(void)
 {
@@ -513,6 +562,10 @@ static const fixture fixtures[] = {
         b_list_tasks_reply},
     {"ListTasksReply.empty", &taskapi__v1__list_tasks_reply__descriptor,
         b_list_tasks_reply_empty},
+    {"ListTasksRequest.filters", &taskapi__v1__list_tasks_request__descriptor,
+        b_list_tasks_request_filters},
+    {"ListTasksReply.page", &taskapi__v1__list_tasks_reply__descriptor,
+        b_list_tasks_reply_page},
     {"GetTaskRequest", &taskapi__v1__get_task_request__descriptor,
         b_get_task_request},
     {"GetTaskRequest.negative", &taskapi__v1__get_task_request__descriptor,

@@ -13,6 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import taskapi_system as ts  # noqa: E402
+import pages_model as pm  # noqa: E402
 
 SEED = int(os.environ.get("TA_TEST_SEED")
            or random.SystemRandom().randrange(2 ** 31))
@@ -471,6 +472,59 @@ class P6Ownership(Property):
                     r = SYS.request(op, "/tasks/%d" % tid,
                                     token=other["token"])
                     ts.check_error(self, r, 404)
+
+
+class P7Pages(Property):
+    """Random limit, filters, q and sort: the pages, concatenated, are the
+    Python-filtered-and-sorted model of the user's rows, each task once."""
+
+    Q_POOL = ["a", "e", "A", "1", "%", "_", "\\", "'", " ", "ab", "zz"]
+
+    def rand_params(self, rng, rows):
+        p = {}
+        if rng.random() < 0.8:
+            p["limit"] = rng.choice([1, 2, 3, rng.randint(1, 12), 1000])
+        if rng.random() < 0.3:
+            p["status"] = ",".join(rng.sample(ts.STATUSES,
+                                              rng.randint(1, 3)))
+        if rng.random() < 0.3:
+            p["priority"] = ",".join(rng.sample(ts.PRIORITIES,
+                                                rng.randint(1, 3)))
+        if rng.random() < 0.25:
+            p["due_before"] = "%04d-%02d-01T00:00:00Z" % (
+                rng.randint(1990, 2100), rng.randint(1, 12))
+        if rng.random() < 0.25:
+            p["due_after"] = "%04d-%02d-01" % (rng.randint(1990, 2100),
+                                                rng.randint(1, 12))
+        if rng.random() < 0.3:
+            titles = [r["title"] for r in rows if r["title"].isascii()]
+            if titles and rng.random() < 0.6:
+                t = rng.choice(titles)
+                a = rng.randrange(len(t))
+                q = t[a:a + rng.randint(1, 4)]
+                p["q"] = "".join(c.upper() if rng.random() < 0.5 else c
+                                 for c in q)
+            else:
+                p["q"] = rng.choice(self.Q_POOL)
+        if rng.random() < 0.9:
+            p["sort"] = rng.choice(pm.ALL_SORTS)
+        return p
+
+    def test_p7_pages_equal_the_model(self):
+        rng = rng_for("p7")
+        for i in range(ITERATIONS // 2):
+            u = rng.choice(POOL)
+            while len(OWNED[u["id"]]) < 8:
+                self.create(u, rand_task_body(rng) | {
+                    "title": rand_title(rng, 1, 40)}, "iteration %d" % i)
+            rows = pm.rows(u["id"])
+            p = self.rand_params(rng, rows)
+            ctx = "iteration %d user %d params %r" % (i, u["id"], p)
+            ids, pages = pm.walk(SYS, u["token"], p, max_pages=1000)
+            self.assertEqual(ids, pm.select(rows, p), ctx)
+            self.assertEqual(len(ids), len(set(ids)), ctx)
+            if "limit" in p:
+                self.assertLessEqual(pages, len(ids) // p["limit"] + 1, ctx)
 
 
 class P9Logs(Property):

@@ -94,7 +94,7 @@ test_fit_is_a_prefix(void **state)
 	assert_int_equal(task_list_fit(list, 3, 2 * one), 1);
 	assert_int_equal(task_list_fit(list, 3, 3 * one + 1), 3);
 	assert_int_equal(task_list_fit(list, 0, 100), 0);
-	assert_int_equal(task_list_fit(list, 3, TASK_LIST_JSON_MAX), 3);
+	assert_int_equal(task_list_fit(list, 3, 1048576), 3);
 }
 
 int

@@ -226,7 +226,8 @@ test_integers(void **state)
 	    l, "{\"count\":-2147483648}");
 	assert_int_equal(lr->count, INT32_MIN);
 	assert_render(&lr->base,
-	    "{\"tasks\":[],\"count\":-2147483648,\"truncated\":false}");
+	    "{\"tasks\":[],\"count\":-2147483648,\"truncated\":false,"
+	    "\"next_cursor\":null}");
 	protobuf_c_message_free_unpacked(&lr->base, NULL);
 	expect_one(
 	    l, "{\"count\":2147483648}", "count", "count is out of range");

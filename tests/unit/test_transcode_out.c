@@ -80,7 +80,8 @@ test_nested_and_repeated_render(void **state)
 
 	(void)state;
 	assert_render(
-	    &r.base, "{\"tasks\":[],\"count\":0,\"truncated\":false}");
+	    &r.base, "{\"tasks\":[],\"count\":0,\"truncated\":false,"
+	             "\"next_cursor\":null}");
 	a.id = 3;
 	a.title = "x";
 	r.n_tasks = 1;
@@ -90,7 +91,7 @@ test_nested_and_repeated_render(void **state)
 	    "{\"tasks\":[{\"id\":3,\"user_id\":0,\"title\":\"x\","
 	    "\"description\":null,\"status\":null,\"priority\":null,"
 	    "\"due_date\":null,\"created_at\":null,\"updated_at\":null}],"
-	    "\"count\":1,\"truncated\":false}");
+	    "\"count\":1,\"truncated\":false,\"next_cursor\":null}");
 	rr.message = "User registered successfully";
 	assert_render(&rr.base,
 	    "{\"message\":\"User registered successfully\",\"user\":null}");
