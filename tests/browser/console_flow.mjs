@@ -369,6 +369,23 @@ async function revoked(browser) {
   await page.getByRole("button", { name: "Log in", exact: true }).waitFor();
   await page.waitForTimeout(300); // nothing else may follow
   assert.equal(await page.evaluate(() => localStorage.getItem("taskapi.session")), null);
+
+  // Failed logins: 401 in words, then 429 with the wait (auth-svc runs
+  // with LOGIN_FAILURE_LIMIT=2 here); what was typed stays.
+  const a = new MouseActor(page, w);
+  await a.fill("Username", newUser("nobody").username);
+  await a.fill("Password", "wrong password 1");
+  for (let i = 0; i < 2; i++) {
+    w.expected.push({ method: "POST", re: /^\/auth\/login$/, status: 401 });
+    await a.press("Log in");
+    await page.locator("#auth-form-error", { hasText: "Invalid username or password" }).waitFor();
+    await page.locator("#auth-form-error").evaluate((el) => { el.textContent = ""; });
+  }
+  w.expected.push({ method: "POST", re: /^\/auth\/login$/, status: 429 });
+  await a.press("Log in");
+  await page.locator("#auth-form-error", { hasText: /Too many requests\. Try again in \d+ seconds?\./ }).waitFor();
+  assert.equal(await page.getByLabel("Password", { exact: true }).inputValue(), "wrong password 1");
+  await axeScan(page, "login refused (429)");
   done(w);
   await ctx.close();
 }
@@ -415,7 +432,7 @@ async function main() {
       console.log(`ok - ${tag} flow (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }
     await revoked(browser);
-    console.log("ok - a refused session goes back to the login screen");
+    console.log("ok - a refused session goes back to the login screen; failed logins say 401, then 429 with the wait");
   } finally {
     fs.writeFileSync(path.join(SHOTS, "axe.json"), JSON.stringify(axeLog, null, 2));
     await browser.close();

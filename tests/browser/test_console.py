@@ -31,7 +31,8 @@ class Console(unittest.TestCase):
             "playwright-core missing: run scripts/deps.d/browser.sh")
         shots = os.environ.get("TA_SHOT_DIR") or os.path.join(
             os.environ.get("TA_BUILD_DIR", "."), "console-shots")
-        with ts.System() as system:
+        # Two failed logins lock a name: the flow sees the 429 message.
+        with ts.System(env_auth={"LOGIN_FAILURE_LIMIT": "2"}) as system:
             env = dict(os.environ,
                        TA_CONSOLE_URL="http://127.0.0.1:%d" % system.port,
                        TA_BROWSER_TOOLS=TOOLS, TA_SHOT_DIR=shots,
