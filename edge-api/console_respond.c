@@ -57,9 +57,9 @@ edge_respond_asset(edge_req *r)
 	        a->etag) == MHD_HTTP_NOT_MODIFIED)
 		status = MHD_HTTP_NOT_MODIFIED;
 	/* The bytes are static: MHD sends them in place (HEAD: none). */
-	resp = MHD_create_response_from_buffer(
-	    status == MHD_HTTP_OK ? a->len : 0, (void *)a->data,
-	    MHD_RESPMEM_PERSISTENT);
+	resp =
+	    MHD_create_response_from_buffer(status == MHD_HTTP_OK ? a->len : 0,
+	        (void *)a->data, MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	ok = add_header(resp, MHD_HTTP_HEADER_ETAG, a->etag) &&

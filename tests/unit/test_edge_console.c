@@ -29,8 +29,8 @@ test_index_and_files(void **state)
 	assert_string_equal(a->type, "text/javascript; charset=utf-8");
 	assert_string_equal(edge_console_find("/console/style.css")->type,
 	    "text/css; charset=utf-8");
-	assert_string_equal(edge_console_find("/console/icon.svg")->type,
-	    "image/svg+xml");
+	assert_string_equal(
+	    edge_console_find("/console/icon.svg")->type, "image/svg+xml");
 }
 
 static void
