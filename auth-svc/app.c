@@ -16,6 +16,7 @@ auth_app_init(auth_app *a, const auth_pw_params *pw, unsigned hash_concurrency,
 	*a = (auth_app){
 	    .pw = *pw, .tokens = {.jwt = *jwt, .lifetime_s = lifetime_s}};
 	ta_idem_key_derive(jwt->secret, jwt->secret_len, a->idem_key);
+	auth_refresh_key_derive(jwt->secret, jwt->secret_len, a->refresh_key);
 	if ((status = auth_pw_gate_init(&a->gate, hash_concurrency)) != TA_OK)
 		return status;
 	/* Nobody knows this password: it only has to cost a verification. */
@@ -34,4 +35,5 @@ auth_app_fini(auth_app *a)
 	auth_pw_gate_fini(&a->gate);
 	sodium_memzero(a->dummy_hash, sizeof a->dummy_hash);
 	sodium_memzero(a->idem_key, sizeof a->idem_key);
+	sodium_memzero(a->refresh_key, sizeof a->refresh_key);
 }

@@ -23,6 +23,7 @@
 #include "rpc.h"
 #include "rpc_auth.h"
 #include "service.h"
+#include "sessions.h"
 #include "taskapi/v1/health.pb-c.h"
 #include "users.h"
 
@@ -37,6 +38,7 @@ typedef struct auth_cfg {
 	const char *jwt_issuer;
 	const char *jwt_audience;
 	long jwt_expiration;
+	long refresh_ttl_s;
 	const char *log_level;
 	long hash_concurrency;
 	long argon2_memory_kib;
@@ -64,6 +66,9 @@ static const ta_cfg_item cfg_items[] = {
         offsetof(auth_cfg, jwt_audience)},
     {"JWT_EXPIRATION", TA_CFG_INT, "3600", 60, 2592000, false, NULL,
         offsetof(auth_cfg, jwt_expiration)},
+    /* Refresh tokens (docs/sessions.md): 30 days by default. */
+    {"REFRESH_TTL_S", TA_CFG_INT, "2592000", 60, 31622400, false, NULL,
+        offsetof(auth_cfg, refresh_ttl_s)},
     {"LOG_LEVEL", TA_CFG_STR, "info", 0, 0, false, ta_log_levels,
         offsetof(auth_cfg, log_level)},
     {"HASH_CONCURRENCY", TA_CFG_INT, "2", 1, 64, false, NULL,
@@ -85,8 +90,8 @@ static const ta_cfg_item cfg_items[] = {
     TA_CFG_RPC_AUTH_ITEMS(auth_cfg, rpc_auth),
 };
 
-/* auth_user_stmts, then auth_limit_stmts: one table per connection. */
-static ta_pg_stmt all_stmts[AUTH_ALL_SQL_COUNT];
+/* auth_user_stmts, auth_limit_stmts, auth_session_stmts: one table. */
+static ta_pg_stmt all_stmts[AUTH_SESSION_SQL_END];
 
 static void *
 thread_init(void *app, int index)
@@ -94,7 +99,7 @@ thread_init(void *app, int index)
 	const auth_app *a = app;
 
 	(void)index;
-	return ta_pg_new(a->db, all_stmts, AUTH_ALL_SQL_COUNT);
+	return ta_pg_new(a->db, all_stmts, AUTH_SESSION_SQL_END);
 }
 
 static void
@@ -175,6 +180,9 @@ main(int argc, char **argv)
 	memcpy(all_stmts, auth_user_stmts, sizeof auth_user_stmts);
 	memcpy(all_stmts + AUTH_SQL_COUNT, auth_limit_stmts,
 	    sizeof auth_limit_stmts);
+	memcpy(all_stmts + AUTH_ALL_SQL_COUNT, auth_session_stmts,
+	    sizeof auth_session_stmts);
+	app.refresh_ttl_s = cfg.refresh_ttl_s;
 
 	/* Blocked before nng or the server start threads: all inherit it. */
 	sigemptyset(&stop_signals);

@@ -1,5 +1,6 @@
 /*
- * The AuthService handler table and its three handlers. Each runs on an
+ * The AuthService handler table and its first three handlers (the
+ * session ones are in session_service.c). Each runs on an
  * RPC serving thread with that thread's ta_pg; passwords are hashed inside
  * the process-wide gate and wiped once used.
  */
@@ -16,7 +17,9 @@
 #include "log.h"
 #include "identifier.h"
 #include "login_guard.h"
+#include "pw_check.h"
 #include "rpc.h"
+#include "session_service.h"
 #include "taskapi/v1/auth.pb-c.h"
 #include "token_user.h"
 #include "users.h"
@@ -66,46 +69,6 @@ report_violations(ta_rpc_ctx *ctx, const ta_violations *v)
 		ta_rpc_violation(ctx, v->items[i].field, v->items[i].message);
 }
 
-/*
- * The unpacked request is freed by the RPC server after the handler; wipe
- * the password in it first. protobuf-c allocated the string (an unset one
- * is the shared empty string, which has no bytes to wipe).
- */
-static void
-wipe_input(const char *password)
-{
-	size_t n = password ? strlen(password) : 0;
-
-	if (n)
-		sodium_memzero((char *)password, n);
-}
-
-static ta_status
-gate_enter(auth_app *app, const ta_rpc_ctx *ctx)
-{
-	ta_status status = auth_pw_gate_enter(&app->gate, ctx->deadline_ms);
-
-	if (status == TA_DEADLINE_EXCEEDED)
-		ta_log(TA_LOG_WARN, "hash_queue_timeout",
-		    "deadline passed while waiting for a hashing slot",
-		    TA_S("request_id", ctx->request_id));
-	return status;
-}
-
-/* An Argon2id hash of pw; the caller holds a gate slot. */
-static ta_status
-hash_password(auth_app *app, const ta_rpc_ctx *ctx, const char *pw,
-    char out[AUTH_PW_HASH_MAX])
-{
-	ta_status status = auth_pw_hash(&app->pw, pw, strlen(pw), out);
-
-	if (status != TA_OK)
-		ta_log(TA_LOG_ERROR, "password_hash_failed",
-		    "argon2id hashing failed (memory?)",
-		    TA_S("request_id", ctx->request_id));
-	return status;
-}
-
 static void
 auth_register_user(Taskapi__V1__AuthService_Service *service,
     const Taskapi__V1__RegisterRequest *input,
@@ -137,13 +100,13 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 	/* Before the password is wiped: the fingerprint covers it. */
 	if (ctx->idempotency_key[0])
 		ta_idem_fingerprint(&input->base, app->idem_key, fp);
-	if ((status = gate_enter(app, ctx)) != TA_OK) {
+	if ((status = auth_pw_gate_enter_for(app, ctx)) != TA_OK) {
 		fail(ctx, status);
 		goto out;
 	}
-	status = hash_password(app, ctx, input->password, hash);
+	status = auth_pw_hash_for(app, ctx, input->password, hash);
 	auth_pw_gate_leave(&app->gate);
-	wipe_input(input->password);
+	auth_pw_wipe(input->password);
 	if (status != TA_OK) {
 		fail(ctx, status);
 		goto out;
@@ -188,47 +151,13 @@ auth_register_user(Taskapi__V1__AuthService_Service *service,
 	closure(&reply, closure_data);
 	has_replied = true;
 out:
-	wipe_input(input->password);
+	auth_pw_wipe(input->password);
 	sodium_memzero(hash, sizeof hash);
 	free(username);
 	auth_user_fini(&u);
 	ta_violations_fini(&v);
 	if (!has_replied)
 		closure(NULL, closure_data);
-}
-
-/*
- * Verifies pw for u (NULL: no such user) inside a gate slot. Unknown users
- * and unknown hash formats are verified against the dummy hash, so every
- * failure costs about one Argon2id verification. When u's hash is legacy
- * or weaker than configured, *new_hash receives a fresh one.
- */
-static ta_status
-check_password(auth_app *app, const ta_rpc_ctx *ctx, const auth_user *u,
-    const char *pw, bool *is_match, char new_hash[AUTH_PW_HASH_MAX],
-    bool *has_new_hash)
-{
-	size_t len = strlen(pw);
-	ta_status status;
-
-	*is_match = *has_new_hash = false;
-	if ((status = gate_enter(app, ctx)) != TA_OK)
-		return status;
-	if (!u) {
-		(void)auth_pw_verify(app->dummy_hash, pw, len);
-	} else if (auth_pw_kind_of(u->password_hash) == AUTH_PW_UNKNOWN) {
-		ta_log(TA_LOG_WARN, "unknown_hash_format",
-		    "stored password hash has an unknown format",
-		    TA_S("request_id", ctx->request_id),
-		    TA_I("user_id", u->id));
-		(void)auth_pw_verify(app->dummy_hash, pw, len);
-	} else {
-		*is_match = auth_pw_verify(u->password_hash, pw, len);
-	}
-	if (*is_match && auth_pw_needs_rehash(&app->pw, u->password_hash))
-		*has_new_hash = hash_password(app, ctx, pw, new_hash) == TA_OK;
-	auth_pw_gate_leave(&app->gate);
-	return TA_OK;
 }
 
 /* Stores new_hash for u; a failure costs only the upgrade, not the login. */
@@ -265,6 +194,7 @@ auth_login(Taskapi__V1__AuthService_Service *service,
 	auth_limit_keys keys;
 	char new_hash[AUTH_PW_HASH_MAX];
 	char *token = NULL;
+	char refresh[AUTH_REFRESH_MAX] = "";
 	Taskapi__V1__LoginUser user = TASKAPI__V1__LOGIN_USER__INIT;
 	Taskapi__V1__LoginReply reply = TASKAPI__V1__LOGIN_REPLY__INIT;
 	bool is_match = false, has_new_hash = false, has_replied = false;
@@ -300,9 +230,9 @@ auth_login(Taskapi__V1__AuthService_Service *service,
 		fail(ctx, status);
 		goto out;
 	}
-	status = check_password(app, ctx, status == TA_OK ? &u : NULL,
+	status = auth_pw_check(app, ctx, status == TA_OK ? &u : NULL,
 	    input->password, &is_match, new_hash, &has_new_hash);
-	wipe_input(input->password);
+	auth_pw_wipe(input->password);
 	if (status == TA_OK && !is_match)
 		auth_login_guard_failed(ctx, &app->limits, &keys);
 	if (status != TA_OK || !is_match) {
@@ -320,6 +250,13 @@ auth_login(Taskapi__V1__AuthService_Service *service,
 		fail(ctx, status);
 		goto out;
 	}
+	/* A new login is a new session: a refresh token of its own family. */
+	if ((status = auth_session_start(ctx, &u, refresh)) != TA_OK) {
+		fail(ctx, status);
+		goto out;
+	}
+	reply.refresh_token = refresh;
+	reply.expires_in = app->tokens.lifetime_s;
 	user.id = u.id;
 	user.username = u.username;
 	user.email = u.email;
@@ -329,8 +266,9 @@ auth_login(Taskapi__V1__AuthService_Service *service,
 	closure(&reply, closure_data);
 	has_replied = true;
 out:
-	wipe_input(input->password);
+	auth_pw_wipe(input->password);
 	sodium_memzero(new_hash, sizeof new_hash);
+	sodium_memzero(refresh, sizeof refresh);
 	if (token) {
 		sodium_memzero(token, strlen(token));
 		free(token);

@@ -1,6 +1,6 @@
 /*
- * auth-svc's AuthService: RegisterUser, Login and ValidateToken, served by
- * the RPC server's threads. The process state they share is one auth_app,
+ * auth-svc's AuthService: RegisterUser, Login, ValidateToken and the
+ * session methods (session_service.h), served by the RPC server's threads. The process state they share is one auth_app,
  * built by main and read-only once serving starts (the gate is
  * thread-safe).
  */
@@ -13,6 +13,7 @@
 #include "login_limits.h"
 #include "passwords.h"
 #include "pg.h"
+#include "refresh_token.h"
 #include "status.h"
 #include "tokens.h"
 
@@ -26,6 +27,9 @@ typedef struct auth_app {
 	char dummy_hash[AUTH_PW_HASH_MAX];
 	/* Keys registration fingerprints (they cover the password). */
 	unsigned char idem_key[TA_IDEM_KEY_BYTES];
+	/* Derives rotated refresh tokens (refresh_token.h). */
+	unsigned char refresh_key[AUTH_REFRESH_KEY_BYTES];
+	int64_t refresh_ttl_s; /* REFRESH_TTL_S */
 } auth_app;
 
 /*
@@ -34,7 +38,8 @@ typedef struct auth_app {
  * fingerprint key derived from jwt's secret (a new secret, new
  * fingerprints: docs/identifiers.md). jwt's strings are borrowed and must
  * outlive a. TA_INTERNAL when the semaphore or the hash cannot be made.
- * a->db and a->limits are left for the caller to set.
+ * The refresh rotation key is derived from jwt's secret too.
+ * a->db, a->limits and a->refresh_ttl_s are left for the caller to set.
  */
 ta_status auth_app_init(auth_app *a, const auth_pw_params *pw,
     unsigned hash_concurrency, const ta_jwt_cfg *jwt, int64_t lifetime_s);
@@ -43,7 +48,8 @@ void auth_app_fini(auth_app *a);
 /*
  * The AuthService implementation (static storage). Its handlers expect
  * ctx->app to be an auth_app and ctx->thread_state the thread's ta_pg
- * prepared with auth_user_stmts followed by auth_limit_stmts.
+ * prepared with auth_user_stmts, auth_limit_stmts and auth_session_stmts,
+ * in that order.
  */
 ProtobufCService *auth_service(void);
 

@@ -12,6 +12,7 @@ auth_token_issue(
 	    .role = u->role ? u->role : "user",
 	    .iat = now,
 	    .exp = now + t->lifetime_s,
+	    .generation = u->generation,
 	};
 
 	return ta_jwt_issue(&t->jwt, &c, token);

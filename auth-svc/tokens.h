@@ -18,8 +18,8 @@ typedef struct auth_tokens {
 } auth_tokens;
 
 /*
- * A token for u (id, username, email, role) issued at now, expiring at
- * now + lifetime. *token is freed by the caller with free(). TA_INTERNAL
+ * A token for u (id, username, email, role, generation) issued at now, expiring
+ * at now + lifetime. *token is freed by the caller with free(). TA_INTERNAL
  * when signing fails.
  */
 ta_status auth_token_issue(

@@ -26,13 +26,13 @@ const ta_pg_stmt auth_user_stmts[AUTH_SQL_COUNT] = {
         "VALUES ($1, $2, $3) RETURNING id, username, email, created_at",
         false},
     [AUTH_SQL_FIND_BY_USERNAME] = {"auth_user_find",
-        "SELECT id, username, email, password_hash, role, created_at "
-        "FROM users WHERE username = $1",
+        "SELECT id, username, email, password_hash, role, created_at, "
+        "token_generation FROM users WHERE username = $1",
         true},
     /* The primary key: one index probe per token checked. */
     [AUTH_SQL_FIND_BY_ID] = {"auth_user_find_by_id",
-        "SELECT id, username, email, NULL, role, created_at "
-        "FROM users WHERE id = $1",
+        "SELECT id, username, email, NULL, role, created_at, "
+        "token_generation FROM users WHERE id = $1",
         true},
     [AUTH_SQL_SET_HASH] = {"auth_user_set_hash",
         "UPDATE users SET password_hash = $3, "
@@ -121,12 +121,23 @@ auth_user_check_register(const char *username, const char *email,
 		    v, "email", "email must be a valid email address");
 	}
 
+	auth_user_check_password("password", password, v);
+}
+
+void
+auth_user_check_password(
+    const char *field, const char *password, ta_violations *v)
+{
+	char msg[64];
+
 	if (!password || !*password) {
-		ta_violations_add(v, "password", "password is required");
+		snprintf(msg, sizeof msg, "%s is required", field);
+		ta_violations_add(v, field, msg);
 	} else if (strnlen(password, PASSWORD_MAX_BYTES + 1) >
 	           PASSWORD_MAX_BYTES) {
-		ta_violations_add(
-		    v, "password", "password must be at most 1024 bytes");
+		snprintf(
+		    msg, sizeof msg, "%s must be at most 1024 bytes", field);
+		ta_violations_add(v, field, msg);
 	}
 }
 
@@ -226,7 +237,7 @@ auth_user_insert_keyed(ta_pg *pg, const char *key, const char *fp,
 
 /*
  * The one row stmt finds for param, as id, username, email, password_hash
- * (NULL: left NULL), role, created_at, into *out.
+ * (NULL: left NULL), role, created_at, token_generation, into *out.
  */
 static ta_status
 find_one(ta_pg *pg, int stmt, const char *param, auth_user *out)
@@ -243,7 +254,7 @@ find_one(ta_pg *pg, int stmt, const char *param, auth_user *out)
 		status = TA_NOT_FOUND;
 		goto out;
 	}
-	if (PQnfields(res) != 6) {
+	if (PQnfields(res) != 7) {
 		status = TA_INTERNAL;
 		goto out;
 	}
@@ -256,6 +267,7 @@ find_one(ta_pg *pg, int stmt, const char *param, auth_user *out)
 		status = TA_INTERNAL;
 		goto out;
 	}
+	u.generation = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
 	*out = u;
 	u = (auth_user){0};
 out:

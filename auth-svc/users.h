@@ -38,6 +38,7 @@ typedef struct auth_user {
 	char *password_hash; /* never logged; wiped by auth_user_fini */
 	int64_t created_s;   /* created_at as unix seconds and nanos */
 	int32_t created_ns;
+	int64_t generation; /* token_generation (docs/sessions.md) */
 } auth_user;
 
 void auth_user_fini(auth_user *u);
@@ -51,6 +52,13 @@ void auth_user_fini(auth_user *u);
  */
 void auth_user_check_register(const char *username, const char *email,
     const char *password, char **username_nfc, ta_violations *v);
+
+/*
+ * Appends a violation named field when password breaks registration's
+ * rules (required, at most 1024 bytes); field is short (< 24 bytes).
+ */
+void auth_user_check_password(
+    const char *field, const char *password, ta_violations *v);
 
 /* Appends a violation for a missing username or password. */
 void auth_user_check_login(
@@ -82,8 +90,8 @@ ta_status auth_user_insert_keyed(ta_pg *pg, const char *key, const char *fp,
 ta_status auth_user_find(ta_pg *pg, const char *username, auth_user *out);
 
 /*
- * The users row with this id: id, username, email, role and created_at
- * into *out (password_hash stays NULL; caller auth_user_fini's it).
+ * The users row with this id: id, username, email, role, created_at and
+ * token_generation into *out (password_hash stays NULL; caller auth_user_fini's it).
  * TA_NOT_FOUND when there is none; TA_UNAVAILABLE, TA_INTERNAL from the
  * database.
  */

@@ -79,6 +79,10 @@ ta_jwt_issue(const ta_jwt_cfg *cfg, const ta_claims *c, char **token)
 	    jwt_add_grant_int(jwt, "iat", (long)c->iat) != 0 ||
 	    jwt_add_grant_int(jwt, "exp", (long)c->exp) != 0)
 		goto out;
+	/* Sessions (docs/sessions.md): absent means generation 0. */
+	if (c->generation > 0 &&
+	    jwt_add_grant_int(jwt, "gen", (long)c->generation) != 0)
+		goto out;
 	if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)cfg->secret,
 	        (int)cfg->secret_len) != 0)
 		goto out;
@@ -201,7 +205,15 @@ claims_ok(jwt_t *jwt, const ta_jwt_cfg *cfg, ta_claims *c, int64_t *nbf)
 		}
 		*nbf = INT64_MIN;
 	}
-	return true;
+	/* gen is optional (0), but one that is there is a count. */
+	if (!grant_int(jwt, "gen", &c->generation)) {
+		if ((js = jwt_get_grants_json(jwt, "gen"))) {
+			free(js);
+			return false;
+		}
+		c->generation = 0;
+	}
+	return c->generation >= 0;
 }
 
 /* jwt_decode with the current secret, then with the previous one. */

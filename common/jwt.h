@@ -47,6 +47,9 @@ typedef struct ta_claims {
 	char *role;
 	int64_t iat;
 	int64_t exp;
+	/* "gen": the user's token generation at issue (docs/sessions.md);
+	 * absent is 0. A token whose gen is below the user's is revoked. */
+	int64_t generation;
 } ta_claims;
 
 void ta_claims_fini(ta_claims *c);
@@ -63,7 +66,8 @@ ta_status ta_jwt_issue(const ta_jwt_cfg *cfg, const ta_claims *c, char **token);
  * cfg->secret or else cfg->previous; header typ "JWT" and no crit; iss and
  * aud as in cfg (aud a string or an array holding it); integer exp and iat,
  * integer nbf if present; iat and nbf at most now + TA_JWT_LEEWAY_S; user_id
- * an integer in 1..2147483647; username a string. On TA_OK fills *out
+ * an integer in 1..2147483647; username a string; gen, if present, an
+ * integer >= 0 (out->generation; 0 when absent). On TA_OK fills *out
  * (caller finis it). Otherwise TA_UNAUTHENTICATED with *reason the public
  * message: "Token has expired" for a token otherwise valid whose exp +
  * TA_JWT_LEEWAY_S has passed, "Invalid token" for the rest.

@@ -47,6 +47,8 @@ typedef struct ta_rpc_ctx {
 	const char *client_addr;	/* never NULL, may be "" */
 	const Taskapi__V1__Principal *principal; /* NULL when anonymous */
 	int64_t deadline_ms;		/* unix epoch ms; 0: none */
+	/* A caller_mac verified under the server's key (rpc_auth.h). */
+	bool is_caller_verified;
 	void *thread_state;		/* from thread_init: the thread's ta_pg */
 	void *app;			/* ta_rpc_server_cfg.app */
 	struct ta_rpc_reply *reply;	/* private: rpc_envelope.h */

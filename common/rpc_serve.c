@@ -185,9 +185,12 @@ caller_check(const ta_rpc_server_cfg *cfg, const uint8_t *req, size_t len,
 {
 	char method[METHOD_LOG_MAX + 1];
 
-	if (!cfg->auth || !needs_caller_auth(ctx->method) ||
-	    ta_rpc_auth_verify(cfg->auth, req, len))
+	if (!cfg->auth || !needs_caller_auth(ctx->method))
 		return true;
+	if (ta_rpc_auth_verify(cfg->auth, req, len)) {
+		ctx->is_caller_verified = true;
+		return true;
+	}
 	snprintf(method, sizeof method, "%s", ctx->method);
 	if (env->caller_mac.len == 0 &&
 	    ta_rpc_auth_accepts_unsigned(cfg->auth)) {

@@ -125,6 +125,12 @@ render_call(edge_req *r)
 	    ta_rpc_call_unpack(call,
 	        r->is_noop ? rt->noop_md->output : rt->md->output,
 	        &out) == TA_OK) {
+		if (rt->row->success == MHD_HTTP_NO_CONTENT) {
+			/* No body and no Content-Type (edge_respond). */
+			protobuf_c_message_free_unpacked(out, NULL);
+			return edge_respond(
+			    r, rt->row->success, NULL, NULL, false);
+		}
 		json = ta_message_to_json(out);
 		if (json && edge_cond_take_etag(json, r->etag, sizeof r->etag) &&
 		    (status = edge_cond_status(r->method,
@@ -213,6 +219,11 @@ dispatch(edge_req *r)
 		if (st != TA_OK)
 			return edge_respond_error(r, 401, reason, NULL, NULL);
 		r->has_claims = true;
+		/* Sessions ended since it was issued (docs/sessions.md). */
+		if (edge_revocations_is_revoked(app->revocations,
+		        r->claims.user_id, r->claims.generation))
+			return edge_respond_error(
+			    r, 401, "Invalid token", NULL, NULL);
 	}
 	if (edge_cond_if_match(rt->row->flags,
 	        edge_req_header(r, MHD_HTTP_HEADER_IF_MATCH),

@@ -13,6 +13,7 @@
 #include "jwt.h"
 #include "conn_limits.h"
 #include "rate_limit.h"
+#include "revocation.h"
 #include "routes.h"
 #include "rpc.h"
 #include "rpc_auth.h"
@@ -47,6 +48,7 @@ typedef struct edge_cfg {
 	long register_rate_limit;    /* REGISTER_RATE_LIMIT: per address */
 	long register_rate_window_s; /* REGISTER_RATE_WINDOW_S */
 	long rate_limit_slots;       /* RATE_LIMIT_SLOTS: addresses tracked */
+	long revocation_refresh_s;   /* REVOCATION_REFRESH_S (sessions.md) */
 	ta_rpc_auth_cfg rpc_auth;    /* RPC_AUTH, RPC_AUTH_KEY(_PREVIOUS) */
 } edge_cfg;
 
@@ -69,6 +71,7 @@ typedef struct edge_app {
 	long connection_limit;     /* in force: configured or from nofile */
 	ta_rpc_client *backends[EDGE_BACKEND_TASK + 1]; /* by edge_backend */
 	edge_limiter limiters[EDGE_LIMITERS];
+	edge_revocations *revocations; /* ended sessions (revocation.h) */
 } edge_app;
 
 typedef struct edge_http edge_http;

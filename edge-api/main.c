@@ -15,6 +15,7 @@
 #include "config.h"
 #include "cors.h"
 #include "http.h"
+#include "revocation_poll.h"
 #include "jwt.h"
 #include "conn_limits.h"
 #include "log.h"
@@ -84,6 +85,9 @@ static const ta_cfg_item cfg_items[] = {
         register_rate_window_s),
     ITEM("RATE_LIMIT_SLOTS", TA_CFG_INT, "16384", 16, 1048576, false, NULL,
         rate_limit_slots),
+    /* How often ended sessions are pulled from auth-svc (sessions.md). */
+    ITEM("REVOCATION_REFRESH_S", TA_CFG_INT, "15", 1, 60, false, NULL,
+        revocation_refresh_s),
     /* The internal key every call to a worker is signed with. */
     TA_CFG_RPC_AUTH_ITEMS(edge_cfg, rpc_auth),
 };
@@ -170,6 +174,7 @@ main(void)
 	edge_cors *cors;
 	edge_cidrs *trusted = NULL;
 	edge_http *http = NULL;
+	edge_revocation_poll *poll = NULL;
 	ta_jwt_cfg jwt;
 	ta_rpc_auth *rpc_auth;
 	ta_log_level level = TA_LOG_INFO;
@@ -225,6 +230,12 @@ main(void)
 		    "TASK_RPC_URL or RPC_DNS_SERVER is not valid", 2);
 	ta_rpc_client_set_auth(app.backends[EDGE_BACKEND_AUTH], rpc_auth);
 	ta_rpc_client_set_auth(app.backends[EDGE_BACKEND_TASK], rpc_auth);
+	app.revocations = edge_revocations_new();
+	if (edge_revocation_poll_start(app.revocations,
+	        app.backends[EDGE_BACKEND_AUTH], cfg.revocation_refresh_s,
+	        cfg.rpc_timeout_ms, &poll) != TA_OK)
+		die("startup_failed", "could not start the revocation poller",
+		    1);
 	if (edge_http_open(&app, &http) != TA_OK)
 		exit(1);
 	ta_log(TA_LOG_INFO, "started", "edge-api listening",
@@ -240,6 +251,8 @@ main(void)
 	drain_delay(&stop, cfg.drain_delay_s);
 	/* In-flight calls end by their deadline; give them that and a bit. */
 	edge_http_close(http, cfg.rpc_timeout_ms + 1000);
+	edge_revocation_poll_stop(poll);
+	edge_revocations_free(app.revocations);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_TASK]);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_AUTH]);
 	for (size_t i = 0; i < EDGE_LIMITERS; i++)

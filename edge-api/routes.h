@@ -46,7 +46,7 @@ typedef struct edge_route {
 	const ProtobufCServiceDescriptor *service; /* NULL for the edge's own */
 	const char *rpc; /* method name in service: "GetTask" */
 	unsigned flags;
-	int success; /* HTTP status on OK: 200 or 201 */
+	int success; /* HTTP status on OK: 200, 201, or 204 (no body) */
 } edge_route;
 
 /* A route row resolved against its service descriptor at start. */

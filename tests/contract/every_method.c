@@ -31,6 +31,7 @@ typedef struct walk {
 	char username[96];
 	char email[128];
 	char *token;     /* from Login; owned */
+	char *refresh;   /* from Login, then RefreshSession; owned */
 	int64_t task_id; /* from CreateTask */
 	Taskapi__V1__Principal principal;
 } walk;
@@ -92,6 +93,9 @@ c_login(walk *w, const ProtobufCMessage *reply)
 
 	assert_true(strlen(r->token) > 20);
 	w->token = ta_xstrdup(r->token);
+	assert_int_equal(strlen(r->refresh_token), 43);
+	assert_true(r->expires_in > 0);
+	w->refresh = ta_xstrdup(r->refresh_token);
 }
 
 static ProtobufCMessage *
@@ -114,6 +118,108 @@ c_validate(walk *w, const ProtobufCMessage *reply)
 	assert_true(r->valid);
 	assert_non_null(r->user);
 	assert_int_equal(r->user->user_id, w->principal.user_id);
+}
+
+static ProtobufCMessage *
+b_refresh(walk *w, int *needs_principal)
+{
+	static Taskapi__V1__RefreshSessionRequest m;
+
+	taskapi__v1__refresh_session_request__init(&m);
+	m.refresh_token = w->refresh;
+	*needs_principal = 0;
+	return &m.base;
+}
+
+static void
+c_refresh(walk *w, const ProtobufCMessage *reply)
+{
+	const Taskapi__V1__RefreshSessionReply *r = (const void *)reply;
+
+	assert_true(strlen(r->token) > 20);
+	assert_int_equal(strlen(r->refresh_token), 43);
+	assert_string_not_equal(r->refresh_token, w->refresh);
+	free(w->refresh);
+	w->refresh = ta_xstrdup(r->refresh_token);
+}
+
+static ProtobufCMessage *
+b_logout(walk *w, int *needs_principal)
+{
+	static Taskapi__V1__LogoutRequest m;
+
+	taskapi__v1__logout_request__init(&m);
+	m.token = w->token;
+	m.refresh_token = w->refresh;
+	*needs_principal = 1;
+	return &m.base;
+}
+
+static void
+c_empty(walk *w, const ProtobufCMessage *reply)
+{
+	(void)w;
+	assert_non_null(reply);
+}
+
+static ProtobufCMessage *
+b_get_me(walk *w, int *needs_principal)
+{
+	static Taskapi__V1__GetMeRequest m;
+
+	taskapi__v1__get_me_request__init(&m);
+	m.token = w->token;
+	*needs_principal = 1;
+	return &m.base;
+}
+
+static void
+c_get_me(walk *w, const ProtobufCMessage *reply)
+{
+	const Taskapi__V1__GetMeReply *r = (const void *)reply;
+
+	assert_non_null(r->user);
+	assert_int_equal(r->user->id, w->principal.user_id);
+	assert_string_equal(r->user->role, "user");
+	assert_non_null(r->user->created_at);
+}
+
+static ProtobufCMessage *
+b_change_password(walk *w, int *needs_principal)
+{
+	static Taskapi__V1__ChangePasswordRequest m;
+
+	taskapi__v1__change_password_request__init(&m);
+	m.token = w->token;
+	m.current_password = "every-method-pass-1";
+	m.new_password = "every-method-pass-2";
+	*needs_principal = 1;
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_list_revocations(walk *w, int *needs_principal)
+{
+	static Taskapi__V1__ListRevocationsRequest m;
+
+	(void)w;
+	taskapi__v1__list_revocations_request__init(&m);
+	*needs_principal = 0;
+	return &m.base;
+}
+
+static void
+c_list_revocations(walk *w, const ProtobufCMessage *reply)
+{
+	const Taskapi__V1__ListRevocationsReply *r = (const void *)reply;
+	int found = 0;
+
+	/* ChangePassword above moved this user's generation to 1. */
+	for (size_t i = 0; i < r->n_revocations; i++)
+		if (r->revocations[i]->user_id == w->principal.user_id)
+			found = r->revocations[i]->generation == 1;
+	assert_true(found);
+	assert_true(r->window_s > 0);
 }
 
 static ProtobufCMessage *
@@ -252,6 +358,12 @@ static const method_case cases[] = {
     {"/taskapi.v1.AuthService/RegisterUser", b_register, c_register},
     {"/taskapi.v1.AuthService/Login", b_login, c_login},
     {"/taskapi.v1.AuthService/ValidateToken", b_validate, c_validate},
+    {"/taskapi.v1.AuthService/RefreshSession", b_refresh, c_refresh},
+    {"/taskapi.v1.AuthService/Logout", b_logout, c_empty},
+    {"/taskapi.v1.AuthService/GetMe", b_get_me, c_get_me},
+    {"/taskapi.v1.AuthService/ChangePassword", b_change_password, c_empty},
+    {"/taskapi.v1.AuthService/ListRevocations", b_list_revocations,
+        c_list_revocations},
     {"/taskapi.v1.TaskService/CreateTask", b_create, c_create},
     {"/taskapi.v1.TaskService/ListTasks", b_list, c_list},
     {"/taskapi.v1.TaskService/GetTask", b_get, c_get},
@@ -350,7 +462,7 @@ test_every_method_answered(void **state)
 	n += walk_service(&auth_proc, &taskapi__v1__health__descriptor);
 	n += walk_service(&task_proc, &taskapi__v1__task_service__descriptor);
 	n += walk_service(&task_proc, &taskapi__v1__health__descriptor);
-	assert_int_equal(n, 3 + 1 + 5 + 1);
+	assert_int_equal(n, 8 + 1 + 5 + 1);
 }
 
 /*
@@ -437,6 +549,7 @@ teardown(void **state)
 		assert_int_equal(ta_test_stop(&task_proc), 0);
 	delete_user();
 	free(W.token);
+	free(W.refresh);
 	return 0;
 }
 

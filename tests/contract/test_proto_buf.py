@@ -131,8 +131,8 @@ class Buf(unittest.TestCase):
         self.assertIn("ENUM_ZERO_VALUE_SUFFIX", self.rules(r), r.stdout)
 
     def test_baseline_is_an_image_of_this_module(self):
-        # The baseline holds the same files, services and methods as
-        # proto/ today (moved on purpose only; see docs/contracts.md).
+        # Every service method of the baseline is still in proto/ today
+        # (the baseline is moved on purpose only; see docs/contracts.md).
         out = os.path.join(self.tmp.name, "now.json")
         r = self.run_buf(os.path.join(protolib.source_dir(), "proto"),
                          "build", "-o", out)
@@ -148,7 +148,8 @@ class Buf(unittest.TestCase):
                                         m["name"])
                           for f in img["file"] for s in f.get("service", [])
                           for m in s.get("method", []))
-        self.assertEqual(methods(out), methods(base))
+        # Additive changes add methods; none of the baseline's may go.
+        self.assertLessEqual(set(methods(base)), set(methods(out)))
         self.assertEqual(len(methods(base)), 9)
 
 

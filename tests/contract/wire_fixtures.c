@@ -158,6 +158,150 @@ b_login_reply(void)
 	return &m.base;
 }
 
+/* ---- sessions (docs/sessions.md) ---- */
+
+static const char REFRESH[] = "R8Yh0H5yL6wT3q8u0Kc9bXvN2sP4mZ1aJ7eQ5dW3fGk";
+static const char REFRESH_NEXT[] =
+    "pQ2wE4rT6yU8iO0aS2dF4gH6jK8lZ0xC2vB4nM6qW8e";
+
+static ProtobufCMessage *
+b_login_reply_sessions(void)
+{
+	static Taskapi__V1__LoginReply m;
+
+	m = *(Taskapi__V1__LoginReply *)b_login_reply();
+	m.refresh_token = (char *)REFRESH;
+	m.expires_in = 3600;
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_refresh_session_request(void)
+{
+	static Taskapi__V1__RefreshSessionRequest m;
+
+	taskapi__v1__refresh_session_request__init(&m);
+	m.refresh_token = (char *)REFRESH;
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_refresh_session_reply(void)
+{
+	static Taskapi__V1__RefreshSessionReply m;
+
+	taskapi__v1__refresh_session_reply__init(&m);
+	m.token = (char *)TOKEN;
+	m.refresh_token = (char *)REFRESH_NEXT;
+	m.expires_in = 3600;
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_logout_request(void)
+{
+	static Taskapi__V1__LogoutRequest m;
+
+	taskapi__v1__logout_request__init(&m);
+	m.token = (char *)TOKEN;
+	m.refresh_token = (char *)REFRESH;
+	m.all = 1;
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_logout_reply(void)
+{
+	static Taskapi__V1__LogoutReply m;
+
+	taskapi__v1__logout_reply__init(&m);
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_get_me_request(void)
+{
+	static Taskapi__V1__GetMeRequest m;
+
+	taskapi__v1__get_me_request__init(&m);
+	m.token = (char *)TOKEN;
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_get_me_reply(void)
+{
+	static Taskapi__V1__GetMeReply m;
+	static Taskapi__V1__MeUser u;
+	static Google__Protobuf__Timestamp c;
+
+	taskapi__v1__get_me_reply__init(&m);
+	taskapi__v1__me_user__init(&u);
+	u.id = 42;
+	u.username = "alice";
+	u.email = "alice@example.com";
+	u.role = "user";
+	u.created_at = ts(&c, 1732792504, 221000000);
+	m.user = &u;
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_change_password_request(void)
+{
+	static Taskapi__V1__ChangePasswordRequest m;
+
+	taskapi__v1__change_password_request__init(&m);
+	m.token = (char *)TOKEN;
+	m.current_password = (char *)PASSWORD;
+	m.new_password = "Tr0ub4dor & 3, \xc3\xa9t\xc3\xa9";
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_change_password_reply(void)
+{
+	static Taskapi__V1__ChangePasswordReply m;
+
+	taskapi__v1__change_password_reply__init(&m);
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_list_revocations_request(void)
+{
+	static Taskapi__V1__ListRevocationsRequest m;
+
+	taskapi__v1__list_revocations_request__init(&m);
+	m.since = 1732792504;
+	return &m.base;
+}
+
+static ProtobufCMessage *
+b_list_revocations_reply(void)
+{
+	static Taskapi__V1__ListRevocationsReply m;
+	static Taskapi__V1__Revocation r[2];
+	static Taskapi__V1__Revocation *rp[2];
+	static Google__Protobuf__Timestamp c[2];
+
+	taskapi__v1__list_revocations_reply__init(&m);
+	for (size_t i = 0; i < 2; i++) {
+		taskapi__v1__revocation__init(&r[i]);
+		rp[i] = &r[i];
+	}
+	r[0].user_id = 42;
+	r[0].generation = 3;
+	r[0].changed_at = ts(&c[0], 1732792504, 0);
+	r[1].user_id = 2147483647;
+	r[1].generation = 1;
+	r[1].changed_at = ts(&c[1], 1732796104, 0);
+	m.n_revocations = 2;
+	m.revocations = rp;
+	m.window_s = 3690;
+	return &m.base;
+}
+
 static ProtobufCMessage *
 b_validate_token_request(void)
 {
@@ -541,6 +685,30 @@ static const fixture fixtures[] = {
     {"LoginRequest", &taskapi__v1__login_request__descriptor,
         b_login_request},
     {"LoginReply", &taskapi__v1__login_reply__descriptor, b_login_reply},
+    {"LoginReply.sessions", &taskapi__v1__login_reply__descriptor,
+        b_login_reply_sessions},
+    {"RefreshSessionRequest",
+        &taskapi__v1__refresh_session_request__descriptor,
+        b_refresh_session_request},
+    {"RefreshSessionReply", &taskapi__v1__refresh_session_reply__descriptor,
+        b_refresh_session_reply},
+    {"LogoutRequest", &taskapi__v1__logout_request__descriptor,
+        b_logout_request},
+    {"LogoutReply", &taskapi__v1__logout_reply__descriptor, b_logout_reply},
+    {"GetMeRequest", &taskapi__v1__get_me_request__descriptor,
+        b_get_me_request},
+    {"GetMeReply", &taskapi__v1__get_me_reply__descriptor, b_get_me_reply},
+    {"ChangePasswordRequest",
+        &taskapi__v1__change_password_request__descriptor,
+        b_change_password_request},
+    {"ChangePasswordReply", &taskapi__v1__change_password_reply__descriptor,
+        b_change_password_reply},
+    {"ListRevocationsRequest",
+        &taskapi__v1__list_revocations_request__descriptor,
+        b_list_revocations_request},
+    {"ListRevocationsReply",
+        &taskapi__v1__list_revocations_reply__descriptor,
+        b_list_revocations_reply},
     {"ValidateTokenRequest", &taskapi__v1__validate_token_request__descriptor,
         b_validate_token_request},
     {"ValidateTokenReply", &taskapi__v1__validate_token_reply__descriptor,

@@ -108,7 +108,9 @@ class Login(unittest.TestCase):
         after = int(time.time())
         self.assertEqual(r.status, 200, r)
         ts.check_json_type(self, r)
-        self.assertEqual(set(r.json), {"message", "token", "user"}, r)
+        # v1.1 added refresh_token and expires_in (docs/sessions.md).
+        self.assertEqual(set(r.json), {"message", "token", "user",
+                                       "refresh_token", "expires_in"}, r)
         self.assertTrue(r.json["message"])
         self.assertEqual(r.json["user"], {"id": u["id"],
                                           "username": u["username"],

@@ -128,6 +128,11 @@ class ForgedCaller(unittest.TestCase):
         assert r.status == 201, r
         cls.task_id = r.json["task"]["id"]
         cls.newcomer = ts.unique("fc")
+        r = SYS.request("POST", "/auth/login",
+                        {"username": cls.victim["username"],
+                         "password": cls.victim["password"]})
+        assert r.status == 200, r
+        cls.victim_refresh = r.json["refresh_token"]
 
     def requests(self):
         """A valid request per method (name -> message), as the edge would
@@ -153,6 +158,20 @@ class ForgedCaller(unittest.TestCase):
                                   password=v["password"]),
             "/taskapi.v1.AuthService/ValidateToken":
                 C["ValidateTokenRequest"](token=v["token"]),
+            "/taskapi.v1.AuthService/RefreshSession":
+                C["RefreshSessionRequest"](
+                    refresh_token=self.victim_refresh),
+            "/taskapi.v1.AuthService/Logout":
+                C["LogoutRequest"](token=v["token"],
+                                   refresh_token=self.victim_refresh),
+            "/taskapi.v1.AuthService/GetMe":
+                C["GetMeRequest"](token=v["token"]),
+            "/taskapi.v1.AuthService/ChangePassword":
+                C["ChangePasswordRequest"](
+                    token=v["token"], current_password=v["password"],
+                    new_password="Forged-pass-67890"),
+            "/taskapi.v1.AuthService/ListRevocations":
+                C["ListRevocationsRequest"](),
         }
 
     def methods(self):
@@ -169,7 +188,7 @@ class ForgedCaller(unittest.TestCase):
                 self.assertEqual(reqs[name].DESCRIPTOR.full_name,
                                  m.input_type.full_name)
                 out.append((url, name, reqs[name]))
-        self.assertEqual(len(out), 8)
+        self.assertEqual(len(out), 13)
         return out
 
     def assert_refused(self, label, url, data):
@@ -203,14 +222,14 @@ class ForgedCaller(unittest.TestCase):
             self.assert_refused("%s: field after the MAC" % name, url,
                                 own + tail)
             n += 4
-        self.assertEqual(n, 32)
+        self.assertEqual(n, 52)
         self.assertEqual(db_snapshot(*scope), before,
                          "a refused call changed the database")
         # Every refusal was logged, and no log holds the key.
         for worker in ("auth-svc", "task-svc"):
             recs = [r for r in SYS.log_records(worker)
                     if r.get("event") == "rpc_caller_unauthenticated"]
-            self.assertEqual(len(recs), 12 if worker == "auth-svc" else 20)
+            self.assertEqual(len(recs), 32 if worker == "auth-svc" else 20)
             # The forged principal is named nowhere, access lines included.
             refused = [r for r in SYS.log_records(worker)
                        if r.get("event") == "rpc_call"

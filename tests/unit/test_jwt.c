@@ -202,6 +202,53 @@ test_round_trip(void **state)
 	free(tok);
 }
 
+/* "gen" (docs/sessions.md): absent is 0, present an integer >= 0. */
+static void
+test_generation(void **state)
+{
+	ta_claims in = {.user_id = 9,
+	    .username = "alice",
+	    .email = "a@example.com",
+	    .iat = NOW,
+	    .exp = NOW + 60,
+	    .generation = 3};
+	ta_claims out = {0};
+	const char *reason;
+	char *tok = NULL;
+	jwt_t *j = NULL;
+
+	(void)state;
+	assert_int_equal(ta_jwt_issue(&CFG, &in, &tok), TA_OK);
+	assert_int_equal(ta_jwt_verify(&CFG, tok, NOW, &out, &reason), TA_OK);
+	assert_int_equal(out.generation, 3);
+	ta_claims_fini(&out);
+	free(tok);
+	/* Generation 0 is not written: tokens look as before. */
+	in.generation = 0;
+	assert_int_equal(ta_jwt_issue(&CFG, &in, &tok), TA_OK);
+	assert_int_equal(jwt_decode(&j, tok, (const unsigned char *)SECRET,
+	                     (int)strlen(SECRET)),
+	    0);
+	assert_null(jwt_get_grants_json(j, "gen"));
+	jwt_free(j);
+	assert_int_equal(ta_jwt_verify(&CFG, tok, NOW, &out, &reason), TA_OK);
+	assert_int_equal(out.generation, 0);
+	ta_claims_fini(&out);
+	free(tok);
+	tok = claims_token("\"gen\":12");
+	assert_int_equal(ta_jwt_verify(&CFG, tok, NOW, &out, &reason), TA_OK);
+	assert_int_equal(out.generation, 12);
+	ta_claims_fini(&out);
+	free(tok);
+	static const char *const bad[] = {"\"gen\":\"1\"", "\"gen\":1.5",
+	    "\"gen\":-1", "\"gen\":null", "\"gen\":[1]"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		tok = claims_token(bad[i]);
+		assert_invalid(tok);
+		free(tok);
+	}
+}
+
 static void
 test_role_default(void **state)
 {
@@ -683,6 +730,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_role_default),
+	    cmocka_unit_test(test_generation),
 	    cmocka_unit_test(test_user_id_range),
 	    cmocka_unit_test(test_issuer_and_audience),
 	    cmocka_unit_test(test_other_issuer_configured),
