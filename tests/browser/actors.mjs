@@ -79,6 +79,7 @@ export class KeyboardActor {
   async fill(label, text) {
     const f = await this.focus((f) => f.kind !== "button" && f.name === label, label);
     if (f.kind === "datetime-local") return this.typeDateTime(text);
+    if (f.kind === "date") return this.typeDate(text);
     await this.page.keyboard.press("Control+A");
     await this.page.keyboard.press("Backspace");
     if (text) await this.page.keyboard.type(text);
@@ -100,6 +101,20 @@ export class KeyboardActor {
     await kb.type(Number(h) < 12 ? "A" : "P");
     const v = await this.page.evaluate(() => document.activeElement.value);
     assert.equal(v, text, "datetime-local typed by keyboard");
+  }
+
+  // A date input (en-US: month, day, year); Backspace empties a field,
+  // and so the whole value.
+  async typeDate(text) {
+    const kb = this.page.keyboard;
+    if (!text) {
+      await kb.press("Backspace");
+    } else {
+      const [, y, mo, d] = text.match(/^(\d+)-(\d+)-(\d+)$/);
+      await kb.type(`${mo}${d}${y}`);
+    }
+    const v = await this.page.evaluate(() => document.activeElement.value);
+    assert.equal(v, text, "date typed by keyboard");
   }
 
   async press(name, task) {
