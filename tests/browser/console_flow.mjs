@@ -11,114 +11,10 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { MouseActor, KeyboardActor } from "./actors.mjs";
-
-const require = createRequire(path.join(process.env.TA_BROWSER_TOOLS, "package.json"));
-const { chromium } = require("playwright-core");
-const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const BASE = process.env.TA_CONSOLE_URL;
-const SHOTS = process.env.TA_SHOT_DIR;
-const TZ = "America/New_York";
-const axeLog = [];
-const shots = [];
-
-const NAMES = {
-  auth: [["textbox", "Username"], ["textbox", "Email"], ["button", "Log in"],
-    ["button", "Create account"]],
-  tasks: [["textbox", "Title"], ["textbox", "Description"], ["combobox", "Status"],
-    ["combobox", "Priority"], ["searchbox", "Search"], ["button", "Add task"],
-    ["button", "Log out"]],
-};
-
-// Records every 4xx/5xx answer and failed request against what the steps
-// announced (expect); anything else is a problem.
-function watch(page, label) {
-  const w = { label, expected: [], problems: [] };
-  const consume = (method, url, status) => {
-    const p = new URL(url).pathname;
-    const i = w.expected.findIndex((e) => e.method === method && e.re.test(p) &&
-      e.status === status);
-    if (i >= 0) w.expected.splice(i, 1);
-    else w.problems.push(`${label}: unexpected ${status} on ${method} ${p}`);
-  };
-  page.on("console", (m) => {
-    // Chromium logs each 4xx/5xx fetch so; those are checked as responses.
-    if (m.type() === "error" && !/^Failed to load resource/.test(m.text()))
-      w.problems.push(`${label}: console error: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => w.problems.push(`${label}: page error: ${e.message}`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) consume(r.request().method(), r.url(), r.status());
-  });
-  page.on("requestfailed", (r) => {
-    // A reload cancels what the old page was still loading (its icon).
-    if (r.failure()?.errorText === "net::ERR_ABORTED" && r.method() === "GET") return;
-    consume(r.method(), r.url(), "failed");
-  });
-  return w;
-}
-
-function done(w) {
-  for (const e of w.expected)
-    w.problems.push(`${w.label}: announced ${e.status} on ${e.method} ${e.re} never came`);
-  assert.deepEqual(w.problems, [], w.problems.join("\n"));
-}
-
-async function axeScan(page, screen) {
-  await page.evaluate(AXE);
-  const r = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
-  }));
-  axeLog.push({ screen, violations: r.violations.length, passes: r.passes.length,
-    details: r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(" ")}`) });
-  assert.equal(r.violations.length, 0,
-    `axe on ${screen}: ${JSON.stringify(r.violations.map((v) => [v.id, v.nodes.map((n) => n.html)]))}`);
-}
-
-async function shot(page, name) {
-  const file = path.join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  shots.push(file);
-}
-
-async function names(page, which) {
-  for (const [role, name] of NAMES[which])
-    assert.equal(await page.getByRole(role, { name, exact: true }).count(), 1,
-      `one ${role} named "${name}"`);
-}
-
-async function token(page) {
-  return page.evaluate(() => JSON.parse(localStorage.getItem("taskapi.session")).token);
-}
-
-async function api(page, method, p, body, headers = {}) {
-  const t = await token(page);
-  const r = await fetch(BASE + p, {
-    method, headers: { Authorization: `Bearer ${t}`, "Content-Type": "application/json", ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  return { status: r.status, etag: r.headers.get("ETag"), data: text ? JSON.parse(text) : null };
-}
-
-async function listTitles(page) {
-  await page.waitForFunction(() => !document.querySelector("#task-list[aria-busy=true]"));
-  return page.locator("#task-list .task-title").allInnerTexts();
-}
-
-// Waits until the visible list is exactly titles (any order unless ordered).
-async function expectList(page, titles, ordered = false) {
-  const want = ordered ? titles : [...titles].sort();
-  let got = [];
-  for (let i = 0; i < 50; i++) {
-    got = await listTitles(page);
-    if (!ordered) got.sort();
-    if (JSON.stringify(got) === JSON.stringify(want)) return;
-    await page.waitForTimeout(100);
-  }
-  assert.deepEqual(got, want);
-}
+import { BASE, SHOTS, TZ, api, axeLog, axeScan, chromium, done, expectList,
+  listTitles, names, newUser, shot, shots, token, watch } from "./harness.mjs";
+import { pages, refreshes, revoked } from "./sessions.mjs";
 
 async function flow(browser, a, tag, user) {
   const { page, w } = a;
@@ -266,66 +162,8 @@ async function flow(browser, a, tag, user) {
   assert.ok(await page.locator("#task-screen").isHidden(), "a reload stays logged out");
 }
 
-// API v1.1 sessions: a refused access token is replaced silently through
-// the refresh token; once every session of the user is ended elsewhere,
-// the refresh fails and the console goes back to the login screen.
-async function refreshes(page, w, user) {
-  const spoil = () => page.evaluate(() => {
-    const s = JSON.parse(localStorage.getItem("taskapi.session"));
-    localStorage.setItem("taskapi.session", JSON.stringify({ ...s, token: "spoiled" }));
-  });
-  // Near its expiry the token is refreshed before use: no 401 at all.
-  const before = await token(page);
-  await page.evaluate(() => {
-    const s = JSON.parse(localStorage.getItem("taskapi.session"));
-    localStorage.setItem("taskapi.session", JSON.stringify({ ...s, expires_at: Date.now() }));
-  });
-  const refreshed = page.waitForResponse((r) => r.url().endsWith("/auth/refresh"));
-  await page.reload();
-  assert.equal((await refreshed).status(), 200);
-  await expectList(page, ["Write report", "Buy milk", "Plan trip"]);
-  assert.notEqual(await token(page), before);
-  await spoil();
-  w.expected.push({ method: "GET", re: /^\/tasks$/, status: 401 });
-  await page.reload();
-  await page.getByText(`Signed in as ${user.username}`).waitFor();
-  await expectList(page, ["Write report", "Buy milk", "Plan trip"]);
-  const fresh = await token(page);
-  assert.notEqual(fresh, "spoiled", "a new access token was stored");
-  assert.equal((await api(page, "POST", "/auth/logout", { all: true })).status, 204);
-  await spoil();
-  w.expected.push({ method: "GET", re: /^\/tasks$/, status: 401 });
-  w.expected.push({ method: "POST", re: /^\/auth\/refresh$/, status: 401 });
-  await page.reload();
-  await page.getByText("Your session has ended. Please log in again.").waitFor();
-  await a_login(page, user);
-}
-
-async function a_login(page, user) {
-  await page.getByLabel("Username", { exact: true }).fill(user.username);
-  await page.getByLabel("Password", { exact: true }).fill(user.password);
-  await page.getByRole("button", { name: "Log in", exact: true }).click();
-  await page.getByText(`Signed in as ${user.username}`).waitFor();
-}
-
 async function listWithout(page, title) {
   return (await listTitles(page)).filter((t) => t !== title);
-}
-
-// Twelve more tasks through the API: page 1 has ten, page 2 the rest.
-async function pages(page, a) {
-  for (let i = 1; i <= 12; i++) await api(page, "POST", "/tasks", { title: `Bulk ${i}` });
-  await page.reload();
-  await page.locator("#task-list li").nth(9).waitFor();
-  assert.equal(await page.locator("#task-list li").count(), 10);
-  await a.press("Next page");
-  await page.getByText("Page 2", { exact: true }).waitFor();
-  const second = await listTitles(page);
-  assert.equal(second.length, 5, second.join());
-  await a.press("Previous page");
-  await page.getByText("Page 1", { exact: true }).waitFor();
-  for (const t of (await api(page, "GET", "/tasks")).data.tasks)
-    if (t.title.startsWith("Bulk ")) await api(page, "DELETE", `/tasks/${t.id}`);
 }
 
 // Another browser session of the same user renames the task.
@@ -345,48 +183,6 @@ async function secondSession(browser, user, from, to) {
   await page.locator("li.task", { hasText: to }).waitFor();
   done(w);
   await ctx.close();
-}
-
-// A session the server refuses goes back to the login screen, saying so.
-async function revoked(browser) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const w = watch(page, "revoked");
-  await page.goto(BASE + "/");
-  await page.evaluate(() => localStorage.setItem("taskapi.session", JSON.stringify({
-    token: "not.a.token", refresh_token: null, expires_at: Date.now() + 3600e3,
-    user: { username: "ghost" } })));
-  w.expected.push({ method: "GET", re: /^\/tasks$/, status: 401 });
-  await page.reload();
-  await page.getByText("Your session has ended. Please log in again.").waitFor();
-  await page.getByRole("button", { name: "Log in", exact: true }).waitFor();
-  await page.waitForTimeout(300); // nothing else may follow
-  assert.equal(await page.evaluate(() => localStorage.getItem("taskapi.session")), null);
-
-  // Failed logins: 401 in words, then 429 with the wait (auth-svc runs
-  // with LOGIN_FAILURE_LIMIT=2 and a 60 s first lockout here); what was
-  // typed stays.
-  const a = new MouseActor(page, w);
-  await a.fill("Username", newUser("nobody").username);
-  await a.fill("Password", "wrong password 1");
-  for (let i = 0; i < 2; i++) {
-    w.expected.push({ method: "POST", re: /^\/auth\/login$/, status: 401 });
-    await a.press("Log in");
-    await page.locator("#auth-form-error", { hasText: "Invalid username or password" }).waitFor();
-    await page.locator("#auth-form-error").evaluate((el) => { el.textContent = ""; });
-  }
-  w.expected.push({ method: "POST", re: /^\/auth\/login$/, status: 429 });
-  await a.press("Log in");
-  await page.locator("#auth-form-error", { hasText: /Too many requests\. Try again in \d+ seconds?\./ }).waitFor();
-  assert.equal(await page.getByLabel("Password", { exact: true }).inputValue(), "wrong password 1");
-  await axeScan(page, "login refused (429)");
-  done(w);
-  await ctx.close();
-}
-
-function newUser(tag) {
-  const n = `${tag}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
-  return { username: n, email: `${n}@example.com`, password: "correct horse battery 9" };
 }
 
 async function main() {
