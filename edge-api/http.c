@@ -168,6 +168,8 @@ dispatch(edge_req *r)
 	enum MHD_Result ret;
 	bool is_ok;
 
+	if (r->asset)
+		return edge_respond_asset(r);
 	if (strcmp(r->method, MHD_HTTP_METHOD_OPTIONS) == 0 &&
 	    r->match_status != TA_NOT_FOUND)
 		return edge_respond(r, MHD_HTTP_NO_CONTENT, NULL, NULL, true);
@@ -255,6 +257,9 @@ req_new(edge_http *h, struct MHD_Connection *conn, const char *url,
 	edge_req_client_addr(r);
 	r->match_status =
 	    edge_route_match(h->app->router, method, url, &r->match);
+	/* The console's files live where no API route does. */
+	if (r->match_status == TA_NOT_FOUND)
+		r->asset = edge_console_find(url);
 	atomic_fetch_add(&h->active, 1);
 	return r;
 }

@@ -16,6 +16,7 @@
 
 #include "client_addr.h"
 #include "conditional.h"
+#include "console.h"
 #include "front.h"
 #include "http.h"
 #include "idempotency.h"
@@ -63,6 +64,7 @@ typedef struct edge_req {
 	bool is_noop;      /* an update naming no field: the route's noop RPC */
 	const char *if_match;        /* borrowed: MHD's; NULL when none */
 	char etag[EDGE_ETAG_MAX];    /* the reply's, sent as ETag; "" none */
+	const edge_asset *asset; /* a console file at an API-less path */
 	ta_rpc_call *call; /* owned */
 	char idempotency_key[EDGE_IDEMPOTENCY_KEY_MAX + 1]; /* "" when none */
 	atomic_int state;
@@ -85,6 +87,18 @@ const char *edge_req_header(const edge_req *r, const char *name);
  */
 enum MHD_Result edge_respond(
     edge_req *r, int status, char *body, const char *allow, bool is_preflight);
+
+/*
+ * Whether the client reached us over TLS: only a trusted proxy (the load
+ * balancer, which terminates TLS) is believed on X-Forwarded-Proto.
+ */
+bool edge_req_is_https(const edge_req *r);
+
+/*
+ * Answers r with its console file r->asset (console_respond.c): 200, or
+ * 304 on a matching If-None-Match, for GET and HEAD; 405 otherwise.
+ */
+enum MHD_Result edge_respond_asset(edge_req *r);
 
 /* Queues the JSON error of status (render.h), details may be NULL. */
 enum MHD_Result edge_respond_error(edge_req *r, int status, const char *message,

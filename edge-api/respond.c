@@ -27,8 +27,8 @@ add_header(struct MHD_Response *resp, const char *name, const char *value)
  * Whether the client reached us over TLS: only a trusted proxy (the load
  * balancer, which terminates TLS) is believed on X-Forwarded-Proto.
  */
-static bool
-is_https(const edge_req *r)
+bool
+edge_req_is_https(const edge_req *r)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 	    r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -46,7 +46,7 @@ edge_respond(
 	struct MHD_Response *resp;
 	edge_header cors[EDGE_CORS_MAX_HEADERS];
 	edge_header sec[EDGE_SECURITY_MAX_HEADERS];
-	size_t ncors, nsec = edge_security_headers(is_https(r), sec);
+	size_t ncors, nsec = edge_security_headers(edge_req_is_https(r), sec);
 	enum MHD_Result ret;
 	bool ok = true;
 

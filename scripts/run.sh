@@ -3,7 +3,8 @@
 # builds build/, starts the private PostgreSQL cluster of this checkout
 # (created once, data kept between runs), migrates it, starts auth-svc,
 # task-svc and edge-api with their JSON logs on this terminal, waits until
-# the health routes answer and prints the URL. Ctrl-C or SIGTERM stops the
+# the health routes answer and prints the URL (the browser console is at
+# that URL's /). Ctrl-C or SIGTERM stops the
 # three services and the cluster; the data stays.
 #
 # Settings (environment): PORT (edge-api HTTP, 8080), AUTH and TASK (how
@@ -159,6 +160,7 @@ done
 cat >&2 <<MSG
 
 taskapi is running at $url   (Ctrl-C stops it; data is kept)
+Console (open in a browser): $url/
 auth-svc x$AUTH on ${auth_ports[*]}, task-svc x$TASK on ${task_ports[*]}
 Try it (registering answers 409 once the user demo exists):
 

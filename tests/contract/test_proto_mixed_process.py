@@ -50,7 +50,8 @@ if _missing:
 
 # What the next release's build needs from the source tree; tests/ is left
 # out (the copied top-level CMakeLists.txt drops it).
-COPY_DIRS = ("proto", "common", "db", "auth-svc", "task-svc", "edge-api")
+COPY_DIRS = ("proto", "common", "db", "auth-svc", "task-svc", "edge-api",
+             "console")                # edge-api embeds console/ too
 COPY_FILES = ("docs/openapi.json",)     # edge-api embeds it
 
 NEXT_LABELS = "set-by-next-worker"

@@ -340,6 +340,14 @@ class WholeSystem(unittest.TestCase):
                                 {"username": name, "password": pw})
             self.assertEqual(st, 200)
             self.assertIn("token", body)
+            # The browser console is in the edge binary itself.
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", "/")
+            r = c.getresponse()
+            page = r.read()
+            c.close()
+            self.assertEqual(r.status, 200)
+            self.assertIn(b"/console/app.js", page)
         finally:
             for p in reversed(procs):
                 if p.poll() is None:
