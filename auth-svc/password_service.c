@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "handler_fail.h"
 #include "log.h"
 #include "login_guard.h"
 #include "pw_check.h"
@@ -56,17 +57,6 @@ hash_new(auth_app *app, const ta_rpc_ctx *ctx, const char *pw,
 	return status;
 }
 
-static void
-fail_status(ta_rpc_ctx *ctx, ta_status status)
-{
-	ta_rpc_fail(ctx, status,
-	    status == TA_UNAVAILABLE         ? "Service temporarily unavailable"
-	    : status == TA_DEADLINE_EXCEEDED ? "Deadline exceeded"
-	    : status == TA_ABORTED
-	        ? "The request conflicted with another one; retry it"
-	        : "Internal server error");
-}
-
 void
 auth_change_password(Taskapi__V1__AuthService_Service *service,
     const Taskapi__V1__ChangePasswordRequest *input,
@@ -95,10 +85,7 @@ auth_change_password(Taskapi__V1__AuthService_Service *service,
 	    input->token, (int64_t)time(NULL), key, &u, &old_hash,
 	    &is_same_call, &message);
 	if (status != TA_OK) {
-		if (message)
-			ta_rpc_fail(ctx, status, message);
-		else
-			fail_status(ctx, status);
+		auth_fail_check(ctx, status, message);
 		goto out;
 	}
 	if (is_same_call) {
@@ -118,7 +105,7 @@ auth_change_password(Taskapi__V1__AuthService_Service *service,
 	    app, ctx, &u, input->current_password, &is_match, NULL, NULL);
 	auth_pw_wipe(input->current_password);
 	if (status != TA_OK) {
-		fail_status(ctx, status);
+		auth_fail_db(ctx, status);
 		goto out;
 	}
 	if (!is_match) {
@@ -132,7 +119,7 @@ auth_change_password(Taskapi__V1__AuthService_Service *service,
 		status = auth_session_set_password(
 		    ctx->thread_state, u.id, u.password_hash, new_hash, key);
 	if (status != TA_OK) {
-		fail_status(ctx, status);
+		auth_fail_db(ctx, status);
 		goto out;
 	}
 	ta_log(TA_LOG_INFO, "password_changed",

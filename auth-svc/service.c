@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "handler_fail.h"
 #include "log.h"
 #include "identifier.h"
 #include "login_guard.h"
@@ -295,10 +296,7 @@ auth_validate_token(Taskapi__V1__AuthService_Service *service,
 	status = auth_token_user(&app->tokens, ctx->thread_state, input->token,
 	    (int64_t)time(NULL), &u, &message);
 	if (status != TA_OK) {
-		if (message)
-			ta_rpc_fail(ctx, status, message);
-		else
-			fail(ctx, status);
+		auth_fail_check(ctx, status, message);
 		closure(NULL, closure_data);
 		return;
 	}

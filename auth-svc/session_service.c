@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "jwt.h"
+#include "handler_fail.h"
 #include "log.h"
 #include "service.h"
 #include "sessions.h"
@@ -66,16 +67,6 @@ call_key_of(const ta_rpc_ctx *ctx, char out[AUTH_REFRESH_HEX])
 }
 
 /* Fails with the sentence for a database status. */
-static void
-fail_db(ta_rpc_ctx *ctx, ta_status status)
-{
-	ta_rpc_fail(ctx, status,
-	    status == TA_UNAVAILABLE ? "Service temporarily unavailable"
-	    : status == TA_ABORTED
-	        ? "The request conflicted with another one; retry it"
-	        : "Internal server error");
-}
-
 void
 auth_refresh_session(Taskapi__V1__AuthService_Service *service,
     const Taskapi__V1__RefreshSessionRequest *input,
@@ -112,7 +103,7 @@ auth_refresh_session(Taskapi__V1__AuthService_Service *service,
 	status = auth_session_spend(ctx->thread_state, hash, key, next_hash,
 	    app->refresh_ttl_s, &outcome, &user_id);
 	if (status != TA_OK) {
-		fail_db(ctx, status);
+		auth_fail_db(ctx, status);
 		goto fail;
 	}
 	if (outcome == AUTH_SPEND_REUSED)
@@ -135,7 +126,7 @@ auth_refresh_session(Taskapi__V1__AuthService_Service *service,
 		status = auth_token_issue(
 		    &app->tokens, &u, (int64_t)time(NULL), &token);
 	if (status != TA_OK) {
-		fail_db(ctx, status);
+		auth_fail_db(ctx, status);
 		goto fail;
 	}
 	ta_log(TA_LOG_INFO,
@@ -185,10 +176,7 @@ auth_logout(Taskapi__V1__AuthService_Service *service,
 	    input->token, (int64_t)time(NULL), key, &u, &pw_hash, &is_same_call,
 	    &message);
 	if (status != TA_OK) {
-		if (message)
-			ta_rpc_fail(ctx, status, message);
-		else
-			fail_db(ctx, status);
+		auth_fail_check(ctx, status, message);
 		closure(NULL, closure_data);
 		return;
 	}
@@ -206,7 +194,7 @@ auth_logout(Taskapi__V1__AuthService_Service *service,
 		    TA_S("request_id", ctx->request_id), TA_I("user_id", u.id));
 		closure(&reply, closure_data);
 	} else {
-		fail_db(ctx, status);
+		auth_fail_db(ctx, status);
 		closure(NULL, closure_data);
 	}
 	auth_pw_secret_free(pw_hash);
@@ -232,10 +220,7 @@ auth_get_me(Taskapi__V1__AuthService_Service *service,
 	status = auth_token_user(&app->tokens, ctx->thread_state, input->token,
 	    (int64_t)time(NULL), &u, &message);
 	if (status != TA_OK) {
-		if (message)
-			ta_rpc_fail(ctx, status, message);
-		else
-			fail_db(ctx, status);
+		auth_fail_check(ctx, status, message);
 		closure(NULL, closure_data);
 		return;
 	}
@@ -281,7 +266,7 @@ auth_list_revocations(Taskapi__V1__AuthService_Service *service,
 	status = auth_session_revocations(
 	    ctx->thread_state, since, REVOCATIONS_MAX, &list, &n);
 	if (status != TA_OK) {
-		fail_db(ctx, status);
+		auth_fail_db(ctx, status);
 		closure(NULL, closure_data);
 		return;
 	}

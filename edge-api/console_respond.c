@@ -44,7 +44,6 @@ edge_respond_asset(edge_req *r)
 {
 	const edge_asset *a = r->asset;
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	int status = MHD_HTTP_OK;
 	bool ok;
 
@@ -67,16 +66,5 @@ edge_respond_asset(edge_req *r)
 	     add_security_headers(r, resp);
 	if (ok && status == MHD_HTTP_OK)
 		ok = add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
-	if (ok && atomic_load(&r->h->is_draining))
-		ok = add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	if (!ok) {
-		MHD_destroy_response(resp);
-		return MHD_NO;
-	}
-	atomic_store(&r->state, REQ_ANSWERED);
-	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
-	MHD_destroy_response(resp);
-	if (ret == MHD_YES)
-		r->http_status = status;
-	return ret;
+	return edge_queue(r, status, resp, ok);
 }

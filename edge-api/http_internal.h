@@ -89,6 +89,14 @@ enum MHD_Result edge_respond(
     edge_req *r, int status, char *body, const char *allow, bool is_preflight);
 
 /*
+ * Queues resp (taken: destroyed here) as r's answer with status, adding
+ * Connection: close while draining; ok false (a header failed) answers
+ * MHD_NO instead. edge_respond and the console assets end here.
+ */
+enum MHD_Result edge_queue(
+    edge_req *r, int status, struct MHD_Response *resp, bool ok);
+
+/*
  * Whether the client reached us over TLS: only a trusted proxy (the load
  * balancer, which terminates TLS) is believed on X-Forwarded-Proto.
  */

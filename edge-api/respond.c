@@ -47,7 +47,6 @@ edge_respond(
 	edge_header cors[EDGE_CORS_MAX_HEADERS];
 	edge_header sec[EDGE_SECURITY_MAX_HEADERS];
 	size_t ncors, nsec = edge_security_headers(edge_req_is_https(r), sec);
-	enum MHD_Result ret;
 	bool ok = true;
 
 	if (body)
@@ -86,10 +85,17 @@ edge_respond(
 	    app->cors, edge_req_header(r, "Origin"), is_preflight, cors);
 	for (size_t i = 0; i < ncors; i++)
 		ok = ok && add_header(resp, cors[i].name, cors[i].value);
+	return edge_queue(r, status, resp, ok);
+}
+
+enum MHD_Result
+edge_queue(edge_req *r, int status, struct MHD_Response *resp, bool ok)
+{
+	enum MHD_Result ret;
+
 	/* While draining, tell keep-alive clients to go elsewhere. */
-	if (atomic_load(&r->h->is_draining))
-		ok =
-		    ok && add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (ok && atomic_load(&r->h->is_draining))
+		ok = add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (!ok) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
