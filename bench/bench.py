@@ -29,7 +29,9 @@ and pgbench run lasts BENCH_SECONDS (default 10) on 127.0.0.1 only. Not a
 test: nothing is asserted.
 
 BENCH_ONLY=scenarios runs the scenario table only, BENCH_ONLY=pages the
-page rows only; BENCH_EXPLAIN=1 also prints EXPLAIN ANALYZE of every list
+page rows only; BENCH_BEFORE_BIN_DIR=<another build's bin/> runs the
+scenario table on that build and on this one in turn, twice (before,
+after, before, after), so a change is compared within one run; BENCH_EXPLAIN=1 also prints EXPLAIN ANALYZE of every list
 statement on the 100,000-task user (docs/pagination.md).
 
 Usage: scripts/bench.sh (starts its own PostgreSQL, fsync on), or with
@@ -324,31 +326,50 @@ def print_table(rows, rss):
     print(json.dumps({"scenarios": rows, "rss_kb": rss}))
 
 
-def main():
-    if not shutil.which("wrk"):
-        sys.exit("bench: wrk is not installed (apt-get install wrk)")
-    # The access and metrics lines go to log files; keep info level so the
-    # figures include the logging a production deployment does. Logins are
-    # measured for their CPU, not the per-address limit: lift it.
+def scenarios_on(label, bindir):
+    """The scenario table on a fresh system built from bindir."""
+    os.environ["TA_BIN_DIR"] = bindir
+    # Logins are measured for their CPU, not the per-address limit: lift it.
     system = taskapi_system.System(env={"LOGIN_RATE_LIMIT": "1000000"})
     system.start()
     tmp = tempfile.mkdtemp(prefix="taskapi-bench-")
-    only = os.environ.get("BENCH_ONLY", "")
-    runs = []
     try:
-        if only in ("", "scenarios"):
-            rows, rss = scenario_table(system, tmp)
-            print_table(rows, rss)
-        if only in ("", "pages"):
+        rows, rss = scenario_table(system, tmp)
+    finally:
+        system.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if label:
+        print("== %s (%s)" % (label, bindir))
+    print_table(rows, rss)
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is not installed (apt-get install wrk)")
+    # The access and metrics lines go to log files; info level, so the
+    # figures include the logging a production deployment does.
+    only = os.environ.get("BENCH_ONLY", "")
+    after = os.environ["TA_BIN_DIR"]
+    before = os.environ.get("BENCH_BEFORE_BIN_DIR", "")
+    if only in ("", "scenarios"):
+        # Before/after in one run: the two builds in turn, twice.
+        for label, bindir in ([("before", before), ("after", after)] * 2
+                              if before else [("", after)]):
+            scenarios_on(label, bindir)
+    os.environ["TA_BIN_DIR"] = after
+    runs = []
+    if only in ("", "pages"):
+        system = taskapi_system.System()
+        system.start()
+        try:
             runs = [("baseline GET /health",
                      wrk("http://127.0.0.1:%d/health" % system.port))]
             big = pages_bench.seed(system)
             runs += pages_bench.rows(system, big, wrk)
             if os.environ.get("BENCH_EXPLAIN") == "1":
                 pages_bench.explain(big["id"])
-    finally:
-        system.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            system.stop()
     if runs:
         baseline = runs[0][1]["rps"]
         print("%-26s %10s %9s %9s %8s %9s" % ("pages", "req/s", "p50",
