@@ -7,8 +7,11 @@
  * free list once that callback has returned, so the next call starting an
  * operation on its aio never overlaps the previous call's code on it (nng
  * counts the aio's task as busy until its callback has returned, and a new
- * operation may begin meanwhile). Lanes are never freed before the pool;
- * their number is the most calls ever in flight at once on the client.
+ * operation may begin meanwhile). Lanes live until the pool is freed;
+ * their number is the most calls ever in flight at once on the client. A
+ * call may outlive its client (freed after ta_rpc_client_close): its lane
+ * is then freed when the call gives it back, and the pool with the last.
+ * The socket's close has closed every context already.
  */
 #include "rpc_lanes.h"
 
@@ -24,6 +27,8 @@ struct ta_rpc_lanes {
 	pthread_mutex_t mu;
 	ta_rpc_lane *free_list; /* ready to lend */
 	ta_rpc_lane *all;       /* every lane, for ta_rpc_lanes_free */
+	bool is_closed;         /* freed by its client: lent lanes linger */
+	size_t nlent;           /* after close: lanes calls still hold */
 };
 
 ta_rpc_lanes *
@@ -43,6 +48,7 @@ lane_push(ta_rpc_lane *l)
 	l->cb = NULL;
 	l->arg = NULL;
 	l->is_released = false;
+	l->is_lent = false;
 	l->next_free = l->owner->free_list;
 	l->owner->free_list = l;
 }
@@ -123,10 +129,19 @@ ta_rpc_lane_get(
 	pthread_mutex_lock(&ls->mu);
 	l->cb = cb;
 	l->arg = arg;
+	l->is_lent = true;
 	l->next_free = NULL;
 	pthread_mutex_unlock(&ls->mu);
 	*out = l;
 	return 0;
+}
+
+/* The pool after its client closed and its last lane came back. */
+static void
+lanes_destroy(ta_rpc_lanes *ls)
+{
+	pthread_mutex_destroy(&ls->mu);
+	free(ls);
 }
 
 void
@@ -135,6 +150,18 @@ ta_rpc_lane_put(ta_rpc_lane *l, bool is_pending)
 	ta_rpc_lanes *ls = l->owner;
 
 	pthread_mutex_lock(&ls->mu);
+	if (ls->is_closed) {
+		/* The call outlived its client: its aio was stopped at close,
+		 * so no callback runs any more; the lane goes for good. */
+		bool is_last = --ls->nlent == 0;
+
+		pthread_mutex_unlock(&ls->mu);
+		nng_aio_free(l->aio);
+		free(l);
+		if (is_last)
+			lanes_destroy(ls);
+		return;
+	}
 	l->cb = NULL;
 	l->arg = NULL;
 	if (l->is_in_cb || is_pending)
@@ -150,18 +177,28 @@ void
 ta_rpc_lanes_free(ta_rpc_lanes *ls)
 {
 	ta_rpc_lane *l, *next;
+	bool is_empty;
 
 	if (!ls)
 		return;
-	/* Stopping each aio waits for a callback still running on it. */
+	/* Stopping each aio waits for a callback still running on it; a
+	 * lane given back inside one is on the free list afterwards. */
 	for (l = ls->all; l; l = l->next_all)
 		nng_aio_stop(l->aio);
+	pthread_mutex_lock(&ls->mu);
+	ls->is_closed = true;
 	for (l = ls->all; l; l = next) {
 		next = l->next_all;
+		if (l->is_lent) {
+			ls->nlent++; /* freed by ta_rpc_lane_put */
+			continue;
+		}
 		nng_aio_free(l->aio);
-		nng_ctx_close(l->ctx);
 		free(l);
 	}
-	pthread_mutex_destroy(&ls->mu);
-	free(ls);
+	ls->all = ls->free_list = NULL;
+	is_empty = ls->nlent == 0;
+	pthread_mutex_unlock(&ls->mu);
+	if (is_empty)
+		lanes_destroy(ls);
 }

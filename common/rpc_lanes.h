@@ -21,7 +21,7 @@ typedef struct ta_rpc_lane {
 	/* Private to rpc_lanes.c from here on. */
 	void (*cb)(void *arg);
 	void *arg;
-	bool is_in_cb, is_released;
+	bool is_in_cb, is_released, is_lent;
 	ta_rpc_lanes *owner;
 	struct ta_rpc_lane *next_free, *next_all;
 } ta_rpc_lane;
@@ -45,8 +45,9 @@ int ta_rpc_lane_get(
 void ta_rpc_lane_put(ta_rpc_lane *l, bool is_pending);
 
 /*
- * Frees the pool and every lane. The socket must be closed first (so no
- * operation is pending beyond its completion with NNG_ECLOSED); waits for
+ * Frees the pool and every lane not lent; a lent lane is freed when its
+ * call gives it back, and the pool with the last one. The socket must be
+ * closed first (pending operations end with NNG_ECLOSED); waits for
  * running callbacks.
  */
 void ta_rpc_lanes_free(ta_rpc_lanes *ls);
