@@ -1,34 +1,42 @@
-"""taskapi benchmark: wrk against the three real processes on loopback.
+"""taskapi benchmark: wrk against the three real processes on loopback,
+pgbench against the same PostgreSQL cluster, in the same run.
 
 Starts edge-api, auth-svc and task-svc (the e2e harness) on free ports
-against the database named by DB_*, creates one user and one task, then
-runs wrk on each endpoint in turn, in the same run:
+against the database named by DB_*, then, for each scenario of issue 13:
 
-  baseline   GET /health            (the edge alone: HTTP only)
-  read       GET /tasks/{id}        (edge -> nng -> task-svc -> PostgreSQL)
+  health     GET /health            (the edge alone: HTTP only)
+  get        GET /tasks/{id}        (edge -> nng -> task-svc -> PostgreSQL)
   list       GET /tasks             (the user's 20 tasks)
-  write      POST /tasks            (an INSERT with a WAL fsync each)
-  pages      GET /tasks?limit=100   page 1 and page 100 of a user with
-                                    100,000 tasks (bench/pages_bench.py)
+  create     POST /tasks            (an INSERT with a WAL flush each)
+  update     PUT /tasks/{id}        (CONNECTIONS rows in turn)
+  get+logins GET /tasks/{id} while POST /auth/login runs beside it at c=8
 
-and prints requests/s, latency and each figure as a ratio to the baseline
-measured in the same run, because the machine's absolute speed varies
-with whatever else runs on it.
+prints req/s, p50, p99, CPU microseconds per request of each process
+(utime+stime deltas from /proc/<pid>/stat: that process only), log bytes
+per request of each process (its stdout file), RSS after the load, and
+the database's ceiling: bench/ceiling.py records the exact statements a
+request of the scenario sends (PostgreSQL's own statement log) and runs
+them through pgbench -M prepared with as many clients as wrk has
+connections. Ratios in one run are the figures to compare; the machine's
+absolute speed varies with whatever else runs on it.
 
-Then the cost of caller authentication (docs/caller-auth.md), in the same
-run: bench/mac_bench.c (compiled here against build/'s libta_common) times
-ta_rpc_auth_verify on envelopes of typical and large size, and GET
-/tasks/{id} runs again on two fresh systems, RPC_AUTH=required and
-RPC_AUTH=off, reporting task-svc CPU microseconds (utime+stime from
-/proc) per request for each. Bounded: each wrk run lasts BENCH_SECONDS
-(default 10) on 127.0.0.1 only. Not a test: nothing is asserted.
+Then GET /tasks?limit=100 page 1 and page 100 of a user with 100,000
+tasks (bench/pages_bench.py), and the cost of caller authentication
+(docs/caller-auth.md): bench/mac_bench.c (compiled here against build/'s
+ta_rpc and ta_core) times ta_rpc_auth_verify, and GET /tasks/{id} runs on
+two fresh systems, RPC_AUTH=required and RPC_AUTH=off. Bounded: each wrk
+and pgbench run lasts BENCH_SECONDS (default 10) on 127.0.0.1 only. Not a
+test: nothing is asserted.
 
-BENCH_ONLY=pages runs the baseline and the page rows only (the ratios
-need the baseline); BENCH_EXPLAIN=1 also prints EXPLAIN ANALYZE of every
-list statement on that user (docs/pagination.md).
+BENCH_ONLY=scenarios runs the scenario table only, BENCH_ONLY=pages the
+page rows only; BENCH_BEFORE_BIN_DIR=<another build's bin/> runs the
+scenario table on that build and on this one in turn, twice (before,
+after, before, after), so a change is compared within one run; BENCH_EXPLAIN=1 also prints EXPLAIN ANALYZE of every list
+statement on the 100,000-task user (docs/pagination.md).
 
-Usage: scripts/bench.sh (starts its own PostgreSQL), or with DB_* and
-TA_BIN_DIR set: python3 bench/bench.py
+Usage: scripts/bench.sh (starts its own PostgreSQL, fsync on), or with
+DB_*, TA_BIN_DIR and TA_BENCH_PG_LOG (the cluster's log file) set:
+python3 bench/bench.py
 """
 
 import json
@@ -44,16 +52,45 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 os.environ.setdefault("TA_OPENAPI_VALIDATE", "0")
 
 import taskapi_system  # noqa: E402
+import ceiling  # noqa: E402
 import pages_bench  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+LOGIN_CONNECTIONS = int(os.environ.get("BENCH_LOGIN_CONNECTIONS", "8"))
+POST_BODY = {"title": "bench", "description": "a benchmark task",
+             "priority": "high"}
+PUT_BODY = {"title": "bench update", "status": "in_progress"}
 
 POST_LUA = """
 wrk.method = "POST"
 wrk.body = '{"title":"bench","description":"a benchmark task","priority":"high"}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+# One row per connection's worth of requests: CONNECTIONS tasks from
+# first_id on, in turn (pgbench's ceiling updates the same rows).
+PUT_LUA = """
+local body = '{"title":"bench update","status":"in_progress"}'
+local headers = {["Content-Type"] = "application/json",
+                 ["Authorization"] = "Bearer %s"}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("PUT", "/tasks/" .. (%d + i %% %d), headers, body)
+end
+"""
+
+# Round-robin over LOGIN_CONNECTIONS users (each its own bcrypt/Argon2 work).
+LOGIN_LUA = """
+local bodies = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
+                    bodies[(i %% #bodies) + 1])
+end
 """
 
 
@@ -90,7 +127,8 @@ def mac_micro(tmp):
     subprocess.run(["cc", "-O2", "-I", os.path.join(root, "common"),
                     "-I", os.path.join(build, "proto"),
                     os.path.join(HERE, "mac_bench.c"),
-                    os.path.join(build, "common", "libta_common.a"),
+                    os.path.join(build, "common", "libta_rpc.a"),
+                    os.path.join(build, "common", "libta_core.a"),
                     os.path.join(build, "proto", "libta_proto.a"),
                     "-lsodium", "-lprotobuf-c", "-lpthread", "-o", exe],
                    check=True)
@@ -147,53 +185,201 @@ def caller_auth_cost():
                       "read_by_mode": [[m, r] for m, r in ab]}))
 
 
-def main():
-    if not shutil.which("wrk"):
-        sys.exit("bench: wrk is not installed (apt-get install wrk)")
-    # The access and metrics lines go to log files; keep info level so the
-    # figures include the logging a production deployment does.
-    system = taskapi_system.System()
+def procs_snapshot(system):
+    """CPU microseconds and log bytes of each process so far."""
+    return {n: (cpu_us(p.pid), os.path.getsize(system.logs[n]))
+            for n, p in system.procs.items()}
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def measured(system, url, token=None, script=None):
+    """wrk on url plus, per process, CPU us and log bytes per request
+    (from /proc and the process's own log file, deltas over the run)."""
+    before = procs_snapshot(system)
+    r = wrk(url, token, script)
+    after = procs_snapshot(system)
+    n = max(r["requests"], 1)
+    r["cpu_us"] = {k: round((after[k][0] - before[k][0]) / n, 1)
+                   for k in after}
+    r["log_b"] = {k: round((after[k][1] - before[k][1]) / n, 1)
+                  for k in after}
+    return r
+
+
+def login_lua(users):
+    rows = ",".join('"{\\"username\\":\\"%s\\",\\"password\\":'
+                    '\\"%s\\"}"' % (u["username"], u["password"])
+                    for u in users)
+    return LOGIN_LUA % rows
+
+
+def with_logins(system, url, token, script):
+    """wrk on url while logins run beside it at c=LOGIN_CONNECTIONS."""
+    cmd = ["wrk", "-t1", "-c%d" % LOGIN_CONNECTIONS, "-d%ds" % SECONDS,
+           "--latency", "-s", script,
+           "http://127.0.0.1:%d/auth/login" % system.port]
+    side = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        r = measured(system, url, token)
+    finally:
+        out = side.communicate()[0]
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    r["logins_rps"] = float(rps.group(1)) if rps else 0.0
+    return r
+
+
+SCENARIOS = ("get", "list", "create", "update")
+
+
+def scenario_table(system, tmp):
+    """The issue-13 table: every scenario through wrk, then its SQL
+    through pgbench on the same cluster, in this run."""
+    reader, writer = system.new_user(), system.new_user()
+    task_id = None
+    for i in range(20):
+        r = system.request("POST", "/tasks", {"title": "t%d" % i},
+                           token=reader["token"])
+        task_id = r.json["task"]["id"]
+    w = [system.request("POST", "/tasks", {"title": "to update"},
+                        token=writer["token"]).json["task"]["id"]
+         for _ in range(CONNECTIONS)]
+    if w != list(range(w[0], w[0] + CONNECTIONS)):
+        sys.exit("bench: the update rows are not consecutive ids")
+    base = "http://127.0.0.1:%d" % system.port
+    one = "%s/tasks/%d" % (base, task_id)
+    scripts = {}
+    for name, text in (("post", POST_LUA % writer["token"]),
+                       ("put", PUT_LUA % (writer["token"], w[0],
+                                          CONNECTIONS))):
+        scripts[name] = os.path.join(tmp, name + ".lua")
+        with open(scripts[name], "w") as f:
+            f.write(text)
+    calls = {
+        "get": (one, reader["token"], None,
+                lambda: system.request("GET", "/tasks/%d" % task_id,
+                                       token=reader["token"])),
+        "list": (base + "/tasks", reader["token"], None,
+                 lambda: system.request("GET", "/tasks",
+                                        token=reader["token"])),
+        "create": (base + "/tasks", None, scripts["post"],
+                   lambda: system.request("POST", "/tasks", POST_BODY,
+                                          token=writer["token"])),
+        "update": (base + "/tasks", None, scripts["put"],
+                   lambda: system.request("PUT", "/tasks/%d" % w[0],
+                                          PUT_BODY, token=writer["token"])),
+    }
+    sql = {}
+    if ceiling.available():
+        rows = {str(w[0]): "(%d + :client_id::int %% %d)" % (w[0],
+                                                             CONNECTIONS)}
+        sql = {k: ceiling.capture(calls[k][3],
+                                  rows if k == "update" else None)
+               for k in SCENARIOS}
+    rows = {"health": measured(system, base + "/health")}
+    for k in SCENARIOS:
+        rows[k] = measured(system, *calls[k][:3])
+    logins = [system.new_user() for _ in range(LOGIN_CONNECTIONS)]
+    lua = os.path.join(tmp, "login.lua")
+    with open(lua, "w") as f:
+        f.write(login_lua(logins))
+    rows["get+logins"] = with_logins(system, one, reader["token"], lua)
+    rss = {n: rss_kb(p.pid) for n, p in system.procs.items()}
+    for k in SCENARIOS:
+        if k in sql:
+            rows[k]["pgbench"] = ceiling.pgbench(
+                sql[k], os.path.join(tmp, k + ".sql"), SECONDS, CONNECTIONS)
+            rows[k]["sql"] = [s for s, _ in sql[k]]
+    return rows, rss
+
+
+def print_table(rows, rss):
+    print("taskapi bench: wrk -t1 -c%d -d%ds per scenario, loopback; "
+          "pgbench -M prepared -c%d -j1 -T%d with the same SQL on the same "
+          "cluster (fsync on); load average %.1f"
+          % (CONNECTIONS, SECONDS, CONNECTIONS, SECONDS,
+             os.getloadavg()[0]))
+    print("%-13s %8s %8s %8s %6s %8s %6s %6s %6s %6s %6s %6s %6s" % (
+        "scenario", "req/s", "p50", "p99", "non2xx", "pgbench", "%ceil",
+        "edgeus", "taskus", "authus", "sumus", "edgeB", "wrkB"))
+    for k, r in rows.items():
+        pg = r.get("pgbench")
+        c, b = r["cpu_us"], r["log_b"]
+        print("%-13s %8.0f %8s %8s %6d %8s %6s %6.1f %6.1f %6.1f %6.1f "
+              "%6.0f %6.0f" % (
+                  k, r["rps"], r["p50"], r["p99"], r["non2xx"],
+                  "%.0f" % pg["tps"] if pg else "-",
+                  "%.0f%%" % (100 * r["rps"] / pg["tps"]) if pg else "-",
+                  c["edge-api"], c["task-svc"], c["auth-svc"],
+                  c["edge-api"] + c["task-svc"] + c["auth-svc"],
+                  b["edge-api"], b["task-svc"] + b["auth-svc"]))
+    if "get+logins" in rows:
+        print("get-one p99 alone %s, beside logins at c=%d %s (%.0f "
+              "logins/s)" % (rows["get"]["p99"], LOGIN_CONNECTIONS,
+                             rows["get+logins"]["p99"],
+                             rows["get+logins"]["logins_rps"]))
+    print("RSS after the load: " + ", ".join(
+        "%s %.1f MB" % (n, kb / 1024.0) for n, kb in rss.items()))
+    print(json.dumps({"scenarios": rows, "rss_kb": rss}))
+
+
+def scenarios_on(label, bindir):
+    """The scenario table on a fresh system built from bindir."""
+    os.environ["TA_BIN_DIR"] = bindir
+    # Logins are measured for their CPU, not the per-address limit: lift it.
+    system = taskapi_system.System(env={"LOGIN_RATE_LIMIT": "1000000"})
     system.start()
     tmp = tempfile.mkdtemp(prefix="taskapi-bench-")
     try:
-        user = system.new_user()
-        task_id = None
-        for i in range(20):
-            r = system.request("POST", "/tasks", {"title": "t%d" % i},
-                               token=user["token"])
-            task_id = r.json["task"]["id"]
-        base = "http://127.0.0.1:%d" % system.port
-        script = os.path.join(tmp, "post.lua")
-        with open(script, "w") as f:
-            f.write(POST_LUA % user["token"])
-        only = os.environ.get("BENCH_ONLY", "")
-        runs = [("baseline GET /health", wrk(base + "/health"))]
-        if only != "pages":
-            runs += [("read GET /tasks/{id}",
-                      wrk("%s/tasks/%d" % (base, task_id), user["token"])),
-                     ("list GET /tasks (20)",
-                      wrk(base + "/tasks", user["token"])),
-                     ("write POST /tasks", wrk(base + "/tasks",
-                                               script=script))]
-        big = pages_bench.seed(system)
-        runs += pages_bench.rows(system, big, wrk)
-        if os.environ.get("BENCH_EXPLAIN") == "1":
-            pages_bench.explain(big["id"])
+        rows, rss = scenario_table(system, tmp)
     finally:
         system.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    baseline = runs[0][1]["rps"]
-    print("taskapi bench: wrk -t1 -c%d -d%ds per endpoint, loopback, "
-          "load average %.1f" % (CONNECTIONS, SECONDS, os.getloadavg()[0]))
-    print("%-24s %10s %9s %9s %8s %9s" % ("endpoint", "req/s", "p50",
-                                          "p99", "non-2xx", "vs base"))
-    for name, r in runs:
-        print("%-24s %10.0f %9s %9s %8d %8.3fx" % (
-            name, r["rps"], r["p50"], r["p99"], r["non2xx"],
-            r["rps"] / baseline))
-    print(json.dumps({name: r for name, r in runs}))
-    if os.environ.get("BENCH_CALLER_AUTH", "1") != "0" and \
-            os.environ.get("BENCH_ONLY", "") != "pages":
+    if label:
+        print("== %s (%s)" % (label, bindir))
+    print_table(rows, rss)
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is not installed (apt-get install wrk)")
+    # The access and metrics lines go to log files; info level, so the
+    # figures include the logging a production deployment does.
+    only = os.environ.get("BENCH_ONLY", "")
+    after = os.environ["TA_BIN_DIR"]
+    before = os.environ.get("BENCH_BEFORE_BIN_DIR", "")
+    if only in ("", "scenarios"):
+        # Before/after in one run: the two builds in turn, twice.
+        for label, bindir in ([("before", before), ("after", after)] * 2
+                              if before else [("", after)]):
+            scenarios_on(label, bindir)
+    os.environ["TA_BIN_DIR"] = after
+    runs = []
+    if only in ("", "pages"):
+        system = taskapi_system.System()
+        system.start()
+        try:
+            runs = [("baseline GET /health",
+                     wrk("http://127.0.0.1:%d/health" % system.port))]
+            big = pages_bench.seed(system)
+            runs += pages_bench.rows(system, big, wrk)
+            if os.environ.get("BENCH_EXPLAIN") == "1":
+                pages_bench.explain(big["id"])
+        finally:
+            system.stop()
+    if runs:
+        baseline = runs[0][1]["rps"]
+        print("%-26s %10s %9s %9s %8s %9s" % ("pages", "req/s", "p50",
+                                              "p99", "non-2xx", "vs base"))
+        for name, r in runs:
+            print("%-26s %10.0f %9s %9s %8d %8.3fx" % (
+                name, r["rps"], r["p50"], r["p99"], r["non2xx"],
+                r["rps"] / baseline))
+        print(json.dumps({name: r for name, r in runs}))
+    if os.environ.get("BENCH_CALLER_AUTH", "1") != "0" and only == "":
         caller_auth_cost()
 
 

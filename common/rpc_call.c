@@ -8,9 +8,13 @@
  *   advances on nng's task threads (send done -> receive -> reply), and
  *   done(arg, call) runs exactly once on one of them; it must not block.
  * - Ownership: the caller owns the ta_rpc_call throughout. The call owns
- *   its packed envelope, its nng context and aio, and the unpacked reply.
- *   ta_rpc_call_free closes the context and hands the aio to nng's reaper,
- *   so it is safe inside done(), which runs on that aio's own callback.
+ *   its packed envelope and the unpacked reply, and borrows a lane (an nng
+ *   context and its aio, rpc_lanes.h) from the client's pool from start
+ *   to free. ta_rpc_call_free gives the lane back, so it is safe inside
+ *   done(), which runs on that aio's own callback; the lane is lent again
+ *   only once that callback has returned. A lane is reused for many calls:
+ *   starting a send on a REQ context abandons anything earlier on it, so
+ *   a late reply to an old call is dropped by nng, never delivered.
  * - Deadline: the aio timeout is the time left to the envelope deadline,
  *   set again before the receive; expiry is DEADLINE_EXCEEDED. A call whose
  *   deadline has already passed is not sent.
@@ -21,7 +25,10 @@
  *   TA_RPC_SEND_GRACE_MS (until the start grace ends: until then) is
  *   UNAVAILABLE too (never ran), not a deadline.
  * - Delivery is at most once per send: re-sending is off on every context
- *   (see call_ctx_open). When the instance holding a call drops it
+ *   (NNG_OPT_REQ_RESENDTIME infinite, set when rpc_lanes.c opens it: nng's
+ *   REQ would otherwise re-send after 60 s and at once when the pipe
+ *   holding the request dies, so a CreateTask could run twice; with it off
+ *   a lost pipe surfaces as NNG_ECONNRESET or NNG_ECLOSED). When the instance holding a call drops it
  *   (ECONNRESET: killed, or its dialer closed by discovery), a call marked
  *   is_retry_safe is sent again on the same context, so to another pipe,
  *   up to TA_RPC_MAX_ATTEMPTS sends within its deadline; others end
@@ -37,7 +44,6 @@
 #include <string.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "alloc.h"
 #include "clock.h"
@@ -45,6 +51,7 @@
 #include "rpc_auth.h"
 #include "rpc_client.h"
 #include "rpc_envelope.h"
+#include "rpc_lanes.h"
 
 /*
  * How long a request may wait for a pipe to take it before UNAVAILABLE: a
@@ -68,9 +75,8 @@ struct ta_rpc_call_priv {
 	int64_t start_us;
 	ta_rpc_client *client; /* borrowed: set by ta_rpc_start */
 	enum call_state state;
-	bool is_ctx_open;
-	nng_ctx ctx;
-	nng_aio *aio;
+	ta_rpc_lane *lane; /* lent by the client's pool while the call lives */
+	nng_aio *aio;      /* borrowed: lane->aio */
 	void (*done)(void *arg, ta_rpc_call *call);
 	void *arg;
 };
@@ -114,11 +120,11 @@ ta_rpc_call_free(ta_rpc_call *call)
 	if (!call)
 		return;
 	p = call->priv;
-	if (p->is_ctx_open)
-		nng_ctx_close(p->ctx);
-	/* May run inside done(), on this aio's callback: never free it here. */
-	if (p->aio)
-		nng_aio_reap(p->aio);
+	/* May run inside done(), on the lane's callback: the pool hands the
+	 * lane on once that returns. */
+	if (p->lane)
+		ta_rpc_lane_put(p->lane, p->state == CALL_SENDING ||
+		                             p->state == CALL_RECEIVING);
 	if (call->reply)
 		taskapi__v1__reply_envelope__free_unpacked(call->reply, NULL);
 	free(p->buf);
@@ -174,7 +180,8 @@ call_send(struct ta_rpc_call_priv *p, nng_msg *m, int64_t left)
 	nng_aio_set_timeout(
 	    p->aio, (nng_duration)(left < grace ? left : grace));
 	nng_aio_set_msg(p->aio, m);
-	nng_ctx_send(p->ctx, p->aio);
+	p->lane->is_recv = false;
+	nng_ctx_send(p->lane->ctx, p->aio);
 }
 
 /*
@@ -231,7 +238,8 @@ call_cb(void *arg)
 		}
 		p->state = CALL_RECEIVING;
 		nng_aio_set_timeout(p->aio, (nng_duration)left);
-		nng_ctx_recv(p->ctx, p->aio);
+		p->lane->is_recv = true;
+		nng_ctx_recv(p->lane->ctx, p->aio);
 		return;
 	}
 	if (rv == NNG_ECONNRESET && call_resend(call))
@@ -269,25 +277,6 @@ call_cb(void *arg)
 	call_finish(call, status, message);
 }
 
-/*
- * nng's REQ re-sends a request after NNG_OPT_REQ_RESENDTIME (60 s by
- * default) and at once when the pipe holding it dies, so delivery would be
- * at-least-once and a CreateTask or RegisterUser could run twice. With
- * re-sending off a lost pipe surfaces as NNG_ECONNRESET (or NNG_ECLOSED):
- * the call ends UNAVAILABLE and the caller decides whether to retry.
- */
-static int
-call_ctx_open(ta_rpc_client *c, struct ta_rpc_call_priv *p)
-{
-	int rv;
-
-	if ((rv = nng_ctx_open(&p->ctx, ta_rpc_client_socket(c))) != 0)
-		return rv;
-	p->is_ctx_open = true;
-	return nng_ctx_set_ms(
-	    p->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-}
-
 ta_status
 ta_rpc_start(ta_rpc_client *c, ta_rpc_call *call,
     void (*done)(void *arg, ta_rpc_call *call), void *arg)
@@ -322,16 +311,17 @@ ta_rpc_start(ta_rpc_client *c, ta_rpc_call *call,
 		call->message = "service unavailable";
 		return call->status;
 	}
-	if ((rv = call_ctx_open(c, p)) != 0 ||
-	    (rv = nng_aio_alloc(&p->aio, call_cb, call)) != 0 ||
+	if ((rv = ta_rpc_lane_get(ta_rpc_client_lanes(c), call_cb, call,
+	         &p->lane)) != 0 ||
 	    (rv = nng_msg_alloc(&m, p->len)) != 0) {
 		ta_log(TA_LOG_WARN, "rpc_call_failed", "cannot start RPC",
 		    TA_S("request_id", p->request_id),
 		    TA_S("method", p->method), TA_S("error", nng_strerror(rv)));
 		call->status = TA_UNAVAILABLE;
 		call->message = "service unavailable";
-		return call->status; /* call_free releases ctx and aio */
+		return call->status; /* call_free gives the lane back */
 	}
+	p->aio = p->lane->aio;
 	memcpy(nng_msg_body(m), p->buf, p->len);
 	p->done = done;
 	p->arg = arg;

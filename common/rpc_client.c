@@ -57,6 +57,7 @@ struct ta_rpc_client {
 	atomic_int connected;
 	atomic_bool is_closing;
 	const ta_rpc_auth *auth; /* borrowed; NULL: calls go unsigned */
+	ta_rpc_lanes *lanes;     /* contexts lent to calls (rpc_lanes.h) */
 };
 
 /* Early re-resolutions (after a pipe went away) are this far apart at least. */
@@ -218,6 +219,7 @@ ta_rpc_client_open_cfg(const ta_rpc_client_cfg *cfg, ta_rpc_client **out)
 		return TA_INTERNAL;
 	}
 	c->dialers.sock = c->sock;
+	c->lanes = ta_rpc_lanes_new(c->sock);
 	/* Set before dialling: the dialers copy them. */
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, c->max_bytes);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 100);
@@ -283,6 +285,12 @@ ta_rpc_client_auth(const ta_rpc_client *c)
 	return c->auth;
 }
 
+ta_rpc_lanes *
+ta_rpc_client_lanes(ta_rpc_client *c)
+{
+	return c->lanes;
+}
+
 void
 ta_rpc_client_close(ta_rpc_client *c)
 {
@@ -300,6 +308,7 @@ ta_rpc_client_close(ta_rpc_client *c)
 		pthread_join(c->thread, NULL);
 	}
 	nng_close(c->sock); /* closes the dialers and every context */
+	ta_rpc_lanes_free(c->lanes);
 	ta_rpc_dialers_fini(&c->dialers);
 	free(c->pipes);
 	free(c->name);

@@ -13,6 +13,7 @@
 #include <nng/nng.h>
 
 #include "rpc.h"
+#include "rpc_lanes.h"
 
 /* The REQ socket every call opens its context on. */
 nng_socket ta_rpc_client_socket(const ta_rpc_client *c);
@@ -25,6 +26,9 @@ int64_t ta_rpc_client_open_us(const ta_rpc_client *c);
 
 /* Whether ta_rpc_client_close has begun: no call is re-sent then. */
 bool ta_rpc_client_is_closing(ta_rpc_client *c);
+
+/* The pool of contexts calls borrow (owned by c). */
+ta_rpc_lanes *ta_rpc_client_lanes(ta_rpc_client *c);
 
 /* The key calls are signed with (borrowed); NULL: unsigned. */
 const ta_rpc_auth *ta_rpc_client_auth(const ta_rpc_client *c);

@@ -1,7 +1,6 @@
 /*
- * The per-request access line (event "http_request") and its CloudWatch
- * Embedded Metric Format twin (namespace "taskapi", dimensions service and
- * route; metrics requests, errors, latency_ms), both on stdout.
+ * The per-request access line (event "http_request") on stdout; each
+ * request is also counted in the per-route metrics (metrics.h).
  */
 #ifndef EDGE_API_ACCESS_H
 #define EDGE_API_ACCESS_H
@@ -22,7 +21,10 @@ typedef struct edge_access {
 	const char *client_addr; /* NULL or "": not known */
 } edge_access;
 
-/* Writes both lines (at level info). Thread-safe. */
+/*
+ * Writes the access line (at level info) and counts the request in the
+ * metrics (at any level). Thread-safe.
+ */
 void edge_access_log(const edge_access *a);
 
 #endif

@@ -49,6 +49,7 @@ typedef struct edge_cfg {
 	long register_rate_window_s; /* REGISTER_RATE_WINDOW_S */
 	long rate_limit_slots;       /* RATE_LIMIT_SLOTS: addresses tracked */
 	long revocation_refresh_s;   /* REVOCATION_REFRESH_S (sessions.md) */
+	long metrics_interval_s;     /* METRICS_INTERVAL_S: EMF lines */
 	ta_rpc_auth_cfg rpc_auth;    /* RPC_AUTH, RPC_AUTH_KEY(_PREVIOUS) */
 } edge_cfg;
 

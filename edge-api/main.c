@@ -19,6 +19,7 @@
 #include "jwt.h"
 #include "conn_limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
 #include "rpc.h"
 
@@ -88,6 +89,9 @@ static const ta_cfg_item cfg_items[] = {
     /* How often ended sessions are pulled from auth-svc (sessions.md). */
     ITEM("REVOCATION_REFRESH_S", TA_CFG_INT, "15", 1, 60, false, NULL,
         revocation_refresh_s),
+    /* Request metrics are written per route once per interval (EMF). */
+    ITEM("METRICS_INTERVAL_S", TA_CFG_INT, "10", 1, 3600, false, NULL,
+        metrics_interval_s),
     /* The internal key every call to a worker is signed with. */
     TA_CFG_RPC_AUTH_ITEMS(edge_cfg, rpc_auth),
 };
@@ -236,6 +240,8 @@ main(void)
 	        cfg.rpc_timeout_ms, &poll) != TA_OK)
 		die("startup_failed", "could not start the revocation poller",
 		    1);
+	if (edge_metrics_start(cfg.metrics_interval_s) != TA_OK)
+		die("startup_failed", "could not start the metrics flusher", 1);
 	if (edge_http_open(&app, &http) != TA_OK)
 		exit(1);
 	ta_log(TA_LOG_INFO, "started", "edge-api listening",
@@ -251,6 +257,7 @@ main(void)
 	drain_delay(&stop, cfg.drain_delay_s);
 	/* In-flight calls end by their deadline; give them that and a bit. */
 	edge_http_close(http, cfg.rpc_timeout_ms + 1000);
+	edge_metrics_stop(); // after the last request: its interval is written
 	edge_revocation_poll_stop(poll);
 	edge_revocations_free(app.revocations);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_TASK]);

@@ -2,7 +2,8 @@
 
 Runs the three real processes (the e2e harness), sends requests that end
 200, 201, 401, 404 and 503 (task-svc stopped), and takes every stdout line
-of edge-api that carries "_aws". Each must be one JSON object that validates
+of edge-api that carries "_aws": one per route and interval (the interval
+is set longer than the test, and stopping the edge writes the last one). Each must be one JSON object that validates
 against the EMF JSON schema (tests/deploy/emf-schema.json, Draft 7, Debian's
 python3-jsonschema), and what the schema cannot check: every dimension
 reference names a top-level string member, every metric reference a number
@@ -41,7 +42,7 @@ def setUpModule():
         schema = json.load(f)
     jsonschema.Draft7Validator.check_schema(schema)
     state["validator"] = jsonschema.Draft7Validator(schema)
-    system = ts.System().start()
+    system = ts.System(env_edge={"METRICS_INTERVAL_S": "3600"}).start()
     try:
         # The harness's readiness probes (the three health routes) may log
         # metrics lines at any moment: the requests counted here are the
@@ -70,6 +71,8 @@ def setUpModule():
         assert r.status >= 500, r
         state["task_id"] = str(task_id)
         state["sent"] = 8
+        # register, login, create, get (x2), list (x2), unmatched
+        state["routes"] = 6
     finally:
         system.stop()
     raw = system.log_text("edge-api")
@@ -82,9 +85,20 @@ def setUpModule():
 
 
 class EmfLines(unittest.TestCase):
-    def test_every_request_has_one_metrics_line(self):
-        self.assertEqual(len(state["lines"]), state["sent"],
+    def test_every_request_is_counted_once(self):
+        docs = [json.loads(line) for line in state["lines"]]
+        self.assertEqual(sum(d["requests"] for d in docs), state["sent"],
                          "\n".join(state["lines"]))
+
+    def test_one_line_per_route_and_interval(self):
+        routes = [json.loads(line)["route"] for line in state["lines"]]
+        self.assertEqual(len(routes), state["routes"], routes)
+        self.assertEqual(len(set(routes)), len(routes), routes)
+
+    def test_latencies_are_the_requests(self):
+        for line in state["lines"]:
+            doc = json.loads(line)
+            self.assertEqual(len(doc["latency_ms"]), doc["requests"], line)
 
     def test_lines_validate_against_the_schema(self):
         for line in state["lines"]:
@@ -118,10 +132,12 @@ class EmfLines(unittest.TestCase):
         for r in routes:
             self.assertNotIn(state["task_id"], r or "")
         self.assertIn("unmatched", routes)
-        errors = [d["errors"] for d in docs]
-        self.assertEqual(errors.count(1), 1, docs)   # the one 503
-        self.assertTrue(all(d["requests"] == 1 for d in docs))
-        self.assertTrue(all(d["latency_ms"] >= 0 for d in docs))
+        # The one 503, on GET /tasks beside that route's 401.
+        self.assertEqual(sum(d["errors"] for d in docs), 1, docs)
+        by_route = {d["route"]: d for d in docs}
+        self.assertEqual(by_route["GET /tasks"]["requests"], 2, docs)
+        self.assertEqual(by_route["GET /tasks"]["errors"], 1, docs)
+        self.assertTrue(all(x >= 0 for d in docs for x in d["latency_ms"]))
 
 
 def emitted():

@@ -1,0 +1,55 @@
+/*
+ * A REQ client's pool of "lanes": an nng context with its aio, opened once
+ * and lent to one call at a time (rpc_call.c), instead of a context opened,
+ * an aio allocated and both handed to nng's reaper for every call. Private
+ * to the RPC client (rpc_client.c owns the pool, rpc_call.c borrows).
+ */
+#ifndef TA_COMMON_RPC_LANES_H
+#define TA_COMMON_RPC_LANES_H
+
+#include <stdbool.h>
+
+#include <nng/nng.h>
+
+typedef struct ta_rpc_lanes ta_rpc_lanes;
+
+/* One context and its aio; ctx and aio are the borrower's while lent. */
+typedef struct ta_rpc_lane {
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool is_recv; /* set by the borrower: the pending operation receives */
+	/* Private to rpc_lanes.c from here on. */
+	void (*cb)(void *arg);
+	void *arg;
+	bool is_in_cb, is_released, is_lent;
+	ta_rpc_lanes *owner;
+	struct ta_rpc_lane *next_free, *next_all;
+} ta_rpc_lane;
+
+/* An empty pool on sock (borrowed: outlives the pool). */
+ta_rpc_lanes *ta_rpc_lanes_new(nng_socket sock);
+
+/*
+ * Lends a lane whose aio completions call cb(arg) on nng's task threads:
+ * a pooled one, or a new context (re-sending off: see rpc_call.c) and aio.
+ * Returns 0, or the nng error that kept a new one from opening.
+ */
+int ta_rpc_lane_get(
+    ta_rpc_lanes *ls, void (*cb)(void *arg), void *arg, ta_rpc_lane **out);
+
+/*
+ * Gives l back. is_pending: an operation on its aio has not completed yet
+ * (it is cancelled, its message dropped, and l returns when its callback
+ * has run). Safe inside l's own callback: l returns when that ends.
+ */
+void ta_rpc_lane_put(ta_rpc_lane *l, bool is_pending);
+
+/*
+ * Frees the pool and every lane not lent; a lent lane is freed when its
+ * call gives it back, and the pool with the last one. The socket must be
+ * closed first (pending operations end with NNG_ECLOSED); waits for
+ * running callbacks.
+ */
+void ta_rpc_lanes_free(ta_rpc_lanes *ls);
+
+#endif
