@@ -32,6 +32,7 @@ typedef struct auth_cfg {
 	const char *rpc_listen;
 	long rpc_queue_limit;
 	long drain_delay_s;
+	long slow_call_ms;
 	ta_db_cfg db;
 	const char *jwt_secret;
 	const char *jwt_secret_previous;
@@ -55,6 +56,8 @@ static const ta_cfg_item cfg_items[] = {
         offsetof(auth_cfg, rpc_queue_limit)},
     /* After SIGTERM: serve this long before closing (common/stop.h). */
     TA_CFG_DRAIN_ITEM(auth_cfg, drain_delay_s),
+    /* A call this slow is logged at info, others at debug (rpc.h). */
+    TA_CFG_SLOW_CALL_ITEM(auth_cfg, slow_call_ms),
     {"JWT_SECRET", TA_CFG_STR, NULL, 32, 4096, true, NULL,
         offsetof(auth_cfg, jwt_secret)},
     /* Rotation: still verifies tokens, never signs (docs/tokens.md). */
@@ -195,6 +198,7 @@ main(int argc, char **argv)
 	scfg.listen_url = cfg.rpc_listen;
 	scfg.nthreads = (int)cfg.db.pool_size;
 	scfg.queue_limit = (int)cfg.rpc_queue_limit;
+	scfg.slow_call_ms = (int)cfg.slow_call_ms;
 	scfg.services = services;
 	scfg.nservices = 2;
 	scfg.app = &app;

@@ -13,7 +13,10 @@ against the database named by DB_*, then, for each scenario of issue 13:
 
 prints req/s, p50, p99, CPU microseconds per request of each process
 (utime+stime deltas from /proc/<pid>/stat: that process only), log bytes
-per request of each process (its stdout file), RSS after the load, and
+per request of each process (its stdout file), context switches per
+request of each process (every thread's voluntary + involuntary switches
+from /proc/<pid>/task/*/status: the hand-offs between threads), RSS
+after the load, and
 the database's ceiling: bench/ceiling.py records the exact statements a
 request of the scenario sends (PostgreSQL's own statement log) and runs
 them through pgbench -M prepared with as many clients as wrk has
@@ -185,9 +188,27 @@ def caller_auth_cost():
                       "read_by_mode": [[m, r] for m, r in ab]}))
 
 
+def ctx_switches(pid):
+    """Context switches (voluntary + involuntary) of every thread of pid
+    so far: each is a thread giving up or losing the CPU, so their count
+    per request counts the hand-offs between threads."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                n += sum(int(v) for v in re.findall(
+                    r"^(?:non)?voluntary_ctxt_switches:\s+(\d+)",
+                    f.read(), re.M))
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return n
+
+
 def procs_snapshot(system):
-    """CPU microseconds and log bytes of each process so far."""
-    return {n: (cpu_us(p.pid), os.path.getsize(system.logs[n]))
+    """CPU microseconds, log bytes and context switches of each process
+    so far."""
+    return {n: (cpu_us(p.pid), os.path.getsize(system.logs[n]),
+                ctx_switches(p.pid))
             for n, p in system.procs.items()}
 
 
@@ -207,6 +228,8 @@ def measured(system, url, token=None, script=None):
                    for k in after}
     r["log_b"] = {k: round((after[k][1] - before[k][1]) / n, 1)
                   for k in after}
+    r["cs"] = {k: round((after[k][2] - before[k][2]) / n, 2)
+               for k in after}
     return r
 
 
@@ -302,20 +325,22 @@ def print_table(rows, rss):
           "cluster (fsync on); load average %.1f"
           % (CONNECTIONS, SECONDS, CONNECTIONS, SECONDS,
              os.getloadavg()[0]))
-    print("%-13s %8s %8s %8s %6s %8s %6s %6s %6s %6s %6s %6s %6s" % (
-        "scenario", "req/s", "p50", "p99", "non2xx", "pgbench", "%ceil",
-        "edgeus", "taskus", "authus", "sumus", "edgeB", "wrkB"))
+    print("%-13s %8s %8s %8s %6s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s"
+          % ("scenario", "req/s", "p50", "p99", "non2xx", "pgbench",
+             "%ceil", "edgeus", "taskus", "authus", "sumus", "edgeB",
+             "wrkB", "edgeCS", "taskCS"))
     for k, r in rows.items():
         pg = r.get("pgbench")
-        c, b = r["cpu_us"], r["log_b"]
+        c, b, cs = r["cpu_us"], r["log_b"], r["cs"]
         print("%-13s %8.0f %8s %8s %6d %8s %6s %6.1f %6.1f %6.1f %6.1f "
-              "%6.0f %6.0f" % (
+              "%6.0f %6.0f %6.2f %6.2f" % (
                   k, r["rps"], r["p50"], r["p99"], r["non2xx"],
                   "%.0f" % pg["tps"] if pg else "-",
                   "%.0f%%" % (100 * r["rps"] / pg["tps"]) if pg else "-",
                   c["edge-api"], c["task-svc"], c["auth-svc"],
                   c["edge-api"] + c["task-svc"] + c["auth-svc"],
-                  b["edge-api"], b["task-svc"] + b["auth-svc"]))
+                  b["edge-api"], b["task-svc"] + b["auth-svc"],
+                  cs["edge-api"], cs["task-svc"]))
     if "get+logins" in rows:
         print("get-one p99 alone %s, beside logins at c=%d %s (%.0f "
               "logins/s)" % (rows["get"]["p99"], LOGIN_CONNECTIONS,

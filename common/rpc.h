@@ -31,6 +31,12 @@
 
 /* Default number of received calls that may wait for a serving thread. */
 #define TA_RPC_QUEUE_LIMIT_DEFAULT 64
+/* A call at least this slow gets its rpc_call line at info (rpc_serve.c). */
+#define TA_RPC_SLOW_CALL_MS_DEFAULT 250
+/* The workers' RPC_SLOW_CALL_MS setting: an item of a ta_cfg_item table. */
+#define TA_CFG_SLOW_CALL_ITEM(type, member)                                    \
+	{"RPC_SLOW_CALL_MS", TA_CFG_INT, "250", 1, 3600000, false, NULL,       \
+	    offsetof(type, member)}
 
 /* ---- server ---- */
 
@@ -79,6 +85,12 @@ typedef struct ta_rpc_server_cfg {
 	 * without running a handler. NULL: callers are not authenticated.
 	 */
 	const ta_rpc_auth *auth;
+	/*
+	 * A call that took at least this long is logged at info; others
+	 * only at debug, or at warn when the worker failed them. 0: the
+	 * default.
+	 */
+	int slow_call_ms;
 } ta_rpc_server_cfg;
 
 /*

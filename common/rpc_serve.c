@@ -249,13 +249,38 @@ dispatch(const ta_rpc_server_cfg *cfg, const Taskapi__V1__RequestEnvelope *env,
 	}
 }
 
+ta_log_level
+ta_rpc_call_level(int slow_call_ms, ta_status status, int64_t us)
+{
+	int slow_ms =
+	    slow_call_ms > 0 ? slow_call_ms : TA_RPC_SLOW_CALL_MS_DEFAULT;
+
+	switch (status) {
+	case TA_INTERNAL:
+	case TA_UNKNOWN:
+	case TA_DATA_LOSS:
+	case TA_UNIMPLEMENTED:
+	case TA_UNAVAILABLE:
+	case TA_DEADLINE_EXCEEDED:
+		return TA_LOG_WARN;
+	default:
+		return us >= (int64_t)slow_ms * 1000 ? TA_LOG_INFO
+		                                     : TA_LOG_DEBUG;
+	}
+}
+
 static void
-log_access(const ta_rpc_ctx *ctx, ta_status status, int64_t t0_us)
+log_access(const ta_rpc_server_cfg *cfg, const ta_rpc_ctx *ctx,
+    ta_status status, int64_t t0_us)
 {
 	char method[METHOD_LOG_MAX + 1];
 	ta_kv kvs[6];
 	size_t n = 0;
+	int64_t us = ta_mono_us() - t0_us;
+	ta_log_level level = ta_rpc_call_level(cfg->slow_call_ms, status, us);
 
+	if (!ta_log_enabled(level))
+		return;
 	/* ctx->method comes from the wire: bound what reaches the log. */
 	snprintf(method, sizeof method, "%s", ctx->method);
 	kvs[n++] = TA_S("request_id", ctx->request_id);
@@ -263,9 +288,9 @@ log_access(const ta_rpc_ctx *ctx, ta_status status, int64_t t0_us)
 		kvs[n++] = TA_I("user_id", ctx->principal->user_id);
 	kvs[n++] = TA_S("method", method);
 	kvs[n++] = TA_S("code", ta_status_name(status));
-	kvs[n++] = TA_F("latency_ms", (double)(ta_mono_us() - t0_us) / 1000.0);
+	kvs[n++] = TA_F("latency_ms", (double)us / 1000.0);
 	kvs[n].type = TA_KV_END;
-	ta_log_kv(TA_LOG_INFO, "rpc_call", "rpc call", kvs);
+	ta_log_kv(level, "rpc_call", "rpc call", kvs);
 }
 
 bool
@@ -295,7 +320,7 @@ ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
 		ta_log(TA_LOG_ERROR, "rpc_reply_alloc_failed",
 		    "could not allocate the reply; the client will time out",
 		    TA_S("request_id", ctx.request_id));
-	log_access(&ctx, is_packed ? r.status : TA_INTERNAL, t0);
+	log_access(cfg, &ctx, is_packed ? r.status : TA_INTERNAL, t0);
 	if (env)
 		taskapi__v1__request_envelope__free_unpacked(env, NULL);
 	free(r.message);

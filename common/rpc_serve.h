@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "rpc.h"
 #include "rpc_envelope.h"
 
@@ -26,5 +27,16 @@
 bool ta_rpc_serve_packed(const ta_rpc_server_cfg *cfg, size_t max_bytes,
     void *thread_state, const uint8_t *req, size_t len,
     ta_rpc_reply_alloc alloc, void *arg);
+
+/*
+ * The level of a call's `rpc_call` line: TA_LOG_WARN when the worker
+ * failed it (INTERNAL, UNKNOWN, DATA_LOSS, UNIMPLEMENTED, UNAVAILABLE,
+ * DEADLINE_EXCEEDED: the edge answers 5xx), TA_LOG_INFO when it took at
+ * least slow_call_ms (0: TA_RPC_SLOW_CALL_MS_DEFAULT) over us
+ * microseconds, TA_LOG_DEBUG otherwise. The edge's access line already
+ * records every request with its id, user, route, status and latency.
+ * Pure.
+ */
+ta_log_level ta_rpc_call_level(int slow_call_ms, ta_status status, int64_t us);
 
 #endif

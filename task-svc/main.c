@@ -31,6 +31,7 @@ typedef struct task_cfg {
 	const char *rpc_listen;
 	long rpc_queue_limit;
 	long drain_delay_s;
+	long slow_call_ms;
 	long page_max_bytes;
 	const char *log_level;
 	ta_db_cfg db;
@@ -47,6 +48,8 @@ static const ta_cfg_item cfg_items[] = {
         offsetof(task_cfg, rpc_queue_limit)},
     /* After SIGTERM: serve this long before closing (common/stop.h). */
     TA_CFG_DRAIN_ITEM(task_cfg, drain_delay_s),
+    /* A call this slow is logged at info, others at debug (rpc.h). */
+    TA_CFG_SLOW_CALL_ITEM(task_cfg, slow_call_ms),
     /* A ListTasks page ends before its JSON would pass this (README). */
     {"PAGE_MAX_BYTES", TA_CFG_INT, "1048576", 16384, 4194304, false, NULL,
         offsetof(task_cfg, page_max_bytes)},
@@ -136,6 +139,7 @@ main(int argc, char **argv)
 	scfg.listen_url = cfg.rpc_listen;
 	scfg.nthreads = (int)cfg.db.pool_size;
 	scfg.queue_limit = (int)cfg.rpc_queue_limit;
+	scfg.slow_call_ms = (int)cfg.slow_call_ms;
 	scfg.services = services;
 	scfg.nservices = 2;
 	scfg.app = &app;

@@ -227,8 +227,10 @@ class DiscoveryTest(unittest.TestCase):
         return p
 
     def start_task(self, ip, tag=""):
+        # Debug: every call's rpc_call line, counted per instance.
         p = self.start("task-%s%s" % (ip, tag), "task-svc",
-                       RPC_LISTEN="tcp://%s:%d" % (ip, self.task_port))
+                       RPC_LISTEN="tcp://%s:%d" % (ip, self.task_port),
+                       LOG_LEVEL="debug")
         p.wait_event("rpc_listening")
         self.tasks[ip] = p
         return p

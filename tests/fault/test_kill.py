@@ -21,7 +21,8 @@ KILL_AT_S = 3.0
 class KillTest(unittest.TestCase):
 
     def test_sigkill_one_of_three(self):
-        with faultlib.Stack(n_auth=1, n_task=3) as st:
+        with faultlib.Stack(n_auth=1, n_task=3,
+                            env_task={"LOG_LEVEL": "debug"}) as st:
             users = [st.new_user() for _ in range(4)]
             load = faultlib.Load(st, users, nthreads=4, seconds=RUN_S,
                                  max_requests=3000, prefix="kill").start()

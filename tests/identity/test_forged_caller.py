@@ -57,7 +57,10 @@ def setUpModule():
     TMP = tempfile.TemporaryDirectory()
     C = protolib.compile_python(
         os.path.join(protolib.source_dir(), "proto"), TMP.name)
-    SYS = ts.System()
+    # Debug: the workers' rpc_call line of every call (info has only the
+    # failed and slow ones), so the refused calls' lines can be checked.
+    SYS = ts.System(env_auth={"LOG_LEVEL": "debug"},
+                    env_task={"LOG_LEVEL": "debug"})
     SYS.start()
 
 

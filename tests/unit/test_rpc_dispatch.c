@@ -353,6 +353,37 @@ test_caller_auth(void **state)
 	ta_rpc_auth_free(auth);
 }
 
+/* The level of a call's rpc_call line: warn, info when slow, else debug. */
+static void
+test_call_log_level(void **state)
+{
+	static const ta_status failed[] = {TA_INTERNAL, TA_UNKNOWN,
+	    TA_DATA_LOSS, TA_UNIMPLEMENTED, TA_UNAVAILABLE,
+	    TA_DEADLINE_EXCEEDED};
+	static const ta_status answered[] = {TA_OK, TA_NOT_FOUND,
+	    TA_INVALID_ARGUMENT, TA_PERMISSION_DENIED, TA_UNAUTHENTICATED,
+	    TA_ALREADY_EXISTS, TA_FAILED_PRECONDITION, TA_RESOURCE_EXHAUSTED};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof failed / sizeof failed[0]; i++) {
+		assert_int_equal(
+		    ta_rpc_call_level(0, failed[i], 10), TA_LOG_WARN);
+		assert_int_equal(
+		    ta_rpc_call_level(5, failed[i], 9000000), TA_LOG_WARN);
+	}
+	for (size_t i = 0; i < sizeof answered / sizeof answered[0]; i++) {
+		/* The default threshold, 250 ms, and one set to 5 ms. */
+		assert_int_equal(ta_rpc_call_level(0, answered[i], 249999),
+		    TA_LOG_DEBUG);
+		assert_int_equal(
+		    ta_rpc_call_level(0, answered[i], 250000), TA_LOG_INFO);
+		assert_int_equal(
+		    ta_rpc_call_level(5, answered[i], 4999), TA_LOG_DEBUG);
+		assert_int_equal(
+		    ta_rpc_call_level(5, answered[i], 5000), TA_LOG_INFO);
+	}
+}
+
 int
 main(void)
 {
@@ -363,6 +394,7 @@ main(void)
 	    cmocka_unit_test(test_handler_misbehaves),
 	    cmocka_unit_test(test_alloc_fails),
 	    cmocka_unit_test(test_caller_auth),
+	    cmocka_unit_test(test_call_log_level),
 	};
 
 	ta_log_init("unit-rpc-dispatch", TA_LOG_INFO);
