@@ -49,6 +49,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
@@ -213,8 +214,26 @@ def procs_snapshot(system):
 
 
 def rss_kb(pid):
+    """VmRSS, and its anonymous and file-backed parts (RssAnon: the
+    process's own memory; RssFile: mapped library and binary pages, shared
+    with every other process mapping them), in kB."""
     with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        t = f.read()
+    return {k: int(re.search(r"%s:\s+(\d+)" % k, t).group(1))
+            for k in ("VmRSS", "RssAnon", "RssFile")}
+
+
+def wait_idle(system, quiet_us=2000, limit_s=15.0):
+    """Waits until no process used more than quiet_us of CPU in 0.5 s:
+    a worker may still be serving calls queued before wrk stopped (logins
+    hash for ~40 ms each), and its memory then is not "after the load"."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = {n: cpu_us(p.pid) for n, p in system.procs.items()}
+        time.sleep(0.5)
+        if all(cpu_us(p.pid) - before[n] <= quiet_us
+               for n, p in system.procs.items()):
+            return
 
 
 def measured(system, url, token=None, script=None):
@@ -310,6 +329,7 @@ def scenario_table(system, tmp):
     with open(lua, "w") as f:
         f.write(login_lua(logins))
     rows["get+logins"] = with_logins(system, one, reader["token"], lua)
+    wait_idle(system)
     rss = {n: rss_kb(p.pid) for n, p in system.procs.items()}
     for k in SCENARIOS:
         if k in sql:
@@ -346,8 +366,11 @@ def print_table(rows, rss):
               "logins/s)" % (rows["get"]["p99"], LOGIN_CONNECTIONS,
                              rows["get+logins"]["p99"],
                              rows["get+logins"]["logins_rps"]))
-    print("RSS after the load: " + ", ".join(
-        "%s %.1f MB" % (n, kb / 1024.0) for n, kb in rss.items()))
+    print("RSS after the load (anonymous + file-backed): " + ", ".join(
+        "%s %.1f MB (%.1f + %.1f)" % (n, kb["VmRSS"] / 1024.0,
+                                      kb["RssAnon"] / 1024.0,
+                                      kb["RssFile"] / 1024.0)
+        for n, kb in rss.items()))
     print(json.dumps({"scenarios": rows, "rss_kb": rss}))
 
 

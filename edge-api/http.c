@@ -206,8 +206,8 @@ dispatch(edge_req *r)
 		    &reason);
 
 		if (st == TA_OK)
-			st = ta_jwt_verify(
-			    app->jwt, tok, time(NULL), &r->claims, &reason);
+			st = edge_token_verify(app->tokens, app->jwt, tok,
+			    time(NULL), &r->claims, &reason);
 		free(tok);
 		if (st != TA_OK)
 			return edge_respond_error(r, 401, reason, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "rpc.h"
 #include "rpc_auth.h"
 #include "status.h"
+#include "token_cache.h"
 
 /* The edge's configuration (filled from its table in main.c). */
 typedef struct edge_cfg {
@@ -73,6 +74,7 @@ typedef struct edge_app {
 	ta_rpc_client *backends[EDGE_BACKEND_TASK + 1]; /* by edge_backend */
 	edge_limiter limiters[EDGE_LIMITERS];
 	edge_revocations *revocations; /* ended sessions (revocation.h) */
+	edge_token_cache *tokens;      /* verified tokens (token_cache.h) */
 } edge_app;
 
 typedef struct edge_http edge_http;

@@ -235,6 +235,7 @@ main(void)
 	ta_rpc_client_set_auth(app.backends[EDGE_BACKEND_AUTH], rpc_auth);
 	ta_rpc_client_set_auth(app.backends[EDGE_BACKEND_TASK], rpc_auth);
 	app.revocations = edge_revocations_new();
+	app.tokens = edge_token_cache_new();
 	if (edge_revocation_poll_start(app.revocations,
 	        app.backends[EDGE_BACKEND_AUTH], cfg.revocation_refresh_s,
 	        cfg.rpc_timeout_ms, &poll) != TA_OK)
@@ -260,6 +261,7 @@ main(void)
 	edge_metrics_stop(); // after the last request: its interval is written
 	edge_revocation_poll_stop(poll);
 	edge_revocations_free(app.revocations);
+	edge_token_cache_free(app.tokens);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_TASK]);
 	ta_rpc_client_close(app.backends[EDGE_BACKEND_AUTH]);
 	for (size_t i = 0; i < EDGE_LIMITERS; i++)
