@@ -57,20 +57,77 @@ keep_raw(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
-/* The front's hand-over: see edge_front_cfg. */
-static bool
-hand_over(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
+/*
+ * One front thread's libmicrohttpd (edge_front_cfg.server_open): no
+ * listening socket (the front accepts and hands over checked
+ * connections) and no thread of its own: the front thread runs it when
+ * its epoll set, watched through the daemon's, has work. Resuming a
+ * connection from an nng task thread signals the daemon's inter-thread
+ * channel, which wakes that front thread. The pool holds a head of at
+ * most EDGE_FRAME_MAX_HEAD bytes plus its parsed fields and parameters with
+ * room to spare, so libmicrohttpd never answers 431/414 (in HTML) on its
+ * own. EXTERNAL_LOGGER first, or MHD warns about it on its own stderr.
+ */
+static void *
+server_open(void *arg, long index, int wake, int *watch)
 {
 	edge_http *h = arg;
-	bool ok = false;
+	const edge_app *app = h->app;
+	const union MHD_DaemonInfo *info;
+	edge_server *srv = ta_xcalloc(1, sizeof *srv);
 
-	pthread_mutex_lock(&h->add_mu);
-	if (!h->is_stopped)
-		ok = MHD_add_connection(h->daemon, fd, sa, len) == MHD_YES;
-	else
-		close(fd);
-	pthread_mutex_unlock(&h->add_mu);
-	return ok;
+	(void)index;
+	srv->h = h;
+	srv->wake = wake;
+	srv->daemon = MHD_start_daemon(MHD_USE_EPOLL |
+	                                   MHD_ALLOW_SUSPEND_RESUME |
+	                                   MHD_USE_NO_LISTEN_SOCKET |
+	                                   MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, edge_http_handle, srv, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, h, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)app->cfg->http_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)app->connection_limit,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EDGE_MHD_POOL_BYTES,
+	    MHD_OPTION_NOTIFY_COMPLETED, edge_http_completed, srv,
+	    MHD_OPTION_UNESCAPE_CALLBACK, keep_raw, NULL, MHD_OPTION_END);
+	if (!srv->daemon ||
+	    !(info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_EPOLL_FD))) {
+		if (srv->daemon)
+			MHD_stop_daemon(srv->daemon);
+		free(srv);
+		return NULL;
+	}
+	*watch = info->epoll_fd;
+	return srv;
+}
+
+static bool
+hand_over(void *server, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	edge_server *srv = server;
+
+	return MHD_add_connection(srv->daemon, fd, sa, len) == MHD_YES;
+}
+
+/* Runs the daemon; true when it still has work ready (data already read
+ * or connections left ready by the edge-triggered epoll). */
+static bool
+server_run(void *server)
+{
+	edge_server *srv = server;
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	MHD_run(srv->daemon);
+	return MHD_get_timeout(srv->daemon, &ms) == MHD_YES && ms == 0;
+}
+
+static void
+server_close(void *server)
+{
+	edge_server *srv = server;
+
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
 }
 
 ta_status
@@ -91,38 +148,19 @@ edge_http_open(const edge_app *app, edge_http **out)
 	        .max_params = EDGE_FRAME_MAX_PARAMS,
 	        .max_body = (uint64_t)cfg->max_body_bytes},
 	    .cors = app->cors,
+	    .server_open = server_open,
 	    .hand_over = hand_over,
+	    .server_run = server_run,
+	    .server_close = server_close,
 	    .arg = h};
 
 	h->app = app;
 	atomic_init(&h->active, 0);
 	atomic_init(&h->suspended, 0);
 	atomic_init(&h->is_draining, false);
-	pthread_mutex_init(&h->add_mu, NULL);
-	/*
-	 * No listening socket: the front accepts and hands over checked
-	 * connections. The pool holds a head of at most EDGE_FRAME_MAX_HEAD
-	 * bytes plus its parsed fields and parameters with room to spare, so
-	 * libmicrohttpd never answers 431/414 (in HTML) on its own.
-	 * EXTERNAL_LOGGER first, or MHD warns about it on its own stderr.
-	 */
-	h->daemon = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-	        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
-	    0, NULL, NULL, edge_http_handle, h, MHD_OPTION_EXTERNAL_LOGGER,
-	    mhd_log, h, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned int)cfg->http_threads, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)cfg->http_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)app->connection_limit,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EDGE_MHD_POOL_BYTES,
-	    MHD_OPTION_NOTIFY_COMPLETED, edge_http_completed, h,
-	    MHD_OPTION_UNESCAPE_CALLBACK, keep_raw, NULL, MHD_OPTION_END);
-	if (!h->daemon || edge_front_open(&fc, &h->front) != TA_OK) {
+	if (edge_front_open(&fc, &h->front) != TA_OK) {
 		ta_log(TA_LOG_ERROR, "http_start_failed",
 		    "cannot start the HTTP server", TA_I("port", cfg->port));
-		if (h->daemon)
-			MHD_stop_daemon(h->daemon);
-		pthread_mutex_destroy(&h->add_mu);
 		free(h);
 		return TA_UNAVAILABLE;
 	}
@@ -161,11 +199,7 @@ edge_http_close(edge_http *h, int64_t wait_ms)
 		ta_log(TA_LOG_WARN, "http_drain_timeout",
 		    "stopping with requests still in progress",
 		    TA_I("requests", atomic_load(&h->active)));
-	pthread_mutex_lock(&h->add_mu);
-	h->is_stopped = true;
-	pthread_mutex_unlock(&h->add_mu);
-	MHD_stop_daemon(h->daemon);
+	/* Joins the front threads, then stops each one's daemon. */
 	edge_front_close(h->front);
-	pthread_mutex_destroy(&h->add_mu);
 	free(h);
 }

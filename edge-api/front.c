@@ -28,6 +28,7 @@
 
 #define TAG_LISTENER 2u /* epoll data of the listener; relays are aligned */
 #define TAG_WAKE 4u     /* epoll data of the thread's eventfd */
+#define TAG_SERVER 6u   /* epoll data of the thread's server's watch fd */
 #define TICK_US 200000
 
 typedef struct front_thread {
@@ -35,6 +36,7 @@ typedef struct front_thread {
 	pthread_t tid;
 	int wake;           /* eventfd */
 	edge_relay_env env; /* env.epfd is the thread's epoll set */
+	bool is_started;
 	int64_t next_tick_us;
 } front_thread;
 
@@ -150,14 +152,45 @@ accept_some(front_thread *t)
 	}
 }
 
+/* Resets the thread's eventfd; its server then runs (front.h, wake). */
+static bool
+drain_wake(front_thread *t)
+{
+	uint64_t n;
+	ssize_t k = read(t->wake, &n, sizeof n);
+
+	(void)k; // EAGAIN: another event already reset it
+	return true;
+}
+
+/* Wakes the relay of epoll data tag (its libmicrohttpd end when marked). */
+static void
+relay_event(uint64_t tag, uint32_t events)
+{
+	edge_relay *r = (edge_relay *)(uintptr_t)(tag &
+	                                          ~(uint64_t)EDGE_RELAY_TAG_MHD);
+
+	edge_relay_event(r, (tag & EDGE_RELAY_TAG_MHD) != 0, events,
+	    ta_mono_us());
+}
+
+/*
+ * A front thread: its connections' events first (they may hand
+ * libmicrohttpd bytes), then its server's work, once per batch, and again
+ * at once without waiting while the server still has work ready.
+ */
 static void *
 run(void *arg)
 {
 	front_thread *t = arg;
+	const edge_front_cfg *cfg = &t->f->cfg;
 	struct epoll_event evs[128];
+	bool is_busy = false; /* the server has work ready now */
 
 	while (!atomic_load(&t->f->is_stopping)) {
-		int n = epoll_wait(t->env.epfd, evs, 128, TICK_US / 1000);
+		int n = epoll_wait(
+		    t->env.epfd, evs, 128, is_busy ? 0 : TICK_US / 1000);
+		bool has_server_work = is_busy;
 		int64_t now;
 
 		for (int i = 0; i < n; i++) {
@@ -165,20 +198,20 @@ run(void *arg)
 
 			if (tag == TAG_LISTENER)
 				accept_some(t);
-			else if (tag != TAG_WAKE)
-				edge_relay_event(
-				    (edge_relay
-				            *)(uintptr_t)(tag &
-				                          ~(uint64_t)
-				                              EDGE_RELAY_TAG_MHD),
-				    (tag & EDGE_RELAY_TAG_MHD) != 0,
-				    evs[i].events, ta_mono_us());
+			else if (tag == TAG_SERVER)
+				has_server_work = true;
+			else if (tag == TAG_WAKE)
+				has_server_work = drain_wake(t);
+			else
+				relay_event(tag, evs[i].events);
 		}
 		now = ta_mono_us();
 		if (now >= t->next_tick_us) {
 			edge_relay_tick(&t->env, now);
+			has_server_work = true; /* its timeouts */
 			t->next_tick_us = now + TICK_US;
 		}
+		is_busy = has_server_work && cfg->server_run(t->env.server);
 		edge_relay_reap(&t->env);
 	}
 	edge_relay_close_all(&t->env);
@@ -205,6 +238,8 @@ listen_on(long port)
 	return fd;
 }
 
+static void front_free(edge_front *f);
+
 ta_status
 edge_front_open(const edge_front_cfg *cfg, edge_front **out)
 {
@@ -228,12 +263,17 @@ edge_front_open(const edge_front_cfg *cfg, edge_front **out)
 	f->ips = edge_ip_table_new();
 	f->nthreads = cfg->threads;
 	f->threads = ta_xcalloc((size_t)f->nthreads, sizeof *f->threads);
+	for (long i = 0; i < f->nthreads; i++)
+		f->threads[i].env.epfd = f->threads[i].wake = -1;
 	for (long i = 0; i < f->nthreads; i++) {
 		front_thread *t = &f->threads[i];
 		struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
 		    .data.u64 = TAG_LISTENER};
 		struct epoll_event wev = {
 		    .events = EPOLLIN, .data.u64 = TAG_WAKE};
+		struct epoll_event sev = {
+		    .events = EPOLLIN, .data.u64 = TAG_SERVER};
+		int watch = -1;
 
 		t->f = f;
 		t->env = (edge_relay_env){.cfg = &f->cfg,
@@ -243,7 +283,25 @@ edge_front_open(const edge_front_cfg *cfg, edge_front **out)
 		t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		epoll_ctl(t->env.epfd, EPOLL_CTL_ADD, f->lfd, &lev);
 		epoll_ctl(t->env.epfd, EPOLL_CTL_ADD, t->wake, &wev);
-		pthread_create(&t->tid, NULL, run, t);
+		if (!(t->env.server =
+		            cfg->server_open(cfg->arg, i, t->wake, &watch))) {
+			ta_log(TA_LOG_ERROR, "http_start_failed",
+			    "cannot start the HTTP server of a front thread",
+			    TA_I("thread", i));
+			front_free(f);
+			return TA_UNAVAILABLE;
+		}
+		if (watch >= 0)
+			epoll_ctl(t->env.epfd, EPOLL_CTL_ADD, watch, &sev);
+	}
+	for (long i = 0; i < f->nthreads; i++) {
+		front_thread *t = &f->threads[i];
+
+		t->is_started = pthread_create(&t->tid, NULL, run, t) == 0;
+		if (!t->is_started) {
+			edge_front_close(f);
+			return TA_UNAVAILABLE;
+		}
 	}
 	*out = f;
 	return TA_OK;
@@ -265,6 +323,30 @@ edge_front_quiesce(edge_front *f)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* Closes the threads' servers and frees f; the threads have ended. */
+static void
+front_free(edge_front *f)
+{
+	for (long i = 0; i < f->nthreads; i++) {
+		front_thread *t = &f->threads[i];
+
+		if (t->env.server)
+			f->cfg.server_close(t->env.server);
+		if (t->env.epfd >= 0)
+			close(t->env.epfd);
+		if (t->wake >= 0)
+			close(t->wake);
+	}
+	if (f->lfd >= 0)
+		close(f->lfd);
+	edge_ip_table_free(f->ips);
+	pthread_mutex_destroy(&f->mu);
+	if (f->spare >= 0)
+		close(f->spare);
+	free(f->threads);
+	free(f);
+}
+
 void
 edge_front_close(edge_front *f)
 {
@@ -279,15 +361,8 @@ edge_front_close(edge_front *f)
 
 		(void)k; // the thread also wakes on its tick
 	}
-	for (long i = 0; i < f->nthreads; i++) {
-		pthread_join(f->threads[i].tid, NULL);
-		close(f->threads[i].env.epfd);
-		close(f->threads[i].wake);
-	}
-	edge_ip_table_free(f->ips);
-	pthread_mutex_destroy(&f->mu);
-	if (f->spare >= 0)
-		close(f->spare);
-	free(f->threads);
-	free(f);
+	for (long i = 0; i < f->nthreads; i++)
+		if (f->threads[i].is_started)
+			pthread_join(f->threads[i].tid, NULL);
+	front_free(f);
 }

@@ -5,9 +5,10 @@
  * only ever parses heads that mean one thing.
  *
  * Design notes.
- * - Threads: HTTP_THREADS front threads, each with its own epoll set and
- *   connections; all accept from the one listener (EPOLLEXCLUSIVE).
- *   hand_over runs on a front thread.
+ * - Threads: HTTP_THREADS front threads, each with its own epoll set,
+ *   connections and HTTP server (cfg.server_open); all accept from the
+ *   one listener (EPOLLEXCLUSIVE). The server's work (hand_over,
+ *   server_run) runs on its front thread.
  * - Ownership: a connection's client socket, its end of the pair, its
  *   framer and buffers belong to the thread that accepted it. The other
  *   end of the pair belongs to libmicrohttpd from hand_over on; it is
@@ -48,12 +49,28 @@ typedef struct edge_front_cfg {
 	const edge_cors
 	    *cors; /* borrowed: CORS headers on the front's answers */
 	/*
-	 * Gives fd (the pair's libmicrohttpd end, owned by the callee from
-	 * now on, also when it fails) and the client's address to the HTTP
-	 * server. false: refused (shutting down); answered 503.
+	 * The HTTP server behind the front: one instance per front thread,
+	 * used on that thread only (libmicrohttpd without threads of its
+	 * own), so a request and its answer cross between the front and the
+	 * server without waking another thread. server_open runs in
+	 * edge_front_open for thread index (NULL: the open fails) and sets
+	 * *watch to a descriptor that turns readable when the server has
+	 * socket work. wake is the thread's eventfd: another thread writing
+	 * to it (after resuming a connection) makes the front thread run
+	 * its server; valid until server_close. hand_over gives fd (the pair's
+	 * libmicrohttpd end, owned by the callee from now on, also when it
+	 * fails) and the client's address to the thread's server; false:
+	 * refused, answered 503. server_run does the server's pending work
+	 * when watch is readable, and on every tick (its timeouts); true: it
+	 * has more ready now (it is run again without waiting).
+	 * server_close runs once the thread has ended and its connections are
+	 * closed.
 	 */
+	void *(*server_open)(void *arg, long index, int wake, int *watch);
 	bool (*hand_over)(
-	    void *arg, int fd, const struct sockaddr *sa, socklen_t len);
+	    void *server, int fd, const struct sockaddr *sa, socklen_t len);
+	bool (*server_run)(void *server);
+	void (*server_close)(void *server);
 	void *arg;
 } edge_front_cfg;
 

@@ -40,9 +40,11 @@
  */
 #include "http_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "alloc.h"
@@ -58,11 +60,22 @@ rpc_done(void *arg, ta_rpc_call *call)
 {
 	edge_req *r = arg;
 	edge_http *h = r->h;
+	int wake = r->wake;
+	uint64_t one = 1;
+	ssize_t k;
 
 	(void)call;
 	atomic_store(&r->state, REQ_DONE);
 	/* Last touch of r: MHD may complete and free it from here on. */
 	MHD_resume_connection(r->conn);
+	/*
+	 * libmicrohttpd's own wake-up (its inter-thread channel) can be
+	 * consumed by an MHD_run that already passed its resume check, and
+	 * MHD_get_timeout does not tell; the front thread reads this eventfd
+	 * before it runs the daemon, so the resume above is always seen.
+	 */
+	k = write(wake, &one, sizeof one);
+	(void)k; // a full counter still wakes the thread
 	/*
 	 * Only now: edge_http_close stops the daemon once nothing is
 	 * suspended, so counting down first would let it free the daemon
@@ -243,12 +256,14 @@ dispatch(edge_req *r)
 }
 
 static edge_req *
-req_new(edge_http *h, struct MHD_Connection *conn, const char *url,
+req_new(const edge_server *srv, struct MHD_Connection *conn, const char *url,
     const char *method)
 {
 	edge_req *r = ta_xcalloc(1, sizeof *r);
+	edge_http *h = srv->h;
 
 	r->h = h;
+	r->wake = srv->wake;
 	r->conn = conn;
 	r->method = method;
 	r->start_us = ta_mono_us();
@@ -269,13 +284,14 @@ edge_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
 {
-	edge_http *h = cls;
+	const edge_server *srv = cls;
+	edge_http *h = srv->h;
 	edge_req *r = *con_cls;
 
 	(void)version;
 	if (!r) {
 		/* First call: headers only. */
-		r = req_new(h, conn, url, method);
+		r = req_new(srv, conn, url, method);
 		*con_cls = r;
 		if (edge_req_is_declared_too_big(
 		        r, h->app->cfg->max_body_bytes))
@@ -312,7 +328,8 @@ void
 edge_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	edge_http *h = cls;
+	const edge_server *srv = cls;
+	edge_http *h = srv->h;
 	edge_req *r = *con_cls;
 	edge_access a;
 

@@ -35,19 +35,28 @@
 
 struct edge_http {
 	const edge_app *app; /* borrowed: outlives the server */
-	struct MHD_Daemon *daemon;
-	edge_front *front;
-	pthread_mutex_t add_mu; /* hand_over against MHD_stop_daemon */
-	bool is_stopped;        /* under add_mu */
+	edge_front *front;   /* its threads run one daemon each (daemon.c) */
 	atomic_long active;     /* requests not yet completed */
 	atomic_long suspended;  /* connections waiting on an RPC */
 	atomic_bool is_draining;
 };
 
+/*
+ * One front thread's libmicrohttpd (daemon.c), the cls of its callbacks.
+ * wake is that thread's eventfd: writing to it makes the thread run the
+ * daemon, which then takes in connections resumed by other threads.
+ */
+typedef struct edge_server {
+	edge_http *h; /* borrowed */
+	struct MHD_Daemon *daemon;
+	int wake; /* borrowed: the front thread's */
+} edge_server;
+
 enum req_state { REQ_NEW, REQ_WAITING, REQ_DONE, REQ_ANSWERED };
 
 typedef struct edge_req {
 	edge_http *h;                /* borrowed */
+	int wake;                    /* borrowed: its edge_server's */
 	struct MHD_Connection *conn; /* borrowed: MHD's */
 	const char *method;          /* borrowed: MHD's, lives as the request */
 	int64_t start_us;

@@ -97,8 +97,8 @@ hand_over(edge_relay *r)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 	        sv) != 0)
 		return false;
-	if (!cfg->hand_over(
-	        cfg->arg, sv[1], (struct sockaddr *)&r->peer, r->peerlen)) {
+	if (!cfg->hand_over(r->env->server, sv[1], (struct sockaddr *)&r->peer,
+	        r->peerlen)) {
 		close(sv[0]);
 		return false;
 	}

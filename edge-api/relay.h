@@ -27,6 +27,7 @@ typedef struct edge_relay_env {
 	edge_relay *dead;          /* closed in this batch of events */
 	edge_ip_table *ips;        /* borrowed: the front's */
 	atomic_long *open;         /* borrowed: the front's connection count */
+	void *server;              /* the thread's HTTP server (front.h) */
 } edge_relay_env;
 
 /*
