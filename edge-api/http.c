@@ -6,10 +6,12 @@
  * the server's start and stop live in daemon.c.
  *
  * Design notes.
- * - Threads: MHD's HTTP_THREADS epoll threads call handle() and
- *   completed(); rpc_done() runs on an nng task thread. A request's context
- *   is touched by one thread at a time: MHD's until the connection is
- *   suspended, then nng's until MHD_resume_connection, then MHD's again.
+ * - Threads: each of the HTTP_THREADS front threads runs its own
+ *   libmicrohttpd daemon (daemon.c), which calls handle() and completed();
+ *   rpc_done() runs on an nng task thread. A request's context is touched
+ *   by one thread at a time: its front thread's until the connection is
+ *   suspended, then nng's until MHD_resume_connection (and the wake of the
+ *   front thread), then the front thread's again.
  * - Ownership: the request context (edge_req) is created on the first
  *   handler call and owns the body, the cJSON tree, the request message,
  *   the claims and the RPC call (with its reply); completed() frees it
@@ -34,9 +36,10 @@
  *   connection over through a socket pair once its first head passed.
  * - Shutdown: edge_http_close stops accepting (edge_front_quiesce), waits
  *   until no connection is suspended (the RPC deadline bounds that) and the
- *   requests in progress are answered (bounded by wait_ms), then stops the
- *   daemon; every suspended connection is resumed before MHD_stop_daemon,
- *   and rpc_done counts a connection out only after its resume.
+ *   requests in progress are answered (bounded by wait_ms), then closes
+ *   the front, whose threads stop their daemons; every suspended
+ *   connection is resumed before MHD_stop_daemon, and rpc_done counts a
+ *   connection out only after its resume and wake.
  */
 #include "http_internal.h"
 
