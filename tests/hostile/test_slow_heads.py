@@ -171,6 +171,11 @@ class PerAddress(unittest.TestCase):
                 for r in refused:
                     h.check_error(self, r, 429)
                     self.assertEqual(r.headers.get("retry-after"), "1")
+                    # A concurrency limit: a quota, no window.
+                    self.assertEqual(r.headers.get("ratelimit-policy"),
+                                     '"conn";q=50')
+                    self.assertEqual(r.headers.get("ratelimit"),
+                                     '"conn";r=0;t=1')
                 rec = system.wait_log("edge-api", lambda x: x.get("event")
                                       == "http_connections_refused")
                 self.assertIsNotNone(rec)
