@@ -222,15 +222,21 @@ def held(port, src, n):
     return kept, refused
 
 
-def ask(s, extra=b""):
-    """GET /health on the open connection s: the response."""
-    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + extra +
-              b"Connection: close\r\n\r\n")
-    raw, _ = h.read_all(s, 10)
-    return h.parse_responses(raw)[0]
-
-
 class DualStackPeers(unittest.TestCase):
+    def served_as(self, system, s, extra=b""):
+        """GET /health on the open connection s (extra: more header
+        lines): the client_addr of its access line."""
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + extra +
+                  b"Connection: close\r\n\r\n")
+        raw, _ = h.read_all(s, 10)
+        r = h.parse_responses(raw)[0]
+        self.assertEqual(r.status, 200, r)
+        rid = r.headers["x-request-id"]
+        rec = system.wait_log("edge-api", lambda x: x.get("event") ==
+                              "http_request" and x.get("request_id") == rid)
+        self.assertIsNotNone(rec, rid)
+        return rec.get("client_addr")
+
     def test_ipv4_peers_are_seen_as_ipv4(self):
         env = {"HTTP_PER_IP_LIMIT": "5", "TRUSTED_PROXIES": "127.0.0.2/32",
                "LOGIN_RATE_LIMIT": "2"}
@@ -263,31 +269,14 @@ class DualStackPeers(unittest.TestCase):
                 self.assertEqual(len(socks), 5)
                 self.assertEqual(len(capped), 3, capped)
                 for r in capped:
-                    h.check_error(self, r, 429)
-                    self.assertEqual(r.headers.get("retry-after"), "1")
-                    self.assertEqual(r.headers.get("ratelimit-policy"),
-                                     '"conn";q=5')
-                    self.assertEqual(r.headers.get("ratelimit"),
-                                     '"conn";r=0;t=1')
-                    self.assertEqual(r.headers.get("connection"), "close")
+                    h.check_per_address_429(self, r, 5)
                 # A held connection is served; its access line names it.
-                r = ask(socks[0])
-                self.assertEqual(r.status, 200, r)
-                rid = r.headers["x-request-id"]
-                rec = system.wait_log("edge-api", lambda x: x.get("event")
-                                      == "http_request" and
-                                      x.get("request_id") == rid)
-                self.assertIsNotNone(rec)
-                self.assertEqual(rec.get("client_addr"), "127.0.0.3")
+                self.assertEqual(self.served_as(system, socks[0]),
+                                 "127.0.0.3")
                 # The trusted proxy's X-Forwarded-For is believed.
-                r = ask(proxy[0], b"X-Forwarded-For: 198.51.100.7\r\n")
-                self.assertEqual(r.status, 200, r)
-                rid = r.headers["x-request-id"]
-                rec = system.wait_log("edge-api", lambda x: x.get("event")
-                                      == "http_request" and
-                                      x.get("request_id") == rid)
-                self.assertIsNotNone(rec)
-                self.assertEqual(rec.get("client_addr"), "198.51.100.7")
+                self.assertEqual(self.served_as(
+                    system, proxy[0], b"X-Forwarded-For: 198.51.100.7\r\n"),
+                    "198.51.100.7")
             finally:
                 for s in proxy + socks:
                     h.abort(s)
