@@ -55,6 +55,22 @@ edge_addr_text(const struct sockaddr *sa, char out[EDGE_ADDR_MAX])
 	}
 }
 
+bool
+edge_addr_unmap(struct sockaddr_storage *ss, socklen_t *len)
+{
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+	struct sockaddr_in v4 = {.sin_family = AF_INET};
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
+		return false;
+	v4.sin_port = v6->sin6_port;
+	memcpy(&v4.sin_addr, v6->sin6_addr.s6_addr + 12, 4);
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, &v4, sizeof v4);
+	*len = sizeof v4;
+	return true;
+}
+
 static bool
 is_ows(char c)
 {

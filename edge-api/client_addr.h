@@ -32,6 +32,14 @@ bool edge_addr_parse(const char *s, size_t n, struct sockaddr_storage *out);
 void edge_addr_text(const struct sockaddr *sa, char out[EDGE_ADDR_MAX]);
 
 /*
+ * Rewrites a v4-mapped IPv6 address (::ffff:a.b.c.d, how a dual-stack
+ * listener sees IPv4 peers) in place as the plain AF_INET address with
+ * the same port, and *len to its size. Returns whether it did; any other
+ * address is left as it is.
+ */
+bool edge_addr_unmap(struct sockaddr_storage *ss, socklen_t *len);
+
+/*
  * The client address of a request from peer with X-Forwarded-For xff
  * (NULL: none), into out. Only a peer in trusted is believed: walking xff
  * from the right, trusted entries are skipped and the first untrusted one

@@ -135,7 +135,8 @@ edge_http_open(const edge_app *app, edge_http **out)
 {
 	edge_http *h = ta_xcalloc(1, sizeof *h);
 	const edge_cfg *cfg = app->cfg;
-	edge_front_cfg fc = {.port = cfg->port,
+	edge_front_cfg fc = {.listen = app->listen,
+	    .port = cfg->port,
 	    .threads = cfg->http_threads,
 	    .connection_limit = app->connection_limit,
 	    .per_ip_limit = cfg->http_per_ip_limit,

@@ -19,8 +19,11 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "client_addr.h"
 #include "clock.h"
+#include "listen.h"
 #include "log.h"
+#include "rate_limit.h"
 #include "relay.h"
 #include "render.h"
 #include "reply.h"
@@ -76,20 +79,28 @@ note_refused(edge_front *f, int status)
 
 /*
  * Writes a refusal to a client not taken in, best effort; closes fd and
- * counts it.
+ * counts it. The per-address 429 carries RateLimit-Policy and RateLimit
+ * like the edge's other 429s: policy "conn", a concurrency limit (no
+ * window), nothing remaining, reset when Retry-After says.
  */
 static void
 refuse_fd(edge_front *f, int fd, edge_rejection why)
 {
 	char rid[EDGE_REQUEST_ID_MAX + 1];
+	char policy[EDGE_RL_HEADER_MAX], state[EDGE_RL_HEADER_MAX];
+	edge_header rl[] = {{"RateLimit-Policy", policy}, {"RateLimit", state}};
 	int status = edge_rejection_status(why);
+	bool is_per_addr = why == EDGE_REJECT_CONNECTIONS_PER_ADDR;
 	size_t len;
 	char *resp;
 	ssize_t k;
 
 	edge_request_id_pick(NULL, rid);
-	resp = edge_reply_error(
-	    status, edge_rejection_message(why), rid, NULL, 0, false, &len);
+	if (is_per_addr)
+		edge_rl_headers("conn", f->cfg.per_ip_limit, 0, 0,
+		    atol(edge_retry_after(status)), policy, state);
+	resp = edge_reply_error(status, edge_rejection_message(why), rid,
+	    is_per_addr ? rl : NULL, is_per_addr ? 2 : 0, false, &len);
 	k = send(fd, resp, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)k; // best effort: the client may not even read
 	free(resp);
@@ -97,13 +108,21 @@ refuse_fd(edge_front *f, int fd, edge_rejection why)
 	note_refused(f, status);
 }
 
-/* Takes one client in, or refuses it with 503 / 429. */
+/*
+ * Takes one client in, or refuses it with 503 / 429. An IPv4 client of a
+ * dual-stack listener is rewritten from ::ffff:a.b.c.d to a.b.c.d first,
+ * so that everything after (trusted proxies, the per-address count,
+ * libmicrohttpd's client address, the logs) sees one form of it.
+ */
 static void
 admit(front_thread *t, int fd, struct sockaddr_storage *ss, socklen_t len)
 {
 	edge_front *f = t->f;
 	const struct sockaddr *sa = (struct sockaddr *)ss;
-	bool is_per_ip = !edge_cidrs_contain(f->cfg.trusted, sa);
+	bool is_per_ip;
+
+	edge_addr_unmap(ss, &len);
+	is_per_ip = !edge_cidrs_contain(f->cfg.trusted, sa);
 
 	if (atomic_fetch_add(&f->open, 1) >= f->cfg.connection_limit) {
 		atomic_fetch_sub(&f->open, 1);
@@ -218,26 +237,6 @@ run(void *arg)
 	return NULL;
 }
 
-static int
-listen_on(long port)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET,
-	    .sin_port = htons((uint16_t)port),
-	    .sin_addr.s_addr = htonl(INADDR_ANY)};
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(fd, 4096) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void front_free(edge_front *f);
 
 ta_status
@@ -246,11 +245,7 @@ edge_front_open(const edge_front_cfg *cfg, edge_front **out)
 	edge_front *f = ta_xcalloc(1, sizeof *f);
 
 	f->cfg = *cfg;
-	f->lfd = listen_on(cfg->port);
-	if (f->lfd < 0) {
-		ta_log(TA_LOG_ERROR, "http_listen_failed",
-		    "cannot listen on the HTTP port", TA_I("port", cfg->port),
-		    TA_S("error", strerror(errno)));
+	if (edge_listen_open(&cfg->listen, cfg->port, &f->lfd) != TA_OK) {
 		free(f);
 		return TA_UNAVAILABLE;
 	}

@@ -35,9 +35,11 @@
 #include "cors.h"
 #include "framing.h"
 #include "conn_limits.h"
+#include "listen.h"
 #include "status.h"
 
 typedef struct edge_front_cfg {
+	edge_listen_addr listen; /* HTTP_LISTEN_ADDRESS (listen.h) */
 	long port;
 	long threads;
 	long connection_limit; /* client connections at most: 503 beyond */
@@ -77,9 +79,9 @@ typedef struct edge_front_cfg {
 typedef struct edge_front edge_front;
 
 /*
- * Listens on cfg->port (all IPv4 addresses) and starts the threads. cfg is
- * copied; what it borrows must outlive the front. TA_UNAVAILABLE when the
- * port cannot be bound.
+ * Listens on cfg->listen and cfg->port (listen.h) and starts the threads.
+ * cfg is copied; what it borrows must outlive the front. TA_UNAVAILABLE
+ * when the address cannot be bound.
  */
 ta_status edge_front_open(const edge_front_cfg *cfg, edge_front **out);
 

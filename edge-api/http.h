@@ -12,6 +12,7 @@
 #include "cors.h"
 #include "jwt.h"
 #include "conn_limits.h"
+#include "listen.h"
 #include "rate_limit.h"
 #include "revocation.h"
 #include "routes.h"
@@ -41,6 +42,7 @@ typedef struct edge_cfg {
 	long http_body_timeout_s;    /* HTTP_BODY_TIMEOUT_S: whole body */
 	long http_per_ip_limit;      /* HTTP_PER_IP_LIMIT: per client address */
 	const char *trusted_proxies; /* TRUSTED_PROXIES: CIDR list */
+	const char *http_listen_address; /* HTTP_LISTEN_ADDRESS: literal */
 	long max_inflight;  /* EDGE_MAX_INFLIGHT: RPCs in flight at once */
 	long drain_delay_s; /* DRAIN_DELAY_S: serve on after SIGTERM */
 	const char *rpc_dns_server;  /* RPC_DNS_SERVER: "" or "ip:port" */
@@ -71,6 +73,7 @@ typedef struct edge_app {
 	const edge_cidrs *trusted; /* TRUSTED_PROXIES parsed */
 	const ta_jwt_cfg *jwt;     /* keys and claims of bearer tokens */
 	long connection_limit;     /* in force: configured or from nofile */
+	edge_listen_addr listen;   /* HTTP_LISTEN_ADDRESS parsed (listen.h) */
 	ta_rpc_client *backends[EDGE_BACKEND_TASK + 1]; /* by edge_backend */
 	edge_limiter limiters[EDGE_LIMITERS];
 	edge_revocations *revocations; /* ended sessions (revocation.h) */
@@ -80,7 +83,7 @@ typedef struct edge_app {
 typedef struct edge_http edge_http;
 
 /*
- * Starts listening on app->cfg->port (all IPv4 addresses): the front
+ * Starts listening on app->listen and app->cfg->port: the front
  * (front.h) checks every request's framing, then HTTP_THREADS epoll
  * threads of libmicrohttpd serve it. app must outlive the server.
  * TA_UNAVAILABLE when the daemon does not start (port taken, ...).

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "revocation_poll.h"
 #include "jwt.h"
+#include "listen.h"
 #include "conn_limits.h"
 #include "log.h"
 #include "metrics.h"
@@ -31,6 +32,9 @@
 
 static const ta_cfg_item cfg_items[] = {
     ITEM("PORT", TA_CFG_INT, "8080", 1, 65535, false, NULL, port),
+    /* A literal address; "::": IPv6 and IPv4 (listen.h). */
+    ITEM("HTTP_LISTEN_ADDRESS", TA_CFG_STR, "::", 1, 64, false, NULL,
+        http_listen_address),
     ITEM("AUTH_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7001", 1, 4096, false,
         NULL, auth_rpc_url),
     ITEM("TASK_RPC_URL", TA_CFG_STR, "tcp://127.0.0.1:7002", 1, 4096, false,
@@ -211,6 +215,9 @@ main(void)
 		die("routes_invalid", err, 2);
 	if (edge_cidrs_parse(cfg.trusted_proxies, &trusted, err, sizeof err) !=
 	    TA_OK)
+		die("config_invalid", err, 2);
+	if (edge_listen_parse(cfg.http_listen_address, &app.listen, err,
+	        sizeof err) != TA_OK)
 		die("config_invalid", err, 2);
 	rpc_auth = ta_rpc_auth_from_cfg_or_exit(&cfg.rpc_auth);
 	if (rpc_auth && strcmp(cfg.rpc_auth.key, cfg.jwt_secret) == 0)

@@ -140,6 +140,17 @@ def check_error(tc, r, status):
     tc.assertEqual(r.headers.get("cache-control"), "no-store", r)
 
 
+def check_per_address_429(tc, r, cap):
+    """r is the front's 429 to a client address holding cap connections:
+    the JSON error, Retry-After and the RateLimit fields of policy "conn"
+    (a concurrency limit: a quota, no window), and Connection: close."""
+    check_error(tc, r, 429)
+    tc.assertEqual(r.headers.get("retry-after"), "1", r)
+    tc.assertEqual(r.headers.get("ratelimit-policy"), '"conn";q=%d' % cap, r)
+    tc.assertEqual(r.headers.get("ratelimit"), '"conn";r=0;t=1', r)
+    tc.assertEqual(r.headers.get("connection"), "close", r)
+
+
 def served_ids(system):
     """request_id of every http_request line of the edge's log."""
     return {rec.get("request_id") for rec in system.log_records("edge-api")

@@ -169,8 +169,7 @@ class PerAddress(unittest.TestCase):
             try:
                 self.assertEqual(len(refused), 10, refused)
                 for r in refused:
-                    h.check_error(self, r, 429)
-                    self.assertEqual(r.headers.get("retry-after"), "1")
+                    h.check_per_address_429(self, r, 50)
                 rec = system.wait_log("edge-api", lambda x: x.get("event")
                                       == "http_connections_refused")
                 self.assertIsNotNone(rec)

@@ -66,6 +66,46 @@ test_parse(void **state)
 	assert_string_equal(out, "2001:db8::1");
 }
 
+/* A dual-stack listener's IPv4 peer becomes a plain AF_INET address. */
+static void
+test_unmap(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	socklen_t len = sizeof *v6;
+	char out[EDGE_ADDR_MAX];
+	static const char *const keep[] = {"::1", "2001:db8::1", "::127.0.0.3",
+	    "::ffff:0:127.0.0.3", "64:ff9b::127.0.0.3"};
+
+	(void)state;
+	memset(&ss, 0, sizeof ss);
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons(4711);
+	assert_int_equal(
+	    inet_pton(AF_INET6, "::ffff:127.0.0.3", &v6->sin6_addr), 1);
+	assert_true(edge_addr_unmap(&ss, &len));
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(ntohs(v4->sin_port), 4711);
+	assert_int_equal(ntohl(v4->sin_addr.s_addr), 0x7f000003);
+	edge_addr_text((struct sockaddr *)&ss, out);
+	assert_string_equal(out, "127.0.0.3");
+	/* Already IPv4, plain IPv6, v4-compatible (not mapped): unchanged. */
+	assert_false(edge_addr_unmap(&ss, &len));
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		memset(&ss, 0, sizeof ss);
+		v6->sin6_family = AF_INET6;
+		assert_int_equal(
+		    inet_pton(AF_INET6, keep[i], &v6->sin6_addr), 1);
+		len = sizeof *v6;
+		assert_false(edge_addr_unmap(&ss, &len));
+		assert_int_equal(ss.ss_family, AF_INET6);
+		assert_int_equal(len, sizeof *v6);
+	}
+}
+
 static void
 test_untrusted_peer_is_the_client(void **state)
 {
@@ -133,6 +173,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_unmap),
 	    cmocka_unit_test(test_untrusted_peer_is_the_client),
 	    cmocka_unit_test(test_right_most_untrusted),
 	    cmocka_unit_test(test_garbage_falls_back_to_the_peer),
