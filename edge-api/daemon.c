@@ -169,6 +169,9 @@ edge_http_open(const edge_app *app, edge_http **out)
 	return TA_OK;
 }
 
+/* edge_http_close: how long answers of resumed calls may still take. */
+#define CLOSE_ANSWER_GRACE_MS 1000
+
 static void
 sleep_ms(long ms)
 {
@@ -195,6 +198,14 @@ edge_http_close(edge_http *h, int64_t wait_ms)
 	until = ta_mono_us() + wait_ms * 1000;
 	while (atomic_load(&h->active) > 0 &&
 	       (ta_mono_us() < until || atomic_load(&h->suspended) > 0))
+		sleep_ms(10);
+	/*
+	 * A call that ended just now (past until) has only been resumed: its
+	 * front thread still renders and writes the answer. Give that a
+	 * moment, bounded, rather than close the connection under it.
+	 */
+	until = ta_mono_us() + CLOSE_ANSWER_GRACE_MS * 1000;
+	while (atomic_load(&h->active) > 0 && ta_mono_us() < until)
 		sleep_ms(10);
 	if (atomic_load(&h->active) > 0)
 		ta_log(TA_LOG_WARN, "http_drain_timeout",

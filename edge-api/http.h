@@ -100,7 +100,8 @@ void edge_http_drain(edge_http *h);
 /*
  * Graceful stop: stops accepting, waits up to wait_ms for requests in
  * progress (and in any case for every suspended one, whose RPC deadline
- * bounds the wait), then stops the daemon and frees h.
+ * bounds the wait, and then up to one more second for the answers of the
+ * last ones resumed), then stops the front, its daemons, and frees h.
  */
 void edge_http_close(edge_http *h, int64_t wait_ms);
 
