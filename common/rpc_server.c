@@ -15,7 +15,11 @@
  *   nthreads serving threads take calls from the queue and handle them
  *   blocking (libpq) without stalling nng's shared task threads; each then
  *   starts the reply's send on the call's slot and takes the next call.
- *   The send's completion re-arms the slot's receive. So at most nthreads
+ *   A slot sends on a second aio without a callback: when the pipe takes
+ *   the reply at once (the usual case) the slot receives again right
+ *   away, with no task handed to nng's threads; a reply queued behind
+ *   another on a busy pipe is waited for by one sender thread, which
+ *   then re-arms the slot's receive (rpc_slots.c). So at most nthreads
  *   calls run and queue_limit wait; SHED_SLOTS contexts are still
  *   receiving then, and overload is answered at once instead of piling up
  *   in TCP buffers until the callers' deadlines pass. thread_init and
@@ -86,18 +90,24 @@ server_teardown(ta_rpc_server *s)
 	while (s->nsending > 0)
 		pthread_cond_wait(&s->is_sent, &s->mu);
 	has_served = s->nserved > 0;
+	s->is_sender_done = true;
+	pthread_cond_signal(&s->has_send);
 	pthread_mutex_unlock(&s->mu);
+	if (s->is_sender_started)
+		pthread_join(s->sender, NULL);
 	if (has_served)
 		nng_msleep(CLOSE_LINGER_MS);
 	nng_close(s->sock);
 	for (int i = 0; i < s->nslots; i++) {
 		/* Waits for a callback still running; none re-arms now. */
 		nng_aio_free(s->slots[i].aio);
+		nng_aio_free(s->slots[i].saio);
 		if (s->slots[i].req)
 			nng_msg_free(s->slots[i].req);
 	}
 	pthread_cond_destroy(&s->has_work);
 	pthread_cond_destroy(&s->is_sent);
+	pthread_cond_destroy(&s->has_send);
 	pthread_mutex_destroy(&s->mu);
 	free(s->slots);
 	free(s->threads);
@@ -128,6 +138,7 @@ ta_rpc_server_open(const ta_rpc_server_cfg *cfg, ta_rpc_server **out)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->has_work, NULL);
 	pthread_cond_init(&s->is_sent, NULL);
+	pthread_cond_init(&s->has_send, NULL);
 	s->nthreads = cfg->nthreads;
 	s->threads = ta_xcalloc((size_t)s->nthreads, sizeof *s->threads);
 	s->nslots = s->nthreads + s->queue_limit + SHED_SLOTS;
@@ -144,6 +155,8 @@ ta_rpc_server_open(const ta_rpc_server_cfg *cfg, ta_rpc_server **out)
 		slot->srv = s;
 		if ((rv = nng_ctx_open(&slot->ctx, s->sock)) == 0)
 			rv = nng_aio_alloc(&slot->aio, ta_rpc_slot_cb, slot);
+		if (rv == 0)
+			rv = nng_aio_alloc(&slot->saio, NULL, NULL);
 	}
 	if (rv != 0) {
 		status = TA_INTERNAL;
@@ -156,6 +169,10 @@ ta_rpc_server_open(const ta_rpc_server_cfg *cfg, ta_rpc_server **out)
 		             : TA_UNAVAILABLE;
 		goto out;
 	}
+	if (pthread_create(&s->sender, NULL, ta_rpc_sender_thread, s) == 0)
+		s->is_sender_started = true;
+	else
+		status = TA_INTERNAL;
 	for (int i = 0; i < s->nthreads && status == TA_OK; i++) {
 		srv_thread *t = &s->threads[i];
 

@@ -53,16 +53,88 @@ ta_rpc_slot_recv(srv_slot *slot)
 	nng_ctx_recv(slot->ctx, slot->aio);
 }
 
-/* Starts sending m (consumed) on slot; the caller holds srv->mu. */
+/*
+ * A send of slot has ended (rv: its result); the caller holds srv->mu.
+ * A message nng did not take is still ours.
+ */
+static void
+send_ended(srv_slot *slot, int rv)
+{
+	ta_rpc_server *s = slot->srv;
+
+	if (rv != 0)
+		nng_msg_free(nng_aio_get_msg(slot->saio));
+	nng_aio_set_msg(slot->saio, NULL);
+	s->nsending--;
+	s->nserved++;
+	pthread_cond_broadcast(&s->is_sent);
+	if (s->is_stopping)
+		slot->state = SLOT_IDLE;
+	else
+		ta_rpc_slot_recv(slot);
+}
+
+/*
+ * Starts sending m (consumed) on slot; the caller holds srv->mu.
+ *
+ * The send aio has no callback, so nng completes it without handing a
+ * task to one of its threads (an aio with a callback costs a thread
+ * wake-up per completion: docs/perf.md). When the pipe is free, nng's REP
+ * takes the message and completes the aio inside nng_ctx_send, having
+ * cleared its message: the slot receives again at once. Otherwise the
+ * reply waits behind another on that pipe (or was refused, its message
+ * still on the aio): the sender thread waits for it.
+ */
 static void
 slot_send(srv_slot *slot, nng_msg *m)
 {
-	slot->state = SLOT_SENDING;
-	slot->srv->nsending++;
+	ta_rpc_server *s = slot->srv;
+
+	s->nsending++;
 	/* A client that stops reading must not pin this slot. */
-	nng_aio_set_timeout(slot->aio, SEND_TIMEOUT_MS);
-	nng_aio_set_msg(slot->aio, m);
-	nng_ctx_send(slot->ctx, slot->aio);
+	nng_aio_set_timeout(slot->saio, SEND_TIMEOUT_MS);
+	nng_aio_set_msg(slot->saio, m);
+	nng_ctx_send(slot->ctx, slot->saio);
+	if (!nng_aio_get_msg(slot->saio)) {
+		/* Taken. The pipe may clear the message just before it ends
+		 * the aio on another thread: wait for that (no callback,
+		 * nothing of ours runs there). */
+		nng_aio_wait(slot->saio);
+		send_ended(slot, nng_aio_result(slot->saio));
+		return;
+	}
+	slot->state = SLOT_SENDING;
+	slot->next = NULL;
+	if (s->send_tail)
+		s->send_tail->next = slot;
+	else
+		s->send_head = slot;
+	s->send_tail = slot;
+	pthread_cond_signal(&s->has_send);
+}
+
+void *
+ta_rpc_sender_thread(void *arg)
+{
+	ta_rpc_server *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		srv_slot *slot;
+
+		while (!s->send_head && !s->is_sender_done)
+			pthread_cond_wait(&s->has_send, &s->mu);
+		if (!(slot = s->send_head))
+			break;
+		if (!(s->send_head = slot->next))
+			s->send_tail = NULL;
+		pthread_mutex_unlock(&s->mu);
+		nng_aio_wait(slot->saio);
+		pthread_mutex_lock(&s->mu);
+		send_ended(slot, nng_aio_result(slot->saio));
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
 /* The answer to a call refused because the queue is full. */
@@ -188,26 +260,8 @@ ta_rpc_slot_cb(void *arg)
 	int rv = nng_aio_result(slot->aio);
 
 	pthread_mutex_lock(&s->mu);
-	switch (slot->state) {
-	case SLOT_RECV:
-		slot_received(slot, rv);
-		break;
-	case SLOT_SENDING:
-		if (rv != 0)
-			nng_msg_free(nng_aio_get_msg(slot->aio)); /* ours */
-		nng_aio_set_msg(slot->aio, NULL);
-		s->nsending--;
-		s->nserved++;
-		pthread_cond_broadcast(&s->is_sent);
-		if (s->is_stopping)
-			slot->state = SLOT_IDLE;
-		else
-			ta_rpc_slot_recv(slot);
-		break;
-	default:
-		assert(!"slot callback in a state without a pending aio");
-		break;
-	}
+	assert(slot->state == SLOT_RECV); /* the only operation of aio */
+	slot_received(slot, rv);
 	pthread_mutex_unlock(&s->mu);
 }
 

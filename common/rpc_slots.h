@@ -20,17 +20,18 @@ typedef enum slot_state {
 	SLOT_RECV,    /* receive pending */
 	SLOT_QUEUED,  /* holds a call waiting for a serving thread */
 	SLOT_SERVING, /* a serving thread runs its call */
-	SLOT_SENDING, /* reply (or overload answer) being sent */
+	SLOT_SENDING, /* reply queued behind another on a busy pipe */
 } slot_state;
 
 /* One nng context of the socket and the call it holds. */
 typedef struct srv_slot {
 	struct ta_rpc_server *srv; /* borrowed: the owner */
 	nng_ctx ctx;
-	nng_aio *aio;          /* callback slot_cb */
+	nng_aio *aio;          /* receives; callback slot_cb */
+	nng_aio *saio;         /* sends; no callback (rpc_slots.c) */
 	slot_state state;      /* guarded by srv->mu */
 	nng_msg *req;          /* SLOT_QUEUED: the received call */
-	struct srv_slot *next; /* queue link */
+	struct srv_slot *next; /* queue link (calls, or queued sends) */
 } srv_slot;
 
 typedef struct srv_thread {
@@ -49,6 +50,11 @@ struct ta_rpc_server {
 	pthread_mutex_t mu;
 	pthread_cond_t has_work; /* queue non-empty or stopping */
 	pthread_cond_t is_sent;  /* a send finished */
+	pthread_cond_t has_send; /* a queued send to wait for, or the end */
+	pthread_t sender;        /* waits for queued sends */
+	bool is_sender_started;
+	bool is_sender_done;     /* teardown: no more sends will come */
+	srv_slot *send_head, *send_tail; /* FIFO of SLOT_SENDING slots */
 	/* Guarded by mu: */
 	bool is_stopping;
 	srv_slot *head, *tail; /* FIFO of SLOT_QUEUED slots */
@@ -68,8 +74,14 @@ struct ta_rpc_server {
 /* Starts a receive on slot; the caller holds slot->srv->mu. */
 void ta_rpc_slot_recv(srv_slot *slot);
 
-/* The aio callback of a slot, on an nng task thread: never blocks. */
+/* The receive callback of a slot, on an nng task thread: never blocks. */
 void ta_rpc_slot_cb(void *arg);
+
+/*
+ * The sender thread (arg: the server): waits for the sends that nng
+ * queued behind another reply and ends them, until is_sender_done.
+ */
+void *ta_rpc_sender_thread(void *arg);
 
 /*
  * A serving thread (arg: its srv_thread): thread_init, then queued calls
