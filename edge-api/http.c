@@ -58,27 +58,36 @@
 #include "render.h"
 #include "request_build.h"
 
+/*
+ * Resumes r's connection and wakes its front thread, which runs the
+ * daemon after reading its eventfd. libmicrohttpd's own wake-up is not
+ * enough in external mode: a resume from an nng thread can have its
+ * signal consumed by an MHD_run that already passed its resume check, and
+ * a resume made inside the handler itself was measured waiting for the
+ * front's next tick (200 ms); MHD_get_timeout sees neither. Last touch of
+ * r: MHD may complete and free it once resumed.
+ */
+static void
+req_resume(edge_req *r)
+{
+	int wake = r->wake;
+	uint64_t one = 1;
+	ssize_t k;
+
+	MHD_resume_connection(r->conn);
+	k = write(wake, &one, sizeof one);
+	(void)k; // a full counter still wakes the thread
+}
+
 static void
 rpc_done(void *arg, ta_rpc_call *call)
 {
 	edge_req *r = arg;
 	edge_http *h = r->h;
-	int wake = r->wake;
-	uint64_t one = 1;
-	ssize_t k;
 
 	(void)call;
 	atomic_store(&r->state, REQ_DONE);
-	/* Last touch of r: MHD may complete and free it from here on. */
-	MHD_resume_connection(r->conn);
-	/*
-	 * libmicrohttpd's own wake-up (its inter-thread channel) can be
-	 * consumed by an MHD_run that already passed its resume check, and
-	 * MHD_get_timeout does not tell; the front thread reads this eventfd
-	 * before it runs the daemon, so the resume above is always seen.
-	 */
-	k = write(wake, &one, sizeof one);
-	(void)k; // a full counter still wakes the thread
+	req_resume(r);
 	/*
 	 * Only now: edge_http_close stops the daemon once nothing is
 	 * suspended, so counting down first would let it free the daemon
@@ -120,9 +129,11 @@ start_call(edge_req *r, const edge_resolved_route *rt)
 	if (ta_rpc_start(app->backends[rt->row->backend], r->call, rpc_done,
 	        r) != TA_OK) {
 		/* Nothing was sent; call->status says why. Render it. */
+		edge_http *h = r->h;
+
 		atomic_store(&r->state, REQ_DONE);
-		MHD_resume_connection(r->conn);
-		atomic_fetch_sub(&r->h->suspended, 1);
+		req_resume(r);
+		atomic_fetch_sub(&h->suspended, 1);
 	}
 	return MHD_YES;
 }
