@@ -26,6 +26,23 @@ static const edge_frame_limits lim = {
     .max_body = 4096,
 };
 
+/*
+ * The limits for framing the canonical output again. Canonical form can
+ * be a little larger than what the client sent: one space after each
+ * field's colon, and a Host field taken from an absolute-form target
+ * (one field more). So a head just under max_head or max_fields may
+ * canonicalize just past them (found by this target: the front forwards
+ * such a head, and libmicrohttpd's pool has room, fuzz_mhd.c); the second
+ * pass allows for that growth and checks the rest of the property.
+ */
+static const edge_frame_limits lim_again = {
+    .max_head = 2048 * 2,
+    .max_target = 512,
+    .max_fields = 20 + 1,
+    .max_params = 10,
+    .max_body = 4096,
+};
+
 /* What one run of a stream gives: the forwarded bytes and the events. */
 typedef struct run {
 	edge_buf out;
@@ -34,15 +51,19 @@ typedef struct run {
 	int status;
 } run;
 
-/* Feeds in[0..n) in pieces of step bytes (0: whole) until an error. */
+/*
+ * Feeds in[0..n) in pieces of step bytes (0: whole) until an error, with
+ * limits l.
+ */
 static void
-feed(const char *in, size_t n, size_t step, run *r)
+feed_with(const edge_frame_limits *l, const char *in, size_t n, size_t step,
+    run *r)
 {
 	edge_framer f;
 	size_t at = 0;
 
 	memset(r, 0, sizeof *r);
-	edge_framer_init(&f, &lim);
+	edge_framer_init(&f, l);
 	while (at < n) {
 		size_t piece = step && n - at > step ? step : n - at, used = 0;
 		edge_frame_event ev =
@@ -63,6 +84,12 @@ feed(const char *in, size_t n, size_t step, run *r)
 			abort(); /* MORE means all input was used */
 	}
 	edge_framer_fini(&f);
+}
+
+static void
+feed(const char *in, size_t n, size_t step, run *r)
+{
+	feed_with(&lim, in, n, step, r);
 }
 
 /* Whether two buffers hold the same pending bytes (an empty one has no p). */
@@ -119,8 +146,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (whole.status == 0 && edge_buf_pending(&whole.out) > 0) {
 		/* Canonical in, the same out. */
-		feed(whole.out.p + whole.out.off, edge_buf_pending(&whole.out),
-		    0, &again);
+		feed_with(&lim_again, whole.out.p + whole.out.off,
+		    edge_buf_pending(&whole.out), 0, &again);
 		if (again.status != 0 || !buf_eq(&again.out, &whole.out))
 			abort();
 		edge_buf_fini(&again.out);
