@@ -53,16 +53,6 @@ def list_revocations(system):
     return len(p.stdout)
 
 
-def ts_varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def main():
     system = ts.System(env_edge={"REVOCATION_REFRESH_S": "60"}).start()
     try:

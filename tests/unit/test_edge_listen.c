@@ -78,11 +78,12 @@ test_dual_stack(void **state)
 	assert_int_equal(edge_listen_parse("::", &a, err, sizeof err), TA_OK);
 	assert_int_equal(edge_listen_open(&a, 0, &lfd), TA_OK);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&ss, &len), 0);
-	if (ss.ss_family != AF_INET6) {
-		/* This kernel has no IPv6: the fallback took over. */
-		close(lfd);
-		skip();
-	}
+	/* The dual-stack default needs IPv6 on loopback, as every machine
+	 * running these tests has; a kernel without it is the fallback's
+	 * case, played by hostile.listen through its shim. Not a skip. */
+	if (ss.ss_family != AF_INET6)
+		fail_msg("no IPv6 here: \"::\" fell back to IPv4, so the "
+		         "dual-stack path cannot be tested");
 	to.sin_port = ((struct sockaddr_in6 *)&ss)->sin6_port;
 	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
 	c = socket(AF_INET, SOCK_STREAM, 0);
