@@ -53,6 +53,29 @@ ta_rpc_slot_recv(srv_slot *slot)
 	nng_ctx_recv(slot->ctx, slot->aio);
 }
 
+/* Appends slot to the FIFO [*head, *tail]; the caller holds srv->mu. */
+static void
+fifo_push(srv_slot **head, srv_slot **tail, srv_slot *slot)
+{
+	slot->next = NULL;
+	if (*tail)
+		(*tail)->next = slot;
+	else
+		*head = slot;
+	*tail = slot;
+}
+
+/* Takes the first slot of the FIFO, or NULL; the caller holds srv->mu. */
+static srv_slot *
+fifo_pop(srv_slot **head, srv_slot **tail)
+{
+	srv_slot *slot = *head;
+
+	if (slot && !(*head = slot->next))
+		*tail = NULL;
+	return slot;
+}
+
 /*
  * A send of slot has ended (rv: its result); the caller holds srv->mu.
  * A message nng did not take is still ours.
@@ -104,12 +127,7 @@ slot_send(srv_slot *slot, nng_msg *m)
 		return;
 	}
 	slot->state = SLOT_SENDING;
-	slot->next = NULL;
-	if (s->send_tail)
-		s->send_tail->next = slot;
-	else
-		s->send_head = slot;
-	s->send_tail = slot;
+	fifo_push(&s->send_head, &s->send_tail, slot);
 	pthread_cond_signal(&s->has_send);
 }
 
@@ -124,10 +142,8 @@ ta_rpc_sender_thread(void *arg)
 
 		while (!s->send_head && !s->is_sender_done)
 			pthread_cond_wait(&s->has_send, &s->mu);
-		if (!(slot = s->send_head))
+		if (!(slot = fifo_pop(&s->send_head, &s->send_tail)))
 			break;
-		if (!(s->send_head = slot->next))
-			s->send_tail = NULL;
 		pthread_mutex_unlock(&s->mu);
 		nng_aio_wait(slot->saio);
 		pthread_mutex_lock(&s->mu);
@@ -241,13 +257,8 @@ slot_received(srv_slot *slot, int rv)
 		    TA_I("refused", s->nshed));
 	}
 	slot->req = m;
-	slot->next = NULL;
 	slot->state = SLOT_QUEUED;
-	if (s->tail)
-		s->tail->next = slot;
-	else
-		s->head = slot;
-	s->tail = slot;
+	fifo_push(&s->head, &s->tail, slot);
 	s->nqueued++;
 	pthread_cond_signal(&s->has_work);
 }
@@ -282,10 +293,8 @@ ta_rpc_serve_thread(void *arg)
 		while (!s->head && !s->is_stopping)
 			pthread_cond_wait(&s->has_work, &s->mu);
 		/* On shutdown the queue is drained before the thread leaves. */
-		if (!(slot = s->head))
+		if (!(slot = fifo_pop(&s->head, &s->tail)))
 			break;
-		if (!(s->head = slot->next))
-			s->tail = NULL;
 		s->nqueued--;
 		s->nbusy++;
 		s->progress_us = ta_mono_us();
