@@ -177,8 +177,8 @@ call_send(struct ta_rpc_call_priv *p, nng_msg *m, int64_t left)
 	if (grace < TA_RPC_SEND_GRACE_MS)
 		grace = TA_RPC_SEND_GRACE_MS;
 	p->state = CALL_SENDING;
-	nng_aio_set_timeout(
-	    p->aio, (nng_duration)(left < grace ? left : grace));
+	ta_aio_expiry_set(&p->lane->expiry, p->aio,
+	    (nng_duration)(left < grace ? left : grace));
 	nng_aio_set_msg(p->aio, m);
 	p->lane->is_recv = false;
 	nng_ctx_send(p->lane->ctx, p->aio);
@@ -237,7 +237,8 @@ call_cb(void *arg)
 			return;
 		}
 		p->state = CALL_RECEIVING;
-		nng_aio_set_timeout(p->aio, (nng_duration)left);
+		ta_aio_expiry_set(
+		    &p->lane->expiry, p->aio, (nng_duration)left);
 		p->lane->is_recv = true;
 		nng_ctx_recv(p->lane->ctx, p->aio);
 		return;

@@ -12,6 +12,11 @@
  * call may outlive its client (freed after ta_rpc_client_close): its lane
  * is then freed when the call gives it back, and the pool with the last.
  * The socket's close has closed every context already.
+ *
+ * A lane whose operation ended at or after its expiry may still be held
+ * by nng's expire thread, which would cancel the next call's operation on
+ * the same aio and context (aio_expiry.h): lane_cb marks it late, and it
+ * gets a new aio before it is lent again.
  */
 #include "rpc_lanes.h"
 
@@ -80,6 +85,8 @@ lane_cb(void *arg)
 		nng_aio_set_msg(l->aio, NULL);
 	}
 	pthread_mutex_lock(&ls->mu);
+	if (ta_aio_expiry_ended_late(&l->expiry))
+		l->is_late = true;
 	l->is_in_cb = false;
 	if (l->is_released)
 		lane_push(l);
@@ -94,6 +101,7 @@ lane_open(ta_rpc_lanes *ls, ta_rpc_lane **out)
 	int rv;
 
 	l->owner = ls;
+	l->expiry.at_us = INT64_MAX;
 	if ((rv = nng_ctx_open(&l->ctx, ls->sock)) != 0) {
 		free(l);
 		return rv;
@@ -124,6 +132,17 @@ ta_rpc_lane_get(
 	if ((l = ls->free_list) != NULL)
 		ls->free_list = l->next_free;
 	pthread_mutex_unlock(&ls->mu);
+	if (l && l->is_late) {
+		/* Off the free list, so its callback has returned. */
+		if ((rv = ta_aio_renew(&l->aio, lane_cb, l)) != 0) {
+			pthread_mutex_lock(&ls->mu);
+			lane_push(l);
+			pthread_mutex_unlock(&ls->mu);
+			return rv;
+		}
+		l->is_late = false;
+		l->expiry.at_us = INT64_MAX;
+	}
 	if (!l && (rv = lane_open(ls, &l)) != 0)
 		return rv;
 	pthread_mutex_lock(&ls->mu);

@@ -11,6 +11,8 @@
 
 #include <nng/nng.h>
 
+#include "aio_expiry.h"
+
 typedef struct ta_rpc_lanes ta_rpc_lanes;
 
 /* One context and its aio; ctx and aio are the borrower's while lent. */
@@ -18,10 +20,15 @@ typedef struct ta_rpc_lane {
 	nng_ctx ctx;
 	nng_aio *aio;
 	bool is_recv; /* set by the borrower: the pending operation receives */
+	/* Set by the borrower, with ta_aio_expiry_set, before each operation:
+	 * a lane whose operation ended past its expiry gets a new aio before
+	 * it is lent again (aio_expiry.h). */
+	ta_aio_expiry expiry;
 	/* Private to rpc_lanes.c from here on. */
 	void (*cb)(void *arg);
 	void *arg;
 	bool is_in_cb, is_released, is_lent;
+	bool is_late; /* its last operation ended past its expiry */
 	ta_rpc_lanes *owner;
 	struct ta_rpc_lane *next_free, *next_all;
 } ta_rpc_lane;
@@ -32,6 +39,8 @@ ta_rpc_lanes *ta_rpc_lanes_new(nng_socket sock);
 /*
  * Lends a lane whose aio completions call cb(arg) on nng's task threads:
  * a pooled one, or a new context (re-sending off: see rpc_call.c) and aio.
+ * A pooled lane whose last operation ended late gets a new aio first,
+ * which may wait for nng's expire thread (briefly) to let go of the old.
  * Returns 0, or the nng error that kept a new one from opening.
  */
 int ta_rpc_lane_get(

@@ -153,6 +153,7 @@ ta_rpc_server_open(const ta_rpc_server_cfg *cfg, ta_rpc_server **out)
 		srv_slot *slot = &s->slots[i];
 
 		slot->srv = s;
+		slot->sexpiry.at_us = INT64_MAX;
 		if ((rv = nng_ctx_open(&slot->ctx, s->sock)) == 0)
 			rv = nng_aio_alloc(&slot->aio, ta_rpc_slot_cb, slot);
 		if (rv == 0)

@@ -78,7 +78,9 @@ fifo_pop(srv_slot **head, srv_slot **tail)
 
 /*
  * A send of slot has ended (rv: its result); the caller holds srv->mu.
- * A message nng did not take is still ours.
+ * A message nng did not take is still ours. A send that ended past its
+ * expiry may still be held by nng's expire thread, which would cancel
+ * the slot's next reply (aio_expiry.h): the slot sends on a new aio.
  */
 static void
 send_ended(srv_slot *slot, int rv)
@@ -88,6 +90,9 @@ send_ended(srv_slot *slot, int rv)
 	if (rv != 0)
 		nng_msg_free(nng_aio_get_msg(slot->saio));
 	nng_aio_set_msg(slot->saio, NULL);
+	if (ta_aio_expiry_ended_late(&slot->sexpiry) &&
+	    ta_aio_renew(&slot->saio, NULL, NULL) == 0)
+		slot->sexpiry.at_us = INT64_MAX;
 	s->nsending--;
 	s->nserved++;
 	pthread_cond_broadcast(&s->is_sent);
@@ -115,7 +120,7 @@ slot_send(srv_slot *slot, nng_msg *m)
 
 	s->nsending++;
 	/* A client that stops reading must not pin this slot. */
-	nng_aio_set_timeout(slot->saio, SEND_TIMEOUT_MS);
+	ta_aio_expiry_set(&slot->sexpiry, slot->saio, SEND_TIMEOUT_MS);
 	nng_aio_set_msg(slot->saio, m);
 	nng_ctx_send(slot->ctx, slot->saio);
 	if (!nng_aio_get_msg(slot->saio)) {

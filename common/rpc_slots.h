@@ -13,6 +13,7 @@
 
 #include <nng/nng.h>
 
+#include "aio_expiry.h"
 #include "rpc.h"
 
 typedef enum slot_state {
@@ -29,6 +30,7 @@ typedef struct srv_slot {
 	nng_ctx ctx;
 	nng_aio *aio;          /* receives; callback slot_cb */
 	nng_aio *saio;         /* sends; no callback (rpc_slots.c) */
+	ta_aio_expiry sexpiry; /* of the send pending on saio */
 	slot_state state;      /* guarded by srv->mu */
 	nng_msg *req;          /* SLOT_QUEUED: the received call */
 	struct srv_slot *next; /* queue link (calls, or queued sends) */
