@@ -763,12 +763,17 @@ test_concurrent_register(void **state)
  * More registrations than hashing slots, each with a short deadline: the
  * ones still waiting for a slot at their deadline give up in the gate
  * (hash_queue_timeout) instead of hashing for a client that has left.
+ * N is sized so that some always do: 40 calls on HASH_CONCURRENCY=2 need
+ * 20 hashes in a row, and one Argon2id hash (19 MiB, two passes) takes
+ * 23-37 ms on the test machine and no less than about 10 ms anywhere, so
+ * the last ones wait past 100 ms. (10 calls were 5 hashes in a row: all
+ * of them finished in time once in CI.)
  */
 static void
 test_hash_queue_deadline(void **state)
 {
 	(void)state;
-	enum { N = 10 };
+	enum { N = 40 };
 	ta_rpc_call *calls[N];
 	race r = {.done = 0};
 	char method[128], names[N][96], emails[N][160];
