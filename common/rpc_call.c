@@ -164,8 +164,11 @@ call_fail_nng(ta_rpc_call *call, int rv)
 	                                   : "service unavailable");
 }
 
-/* Sends m with the send grace (see above) as timeout, within left ms. */
-static void
+/*
+ * Sends m (consumed) with the send grace (see above) as timeout, within
+ * left ms. Returns false when the client is closing: nothing was sent.
+ */
+static bool
 call_send(struct ta_rpc_call_priv *p, nng_msg *m, int64_t left)
 {
 	int64_t since_open_ms =
@@ -180,8 +183,12 @@ call_send(struct ta_rpc_call_priv *p, nng_msg *m, int64_t left)
 	ta_aio_expiry_set(&p->lane->expiry, p->aio,
 	    (nng_duration)(left < grace ? left : grace));
 	nng_aio_set_msg(p->aio, m);
-	p->lane->is_recv = false;
-	nng_ctx_send(p->lane->ctx, p->aio);
+	if (ta_rpc_lane_start(p->lane, false))
+		return true;
+	nng_aio_set_msg(p->aio, NULL);
+	nng_msg_free(m);
+	p->state = CALL_DONE;
+	return false;
 }
 
 /*
@@ -208,8 +215,7 @@ call_resend(ta_rpc_call *call)
 	    "instance dropped the call; sending it to another",
 	    TA_S("request_id", p->request_id), TA_S("method", p->method),
 	    TA_I("attempt", call->attempts));
-	call_send(p, m, left);
-	return true;
+	return call_send(p, m, left);
 }
 
 static void
@@ -239,8 +245,8 @@ call_cb(void *arg)
 		p->state = CALL_RECEIVING;
 		ta_aio_expiry_set(
 		    &p->lane->expiry, p->aio, (nng_duration)left);
-		p->lane->is_recv = true;
-		nng_ctx_recv(p->lane->ctx, p->aio);
+		if (!ta_rpc_lane_start(p->lane, true))
+			call_fail_nng(call, NNG_ECLOSED); /* client closing */
 		return;
 	}
 	if (rv == NNG_ECONNRESET && call_resend(call))
@@ -327,7 +333,11 @@ ta_rpc_start(ta_rpc_client *c, ta_rpc_call *call,
 	p->done = done;
 	p->arg = arg;
 	call->attempts = 1;
-	call_send(p, m, left);
+	if (!call_send(p, m, left)) {
+		call->status = TA_UNAVAILABLE; /* the client is closing */
+		call->message = "service unavailable";
+		return call->status;
+	}
 	return TA_OK;
 }
 

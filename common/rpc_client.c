@@ -307,6 +307,8 @@ ta_rpc_client_close(ta_rpc_client *c)
 		pthread_mutex_unlock(&c->mu);
 		pthread_join(c->thread, NULL);
 	}
+	/* No nng_ctx call may be running on another thread now. */
+	ta_rpc_lanes_quiesce(c->lanes);
 	nng_close(c->sock); /* closes the dialers and every context */
 	ta_rpc_lanes_free(c->lanes);
 	ta_rpc_dialers_fini(&c->dialers);

@@ -34,6 +34,9 @@ struct ta_rpc_lanes {
 	ta_rpc_lane *all;       /* every lane, for ta_rpc_lanes_free */
 	bool is_closed;         /* freed by its client: lent lanes linger */
 	size_t nlent;           /* after close: lanes calls still hold */
+	bool is_quiescing;      /* no more operations or contexts start */
+	int nstarting;          /* nng_ctx_* calls running now */
+	pthread_cond_t is_idle; /* nstarting dropped to 0 while quiescing */
 };
 
 ta_rpc_lanes *
@@ -43,6 +46,7 @@ ta_rpc_lanes_new(nng_socket sock)
 
 	ls->sock = sock;
 	pthread_mutex_init(&ls->mu, NULL);
+	pthread_cond_init(&ls->is_idle, NULL);
 	return ls;
 }
 
@@ -90,6 +94,28 @@ lane_cb(void *arg)
 	l->is_in_cb = false;
 	if (l->is_released)
 		lane_push(l);
+	pthread_mutex_unlock(&ls->mu);
+}
+
+/* Counts a call into nng on the pool's contexts, unless quiescing. */
+static bool
+starting_enter(ta_rpc_lanes *ls)
+{
+	bool is_ok;
+
+	pthread_mutex_lock(&ls->mu);
+	if ((is_ok = !ls->is_quiescing))
+		ls->nstarting++;
+	pthread_mutex_unlock(&ls->mu);
+	return is_ok;
+}
+
+static void
+starting_leave(ta_rpc_lanes *ls)
+{
+	pthread_mutex_lock(&ls->mu);
+	if (--ls->nstarting == 0 && ls->is_quiescing)
+		pthread_cond_broadcast(&ls->is_idle);
 	pthread_mutex_unlock(&ls->mu);
 }
 
@@ -143,8 +169,14 @@ ta_rpc_lane_get(
 		l->is_late = false;
 		l->expiry.at_us = INT64_MAX;
 	}
-	if (!l && (rv = lane_open(ls, &l)) != 0)
-		return rv;
+	if (!l) {
+		if (!starting_enter(ls))
+			return NNG_ECLOSED;
+		rv = lane_open(ls, &l);
+		starting_leave(ls);
+		if (rv != 0)
+			return rv;
+	}
 	pthread_mutex_lock(&ls->mu);
 	l->cb = cb;
 	l->arg = arg;
@@ -155,10 +187,35 @@ ta_rpc_lane_get(
 	return 0;
 }
 
+bool
+ta_rpc_lane_start(ta_rpc_lane *l, bool is_recv)
+{
+	if (!starting_enter(l->owner))
+		return false;
+	l->is_recv = is_recv;
+	if (is_recv)
+		nng_ctx_recv(l->ctx, l->aio);
+	else
+		nng_ctx_send(l->ctx, l->aio);
+	starting_leave(l->owner);
+	return true;
+}
+
+void
+ta_rpc_lanes_quiesce(ta_rpc_lanes *ls)
+{
+	pthread_mutex_lock(&ls->mu);
+	ls->is_quiescing = true;
+	while (ls->nstarting > 0)
+		pthread_cond_wait(&ls->is_idle, &ls->mu);
+	pthread_mutex_unlock(&ls->mu);
+}
+
 /* The pool after its client closed and its last lane came back. */
 static void
 lanes_destroy(ta_rpc_lanes *ls)
 {
+	pthread_cond_destroy(&ls->is_idle);
 	pthread_mutex_destroy(&ls->mu);
 	free(ls);
 }

@@ -19,7 +19,7 @@ typedef struct ta_rpc_lanes ta_rpc_lanes;
 typedef struct ta_rpc_lane {
 	nng_ctx ctx;
 	nng_aio *aio;
-	bool is_recv; /* set by the borrower: the pending operation receives */
+	bool is_recv; /* set by ta_rpc_lane_start: the pending one receives */
 	/* Set by the borrower, with ta_aio_expiry_set, before each operation:
 	 * a lane whose operation ended past its expiry gets a new aio before
 	 * it is lent again (aio_expiry.h). */
@@ -45,6 +45,22 @@ ta_rpc_lanes *ta_rpc_lanes_new(nng_socket sock);
  */
 int ta_rpc_lane_get(
     ta_rpc_lanes *ls, void (*cb)(void *arg), void *arg, ta_rpc_lane **out);
+
+/*
+ * Starts a send of the aio's message (is_recv false) or a receive on l's
+ * context, unless the pool is quiescing (its client closing): then starts
+ * nothing and returns false (a send's message is still the caller's).
+ */
+bool ta_rpc_lane_start(ta_rpc_lane *l, bool is_recv);
+
+/*
+ * Before the socket closes: refuses every later start and waits for the
+ * nng_ctx_send/nng_ctx_recv calls still running on other threads. nng
+ * 1.5.2 lets nng_close free the socket while such a call drops its hold
+ * on a context the close marked closed, and that call then destroys the
+ * context against the freed socket (docs/library-notes.md).
+ */
+void ta_rpc_lanes_quiesce(ta_rpc_lanes *ls);
 
 /*
  * Gives l back. is_pending: an operation on its aio has not completed yet

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -625,6 +626,54 @@ test_reply_over_cap(void **state)
 	ta_rpc_call_free(call);
 }
 
+/*
+ * Plays a REQ peer over plain TCP (the SP handshake, then one message
+ * header announcing body_len bytes and the first bytes of it) and returns
+ * whether the server closed the connection within 5 s without sending
+ * anything but its own handshake. Plain sockets, not an nng client: nng
+ * 1.5.2's pipe teardown can hang its reaper for good when the peer cuts
+ * a large send short (docs/library-notes.md), which this would do.
+ */
+static bool
+sp_dropped_after_header(const char *url, uint64_t body_len)
+{
+	static const uint8_t hello[8] = {0, 'S', 'P', 0, 0, 0x30, 0, 0};
+	uint8_t head[8 + 4 + 64] = {0}, got[64];
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct pollfd pfd;
+	size_t ngot = 0;
+	int port = 0, fd;
+	bool is_dropped = false;
+
+	assert_int_equal(sscanf(url, "tcp://127.0.0.1:%d", &port), 1);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	for (int i = 0; i < 8; i++)
+		head[i] = (uint8_t)((body_len + 4) >> (56 - 8 * i));
+	head[8] = 0x80; /* request id 0x80000001 */
+	head[11] = 1;
+	memset(head + 12, 'x', 64);
+	assert_int_equal(send(fd, hello, sizeof hello, MSG_NOSIGNAL),
+	    (ssize_t)sizeof hello);
+	if (send(fd, head, sizeof head, MSG_NOSIGNAL) < 0)
+		is_dropped = true; /* already cut off */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (!is_dropped && poll(&pfd, 1, 5000) == 1) {
+		ssize_t n = read(fd, got, sizeof got);
+
+		if (n <= 0) {
+			is_dropped = true;
+			break;
+		}
+		ngot += (size_t)n;
+	}
+	close(fd);
+	return is_dropped && ngot <= sizeof hello;
+}
+
 static void
 test_request_over_cap(void **state)
 {
@@ -640,13 +689,9 @@ test_request_over_cap(void **state)
 	big[BIG] = '\0';
 	req.title = big;
 
-	/* The server drops the connection that carried it: UNAVAILABLE. */
-	call = ta_rpc_call_new(
-	    method("CreateTask"), "rid-big", 5000, alice(), NULL, &req.base);
-	assert_int_equal(ta_rpc_call_sync(f->client, call), TA_UNAVAILABLE);
-	assert_string_equal(call->message, "service unavailable");
-	assert_null(call->reply);
-	ta_rpc_call_free(call);
+	/* The server drops a connection announcing more than its cap, at
+	 * once and without an answer (a client sees UNAVAILABLE). */
+	assert_true(sp_dropped_after_header(f->url, BIG));
 	assert_int_equal(counter_get(&f->app.calls), before);
 
 	/* A client with the same cap refuses to send it at all. */
@@ -658,7 +703,7 @@ test_request_over_cap(void **state)
 	ta_rpc_client_close(small);
 	free(big);
 
-	/* The server keeps serving, the first client reconnects. */
+	/* The server keeps serving. */
 	call = get_task(f->client, 9, 5000, alice());
 	assert_int_equal(call->status, TA_OK);
 	ta_rpc_call_free(call);
