@@ -180,10 +180,9 @@ call_send(struct ta_rpc_call_priv *p, nng_msg *m, int64_t left)
 	if (grace < TA_RPC_SEND_GRACE_MS)
 		grace = TA_RPC_SEND_GRACE_MS;
 	p->state = CALL_SENDING;
-	ta_aio_expiry_set(&p->lane->expiry, p->aio,
-	    (nng_duration)(left < grace ? left : grace));
 	nng_aio_set_msg(p->aio, m);
-	if (ta_rpc_lane_start(p->lane, false))
+	if (ta_rpc_lane_start(
+	        p->lane, false, (nng_duration)(left < grace ? left : grace)))
 		return true;
 	nng_aio_set_msg(p->aio, NULL);
 	nng_msg_free(m);
@@ -243,9 +242,7 @@ call_cb(void *arg)
 			return;
 		}
 		p->state = CALL_RECEIVING;
-		ta_aio_expiry_set(
-		    &p->lane->expiry, p->aio, (nng_duration)left);
-		if (!ta_rpc_lane_start(p->lane, true))
+		if (!ta_rpc_lane_start(p->lane, true, (nng_duration)left))
 			call_fail_nng(call, NNG_ECLOSED); /* client closing */
 		return;
 	}

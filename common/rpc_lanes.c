@@ -188,10 +188,11 @@ ta_rpc_lane_get(
 }
 
 bool
-ta_rpc_lane_start(ta_rpc_lane *l, bool is_recv)
+ta_rpc_lane_start(ta_rpc_lane *l, bool is_recv, nng_duration timeout_ms)
 {
 	if (!starting_enter(l->owner))
 		return false;
+	ta_aio_expiry_set(&l->expiry, l->aio, timeout_ms);
 	l->is_recv = is_recv;
 	if (is_recv)
 		nng_ctx_recv(l->ctx, l->aio);

@@ -20,14 +20,13 @@ typedef struct ta_rpc_lane {
 	nng_ctx ctx;
 	nng_aio *aio;
 	bool is_recv; /* set by ta_rpc_lane_start: the pending one receives */
-	/* Set by the borrower, with ta_aio_expiry_set, before each operation:
-	 * a lane whose operation ended past its expiry gets a new aio before
-	 * it is lent again (aio_expiry.h). */
-	ta_aio_expiry expiry;
 	/* Private to rpc_lanes.c from here on. */
 	void (*cb)(void *arg);
 	void *arg;
 	bool is_in_cb, is_released, is_lent;
+	/* When the pending operation expires; one that ended past it gets the
+	 * lane a new aio before it is lent again (aio_expiry.h). */
+	ta_aio_expiry expiry;
 	bool is_late; /* its last operation ended past its expiry */
 	ta_rpc_lanes *owner;
 	struct ta_rpc_lane *next_free, *next_all;
@@ -48,10 +47,11 @@ int ta_rpc_lane_get(
 
 /*
  * Starts a send of the aio's message (is_recv false) or a receive on l's
- * context, unless the pool is quiescing (its client closing): then starts
- * nothing and returns false (a send's message is still the caller's).
+ * context, timing out after timeout_ms, unless the pool is quiescing (its
+ * client closing): then starts nothing and returns false (a send's
+ * message is still the caller's).
  */
-bool ta_rpc_lane_start(ta_rpc_lane *l, bool is_recv);
+bool ta_rpc_lane_start(ta_rpc_lane *l, bool is_recv, nng_duration timeout_ms);
 
 /*
  * Before the socket closes: refuses every later start and waits for the
